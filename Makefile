@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast dev bench lint sandbox clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/funnelhouse demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+sandbox: $(STAMP)
+	$(BIN)/funnelhouse sandbox
+
+# dagster dev ignores SIGINT when started in the background unless SIGINT is restored before
+# exec; `funnelhouse dev` does that, serves the sandbox and stops both cleanly on Ctrl-C.
+dev: $(STAMP)
+	$(BIN)/funnelhouse dev --host 127.0.0.1 --port 3000
+
+bench: $(STAMP)
+	$(BIN)/funnelhouse bench --scale $(or $(SCALE),small)
+
+clean:
+	rm -rf .funnelhouse .pytest_cache

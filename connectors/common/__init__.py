@@ -1,0 +1,1 @@
+"""Pieces every connector shares: HTTP with retries, errors, date windows, progress."""

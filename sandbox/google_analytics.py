@@ -1,0 +1,4 @@
+"""Fake of the google_analytics API (to be written)."""
+
+VENDOR = "google_analytics"
+ROUTES: list = []

@@ -1,0 +1,4 @@
+"""Fake of the hubspot API (to be written)."""
+
+VENDOR = "hubspot"
+ROUTES: list = []
