@@ -1,1 +1,1 @@
-
+"""Dagster definitions for funnelhouse: the only package that imports Dagster."""

@@ -1,0 +1,196 @@
+"""The `funnelhouse` command: run, sandbox, demo, dev."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from connectors.common.errors import ConfigurationError
+from connectors.registry import parse_source_list
+from warehouse.settings import SettingError
+
+SANDBOX_OVERRIDES = Path(__file__).resolve().parent.parent / "sandbox" / "campaign_key_overrides.csv"
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _window(start: date | None, end: date | None) -> tuple[date, date]:
+    from pipelines.window import yesterday
+
+    end = end or yesterday()
+    start = start or end
+    if start > end:
+        raise SystemExit(f"funnelhouse: --start-date {start} is after --end-date {end}")
+    return start, end
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.run import run
+
+    start, end = _window(args.start_date, args.end_date)
+    try:
+        sources = parse_source_list(args.sources)
+        summary = run(start, end, sources)
+    except (ConfigurationError, SettingError, ValueError) as exc:
+        print(f"funnelhouse: {exc}", file=sys.stderr)
+        return 2
+    print(summary.render())
+    return 0 if summary.ok else 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.faults import Faults
+    from sandbox.server import SandboxServer
+    from sandbox.world import World
+
+    server = SandboxServer(port=args.port, world=World(negative_spend=args.negative_spend),
+                           faults=Faults(chaos=args.faults))
+    print(f"sandbox serving on {server.url} (faults {'on' if args.faults else 'off'}); point the sources at it with:")
+    for key, value in server.source_settings().items():
+        print(f"export {key}={value}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _start_sandbox_env(port: int = 0) -> object:
+    from sandbox.server import SandboxServer
+
+    server = SandboxServer(port=port).start()
+    os.environ.update(server.source_settings())
+    os.environ.setdefault("FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES", str(SANDBOX_OVERRIDES))
+    return server
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.run import run
+    from pipelines.window import yesterday
+
+    server = _start_sandbox_env()
+    print(f"sandbox: fake Google Ads, GA4 and HubSpot APIs on {server.url}")
+    end = yesterday()
+    start = end - timedelta(days=args.days - 1)
+    try:
+        summary = run(start, end, parse_source_list(None))
+    finally:
+        server.stop()
+    print(summary.render())
+    if not summary.ok:
+        return 1
+    print()
+    print(top_campaigns_by_roas())
+    return 0
+
+
+def top_campaigns_by_roas(limit: int = 10) -> str:
+    from warehouse import Warehouse, load_settings
+
+    warehouse = Warehouse(load_settings().warehouse_url)
+    rows = warehouse.rows(
+        """
+        select campaign_key, currency_code, sum(spend) as spend, sum(revenue) as revenue,
+               sum(clicks) as clicks, sum(sessions) as sessions, sum(leads) as leads, sum(deals_won) as deals_won,
+               cast(sum(revenue) as double) / nullif(cast(sum(spend) as double), 0) as roas
+        from marts.campaign_kpis_daily
+        group by campaign_key, currency_code
+        order by roas desc nulls last
+        limit :limit
+        """,
+        limit=limit,
+    )
+    header = f"{'campaign':<30} {'cur':<4} {'spend':>12} {'revenue':>12} {'ROAS':>6} {'clicks':>9} {'sessions':>9} {'leads':>6} {'won':>5}"
+    lines = [f"Top campaigns by ROAS (marts.campaign_kpis_daily, {warehouse.safe_url})", header, "-" * len(header)]
+    for key, cur, spend, revenue, clicks, sessions, leads, won, roas in rows:
+        lines.append(f"{key:<30} {cur:<4} {float(spend):>12,.2f} {float(revenue):>12,.2f} "
+                     f"{(roas if roas is not None else float('nan')):>6.2f} {int(clicks):>9,} {int(sessions):>9,} "
+                     f"{int(leads):>6,} {int(won):>5,}")
+    return "\n".join(lines)
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from pipelines.run import ensure_dagster_home
+
+    # Started from make or a script, this process may inherit SIGINT as ignored; Ctrl-C must work.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    server = _start_sandbox_env(args.sandbox_port)
+    ensure_dagster_home()
+    print(f"sandbox on {server.url}; Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops both)", flush=True)
+
+    def restore_signals() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    dagster = Path(sys.executable).with_name("dagster")
+    child = subprocess.Popen(
+        [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)],
+        env=os.environ.copy(), preexec_fn=restore_signals,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGINT))
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        try:
+            return child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            return 130
+    finally:
+        server.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="funnelhouse", description="Marketing data platform: ingest, model, gate, publish.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run_p = sub.add_parser("run", help="ingest a date window, build every model, run the gate, publish")
+    run_p.add_argument("--start-date", type=_date, help="first day (default: the end date)")
+    run_p.add_argument("--end-date", type=_date, help="last day (default: yesterday, UTC)")
+    run_p.add_argument("--sources", help="comma list of sources (default: all)")
+    run_p.set_defaults(func=cmd_run)
+
+    sb = sub.add_parser("sandbox", help="serve the fake vendor APIs")
+    sb.add_argument("--port", type=int, default=8765)
+    sb.add_argument("--faults", action="store_true", help="inject each vendor's documented retryable faults")
+    sb.add_argument("--negative-spend", action="store_true", help="serve one Google Ads row with negative cost")
+    sb.set_defaults(func=cmd_sandbox)
+
+    demo = sub.add_parser("demo", help="start the sandbox, run the last 90 days, print top campaigns by ROAS")
+    demo.add_argument("--days", type=int, default=90)
+    demo.set_defaults(func=cmd_demo)
+
+    dev = sub.add_parser("dev", help="dagster dev with the sandbox serving")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--sandbox-port", type=int, default=8765)
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    started = time.monotonic()
+    code = args.func(args)
+    if args.command in ("run", "demo"):
+        print(f"({time.monotonic() - started:.1f}s)", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Transforms on a hand-computed fixture, on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tests.transforms.fixture import EXPECTED_KPIS, OVERRIDES_CSV, create_raw
+from transforms import runner
+from transforms.models import CANDIDATE_SCHEMA, discover, referenced_tables, render, transpile
+from warehouse import Warehouse
+
+
+@pytest.fixture
+def built(warehouse_url: str, tmp_path) -> Warehouse:
+    warehouse = Warehouse(warehouse_url)
+    create_raw(warehouse)
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text(OVERRIDES_CSV)
+    runner.load_seed(warehouse, "campaign_key_overrides", overrides)
+    for model in discover():
+        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    return warehouse
+
+
+def _kpis(warehouse: Warehouse) -> dict[tuple[str, str], dict]:
+    columns = [c.name for c in warehouse.columns(CANDIDATE_SCHEMA, "campaign_kpis_daily")]
+    rows = warehouse.rows(f"SELECT * FROM {CANDIDATE_SCHEMA}.campaign_kpis_daily")
+    return {(str(r[0]), r[1]): dict(zip(columns, r, strict=True)) for r in rows}
+
+
+def test_models_come_after_what_they_read():
+    seen: set[tuple[str, str]] = set()
+    for model in discover():
+        for dep in model.deps:
+            if dep[0] in ("staging", "intermediate", CANDIDATE_SCHEMA) and dep != ("staging", "campaign_key_overrides"):
+                assert dep in seen, f"{model.relation} runs before {dep}"
+        seen.add((model.schema, model.name))
+    assert ("marts_candidate", "campaign_kpis_daily") in seen
+
+
+def test_kpis_match_hand_computed_values(built: Warehouse):
+    kpis = _kpis(built)
+    assert set(kpis) == set(EXPECTED_KPIS)
+    for key, expected in EXPECTED_KPIS.items():
+        for column, value in expected.items():
+            actual = kpis[key][column]
+            if value is None:
+                assert actual is None, f"{key} {column}: expected NULL, got {actual}"
+            elif isinstance(value, str):
+                assert actual == value, f"{key} {column}"
+            else:
+                assert math.isclose(float(actual), value, rel_tol=1e-9, abs_tol=1e-9), f"{key} {column}: {actual} != {value}"
+
+
+def test_campaign_performance_keeps_account_currency_and_null_reporting_spend(built: Warehouse):
+    rows = built.rows(
+        f"SELECT account_id, campaign_id, currency_code, reporting_currency, spend_reporting, campaign_key, account_name "
+        f"FROM {CANDIDATE_SCHEMA}.campaign_performance_daily ORDER BY date_day, account_id"
+    )
+    assert rows == [
+        ("111", "c1", "USD", "USD", None, "brand_search", "Acct US"),
+        ("222", "c2", "EUR", "USD", None, "autumn_promo", "Acct DE"),
+        ("111", "c1", "USD", "USD", None, "brand_search", "Acct US"),
+    ]
+
+
+def test_crm_deals_carry_first_touch_of_earliest_contact(built: Warehouse):
+    rows = dict(
+        (r[0], r[1:]) for r in built.rows(
+            f"SELECT deal_id, utm_source, utm_medium, utm_campaign, campaign_key, is_won, closed_at IS NULL "
+            f"FROM {CANDIDATE_SCHEMA}.crm_deals"
+        )
+    )
+    # d1 has contacts k1 and k2: k1 was created first
+    assert rows["d1"] == ("google", "cpc", "brand_search", "brand_search", True, False)
+    # k3's URL has no utm; the paid-search drill-down supplies the campaign
+    assert rows["d3"] == (None, None, "Brand Search", "brand_search", True, False)
+    assert rows["d5"] == (None, None, None, None, False, True)
+    assert len(rows) == 5
+
+
+def test_web_placeholders_get_no_campaign_key(built: Warehouse):
+    keys = dict(built.rows(f"SELECT campaign, campaign_key FROM {CANDIDATE_SCHEMA}.web_traffic_daily"))
+    assert keys["(organic)"] is None
+    assert keys["brand_search"] == "brand_search"
+
+
+def test_archived_contacts_are_not_leads(built: Warehouse):
+    assert built.scalar("SELECT count(*) FROM intermediate.int_contacts_first_touch") == 5
+
+
+def test_rebuilding_is_idempotent(built: Warehouse):
+    before = sorted(_kpis(built).items())
+    for model in discover():
+        runner.build(built, model, {"reporting_currency": "USD"})
+    assert sorted(_kpis(built).items()) == before
+
+
+def test_regexp_extract_is_portable_to_postgres():
+    sql = "select regexp_extract(u, 'utm_campaign=([^&#]+)', 1) as c from t"
+    assert transpile(sql, "postgres") == "SELECT SUBSTRING(u FROM 'utm_campaign=([^&#]+)') AS c FROM t"
+
+
+def test_dependencies_ignore_ctes():
+    sql = render("with a as (select * from staging.x) select * from a join intermediate.y using (k)", {})
+    assert referenced_tables(sql) == (("intermediate", "y"), ("staging", "x"))
+
+
+def test_variables_are_validated_before_inlining():
+    with pytest.raises(ValueError):
+        render("select {{ var('reporting_currency') }}", {"reporting_currency": "x'; drop table t; --"})
+
+
+def test_missing_input_is_a_clear_error(tmp_path):
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    model = next(m for m in discover() if m.name == "stg_hubspot__contacts")
+    with pytest.raises(runner.MissingInputError, match="raw_hubspot.contacts"):
+        runner.build(warehouse, model, {"reporting_currency": "USD"})

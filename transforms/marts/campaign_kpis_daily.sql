@@ -1,0 +1,98 @@
+-- One row per day and paid campaign key: ads, web and CRM joined on the campaign key, with every
+-- KPI of docs/metrics.md. Money columns are in the campaign's ad-account currency; won deals in
+-- another currency count in deals_won but not in revenue until FX rates are loaded.
+with campaign_keys as (
+    select campaign_key, currency_code
+    from intermediate.int_ad_campaigns_daily
+    group by campaign_key, currency_code
+),
+
+ads as (
+    select
+        date_day,
+        campaign_key,
+        sum(spend) as spend,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks,
+        sum(conversions) as conversions
+    from intermediate.int_ad_campaigns_daily
+    group by date_day, campaign_key
+),
+
+web as (
+    select date_day, campaign_key, sum(sessions) as sessions
+    from intermediate.int_web_traffic_daily
+    where campaign_key is not null
+    group by date_day, campaign_key
+),
+
+leads as (
+    select created_date as date_day, campaign_key, count(*) as leads
+    from intermediate.int_contacts_first_touch
+    where campaign_key is not null
+    group by created_date, campaign_key
+),
+
+deals as (
+    select
+        d.closed_date as date_day,
+        d.campaign_key,
+        count(*) as deals_won,
+        sum(case when d.currency_code = k.currency_code then d.amount end) as revenue,
+        sum(case when d.currency_code <> k.currency_code then 1 else 0 end) as deals_won_other_currency
+    from intermediate.int_deals_attributed as d
+    inner join campaign_keys as k
+        on k.campaign_key = d.campaign_key
+    where d.is_won and d.closed_date is not null
+    group by d.closed_date, d.campaign_key
+),
+
+spine as (
+    select date_day, campaign_key from ads
+    union
+    select date_day, campaign_key from web
+    union
+    select date_day, campaign_key from leads
+    union
+    select date_day, campaign_key from deals
+),
+
+joined as (
+    select
+        spine.date_day,
+        spine.campaign_key,
+        k.currency_code,
+        coalesce(ads.spend, 0) as spend,
+        coalesce(ads.impressions, 0) as impressions,
+        coalesce(ads.clicks, 0) as clicks,
+        coalesce(ads.conversions, 0) as conversions,
+        coalesce(web.sessions, 0) as sessions,
+        coalesce(leads.leads, 0) as leads,
+        coalesce(deals.deals_won, 0) as deals_won,
+        coalesce(deals.deals_won_other_currency, 0) as deals_won_other_currency,
+        cast(coalesce(deals.revenue, 0) as decimal(38, 6)) as revenue
+    from spine
+    inner join campaign_keys as k
+        on k.campaign_key = spine.campaign_key
+    left join ads
+        on ads.date_day = spine.date_day and ads.campaign_key = spine.campaign_key
+    left join web
+        on web.date_day = spine.date_day and web.campaign_key = spine.campaign_key
+    left join leads
+        on leads.date_day = spine.date_day and leads.campaign_key = spine.campaign_key
+    left join deals
+        on deals.date_day = spine.date_day and deals.campaign_key = spine.campaign_key
+)
+
+select
+    joined.*,
+    {{ safe_divide('clicks', 'impressions') }} as ctr,
+    {{ safe_divide('spend', 'clicks') }} as cpc,
+    1000 * {{ safe_divide('spend', 'impressions') }} as cpm,
+    {{ safe_divide('spend', 'conversions') }} as cpa,
+    {{ safe_divide('spend', 'deals_won') }} as cac,
+    {{ safe_divide('revenue', 'spend') }} as roas,
+    {{ safe_divide('revenue - spend', 'spend') }} as roi,
+    {{ safe_divide('sessions', 'clicks') }} as click_to_session_rate,
+    {{ safe_divide('deals_won', 'leads') }} as lead_to_deal_rate
+from joined

@@ -1,0 +1,17 @@
+-- One row per CRM deal, with the first-touch utm of its contact and the campaign key.
+select
+    'hubspot' as source_system,
+    deal_id,
+    deal_name,
+    created_at,
+    closed_at,
+    stage,
+    is_closed,
+    is_won,
+    amount,
+    currency_code,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    campaign_key
+from intermediate.int_deals_attributed

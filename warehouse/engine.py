@@ -1,0 +1,126 @@
+"""One warehouse, two engines. DuckDB (an embedded file) by default, PostgreSQL in production.
+
+DuckDB allows one writer process and refuses a second in-process connection opened with another
+configuration, which dlt's loader would be. So the DuckDB engine uses NullPool: no connection
+outlives the statement block that opened it, and dlt can always open the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+class Warehouse:
+    def __init__(self, url: str):
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = "duckdb" if parsed.drivername.startswith("duckdb") else "postgres"
+        if self.dialect == "duckdb":
+            database = parsed.database or ":memory:"
+            self.path = None if database == ":memory:" else Path(database).expanduser().resolve()
+        else:
+            self.path = None
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.safe_url})"
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password masked: the only form that may be logged or shown."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.url.encode()).hexdigest()[:12]
+
+    @cached_property
+    def engine(self) -> sa.Engine:
+        if self.dialect == "duckdb":
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            target = str(self.path) if self.path else ":memory:"
+            return sa.create_engine(f"duckdb:///{target}", poolclass=sa.pool.NullPool)
+        url = make_url(self.url).set(drivername="postgresql+psycopg")
+        return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+    def dlt_destination(self) -> Any:
+        import dlt
+
+        if self.dialect == "duckdb":
+            return dlt.destinations.duckdb(str(self.path))
+        url = make_url(self.url).set(drivername="postgresql")
+        return dlt.destinations.postgres(url.render_as_string(hide_password=False))
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """One transaction: DDL included, since both engines have transactional DDL."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def execute(self, statements: Iterable[str]) -> None:
+        with self.begin() as conn:
+            for statement in statements:
+                # psycopg reads % as a placeholder marker even without parameters (LIKE '(%').
+                conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar()
+
+    def rows(self, sql: str, **params: Any) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql), params).fetchall()]
+
+    def arrow(self, sql: str) -> Any:
+        """Run a query and return a pyarrow Table (DuckDB: zero-copy; PostgreSQL: via the cursor)."""
+        import pyarrow as pa
+
+        raw = self.engine.raw_connection()
+        try:
+            if self.dialect == "duckdb":
+                return raw.driver_connection.execute(sql).to_arrow_table()
+            cursor = raw.cursor()
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+            return pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows])
+        finally:
+            raw.close()
+
+    def ensure_schemas(self, schemas: Sequence[str]) -> None:
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {s}" for s in schemas)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        return bool(self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s AND table_name = :t",
+            s=schema, t=table,
+        ))
+
+    def columns(self, schema: str, table: str) -> list[Column]:
+        return [Column(name, dtype) for name, dtype in self.rows(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position",
+            s=schema, t=table,
+        )]
+
+    def row_count(self, schema: str, table: str) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {schema}.{table}"))
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
