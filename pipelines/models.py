@@ -33,7 +33,9 @@ def build_model_asset(model: Model) -> AssetsDefinition:
         wh = warehouse.warehouse()
         result = runner.build(wh, model, _variables(warehouse))
         context.log.info(f"built {result.relation}: {result.row_count} rows")
-        return MaterializeResult(metadata=table_metadata(wh, model.schema, model.name, result.row_count))
+        return MaterializeResult(
+            metadata=table_metadata(wh, model.schema, model.name, result.row_count, result.columns)
+        )
 
     return _model
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, SEED_SCHEMA, SEEDS, Model, transpile
 from warehouse import Warehouse
+from warehouse.engine import Column
 
 SCHEMAS = ("staging", "intermediate", CANDIDATE_SCHEMA, PUBLISHED_SCHEMA)
 
@@ -17,6 +18,7 @@ SCHEMAS = ("staging", "intermediate", CANDIDATE_SCHEMA, PUBLISHED_SCHEMA)
 class BuildResult:
     relation: str
     row_count: int
+    columns: tuple[Column, ...] = ()
 
 
 class MissingInputError(RuntimeError):
@@ -28,19 +30,23 @@ def compiled_sql(model: Model, dialect: str, variables: dict[str, str]) -> str:
 
 
 def build(warehouse: Warehouse, model: Model, variables: dict[str, str]) -> BuildResult:
-    missing = [f"{s}.{t}" for s, t in model.deps if not warehouse.table_exists(s, t)]
-    if missing:
-        raise MissingInputError(
-            f"{model.relation} reads {', '.join(missing)}, which does not exist yet: "
-            "ingest that source (or run its upstream models) first"
-        )
+    """One connection, one transaction: check inputs, replace the table, read back count and schema."""
     sql = compiled_sql(model, warehouse.dialect, variables)
-    warehouse.ensure_schemas([model.schema])
-    warehouse.execute([
-        f"DROP TABLE IF EXISTS {model.relation}",
-        f"CREATE TABLE {model.relation} AS {sql}",
-    ])
-    return BuildResult(model.relation, warehouse.row_count(model.schema, model.name))
+    with warehouse.begin() as conn:
+        existing = warehouse.relations(conn)
+        missing = [f"{s}.{t}" for s, t in model.deps if (s, t) not in existing]
+        if missing:
+            raise MissingInputError(
+                f"{model.relation} reads {', '.join(missing)}, which does not exist yet: "
+                "ingest that source (or run its upstream models) first"
+            )
+        ddl = [f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
+               f"CREATE TABLE {model.relation} AS {sql}"]
+        for statement in ddl:
+            warehouse.run_statement(conn, statement)
+        count = warehouse.row_count(model.schema, model.name, conn)
+        columns = tuple(warehouse.columns(model.schema, model.name, conn))
+    return BuildResult(model.relation, count, columns)
 
 
 def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:

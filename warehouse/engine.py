@@ -75,8 +75,11 @@ class Warehouse:
     def execute(self, statements: Iterable[str]) -> None:
         with self.begin() as conn:
             for statement in statements:
-                # psycopg reads % as a placeholder marker even without parameters (LIKE '(%').
-                conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+                self.run_statement(conn, statement)
+
+    def run_statement(self, conn: sa.Connection, statement: str) -> None:
+        """One parameterless statement. psycopg reads % as a placeholder even without parameters."""
+        conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
@@ -105,21 +108,34 @@ class Warehouse:
     def ensure_schemas(self, schemas: Sequence[str]) -> None:
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {s}" for s in schemas)
 
+    def relations(self, conn: sa.Connection | None = None) -> set[tuple[str, str]]:
+        """Every (schema, table) in the warehouse, in one catalog query."""
+        sql = "SELECT table_schema, table_name FROM information_schema.tables"
+        if conn is not None:
+            return {(r[0], r[1]) for r in conn.exec_driver_sql(sql)}
+        return {(r[0], r[1]) for r in self.rows(sql)}
+
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s AND table_name = :t",
             s=schema, t=table,
         ))
 
-    def columns(self, schema: str, table: str) -> list[Column]:
-        return [Column(name, dtype) for name, dtype in self.rows(
+    def columns(self, schema: str, table: str, conn: sa.Connection | None = None) -> list[Column]:
+        sql = sa.text(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position",
-            s=schema, t=table,
-        )]
+            "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+        )
+        if conn is not None:
+            return [Column(n, t) for n, t in conn.execute(sql, {"s": schema, "t": table})]
+        with self.engine.connect() as own:
+            return [Column(n, t) for n, t in own.execute(sql, {"s": schema, "t": table})]
 
-    def row_count(self, schema: str, table: str) -> int:
-        return int(self.scalar(f"SELECT count(*) FROM {schema}.{table}"))
+    def row_count(self, schema: str, table: str, conn: sa.Connection | None = None) -> int:
+        sql = f"SELECT count(*) FROM {schema}.{table}"
+        if conn is not None:
+            return int(conn.exec_driver_sql(sql).scalar())
+        return int(self.scalar(sql))
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

@@ -12,11 +12,11 @@ from transforms.models import CANDIDATE_SCHEMA, discover, referenced_tables, ren
 from warehouse import Warehouse
 
 
-@pytest.fixture
-def built(warehouse_url: str, tmp_path) -> Warehouse:
-    warehouse = Warehouse(warehouse_url)
+@pytest.fixture(scope="module")
+def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    warehouse = Warehouse(module_warehouse_url)
     create_raw(warehouse)
-    overrides = tmp_path / "overrides.csv"
+    overrides = tmp_path_factory.mktemp("seeds") / "overrides.csv"
     overrides.write_text(OVERRIDES_CSV)
     runner.load_seed(warehouse, "campaign_key_overrides", overrides)
     for model in discover():

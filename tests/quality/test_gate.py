@@ -1,0 +1,150 @@
+"""The gate: a good candidate passes; each kind of bad row fails, naming the rule and the rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from quality import gate
+from quality.suites import MART_RULES
+from tests.transforms.fixture import OVERRIDES_CSV, create_raw
+from transforms import runner
+from transforms.models import CANDIDATE_SCHEMA, discover
+from warehouse import Warehouse
+
+HISTORY_START = date(2020, 1, 1)
+WINDOW_END = date(2026, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    warehouse = Warehouse(module_warehouse_url)
+    create_raw(warehouse)
+    overrides = tmp_path_factory.mktemp("seeds") / "overrides.csv"
+    overrides.write_text(OVERRIDES_CSV)
+    runner.load_seed(warehouse, "campaign_key_overrides", overrides)
+    for model in discover():
+        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    warehouse.ensure_schemas(["pristine"])
+    warehouse.execute(f"CREATE TABLE pristine.{n} AS SELECT * FROM {CANDIDATE_SCHEMA}.{n}" for n in MART_RULES)
+    return warehouse
+
+
+@pytest.fixture
+def candidates(built: Warehouse) -> Warehouse:
+    """The built candidates, restored to their pristine state for each test."""
+    built.execute(
+        statement
+        for n in MART_RULES
+        for statement in (f"DROP TABLE IF EXISTS {CANDIDATE_SCHEMA}.{n}",
+                          f"CREATE TABLE {CANDIDATE_SCHEMA}.{n} AS SELECT * FROM pristine.{n}")
+    )
+    return built
+
+
+def _check(warehouse: Warehouse, name: str, window_end: date = WINDOW_END):
+    return gate.check_mart(warehouse, CANDIDATE_SCHEMA, name, HISTORY_START, window_end)
+
+
+def test_good_candidates_pass(candidates: Warehouse):
+    for name in MART_RULES:
+        outcome = _check(candidates, name)
+        assert outcome.success, gate.render(outcome)
+        assert outcome.evaluated >= 5
+
+
+BAD_ROWS = {
+    "negative spend": (
+        "campaign_performance_daily",
+        "UPDATE marts_candidate.campaign_performance_daily SET spend = -1 WHERE campaign_id = 'c2'",
+        "expect_column_values_to_be_between", "spend",
+    ),
+    "clicks above impressions": (
+        "campaign_performance_daily",
+        "UPDATE marts_candidate.campaign_performance_daily SET clicks = 5000 WHERE campaign_id = 'c2'",
+        "expect_column_pair_values_a_to_be_greater_than_b", "impressions>=clicks",
+    ),
+    "duplicate grain": (
+        "campaign_performance_daily",
+        "INSERT INTO marts_candidate.campaign_performance_daily SELECT * FROM marts_candidate.campaign_performance_daily WHERE campaign_id = 'c2'",
+        "expect_compound_columns_to_be_unique", "date_day,platform,account_id,campaign_id",
+    ),
+    "null key": (
+        "campaign_performance_daily",
+        "UPDATE marts_candidate.campaign_performance_daily SET account_id = NULL WHERE campaign_id = 'c2'",
+        "expect_column_values_to_not_be_null", "account_id",
+    ),
+    "unknown currency": (
+        "campaign_performance_daily",
+        "UPDATE marts_candidate.campaign_performance_daily SET currency_code = 'XYZ' WHERE campaign_id = 'c2'",
+        "expect_column_values_to_be_in_set", "currency_code",
+    ),
+    "date after the window": (
+        "web_traffic_daily",
+        "UPDATE marts_candidate.web_traffic_daily SET date_day = DATE '2026-03-01' WHERE campaign = '(organic)'",
+        "expect_column_values_to_be_between", "date_day",
+    ),
+    "no rows": (
+        "campaign_kpis_daily",
+        "DELETE FROM marts_candidate.campaign_kpis_daily",
+        "expect_table_row_count_to_be_between", None,
+    ),
+    "duplicate deal": (
+        "crm_deals",
+        "INSERT INTO marts_candidate.crm_deals SELECT * FROM marts_candidate.crm_deals WHERE deal_id = 'd1'",
+        "expect_column_values_to_be_unique", "deal_id",
+    ),
+    "negative deal amount": (
+        "crm_deals",
+        "UPDATE marts_candidate.crm_deals SET amount = -5 WHERE deal_id = 'd4'",
+        "expect_column_values_to_be_between", "amount",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ROWS), ids=list(BAD_ROWS))
+def test_each_bad_candidate_fails(candidates: Warehouse, case: str):
+    table, sql, expectation, column = BAD_ROWS[case]
+    candidates.execute([sql])
+    outcome = _check(candidates, table)
+    assert not outcome.success
+    assert outcome.status == "failed"
+    assert not outcome.errors
+    failed = [(f.expectation, f.column) for f in outcome.failures]
+    assert (expectation, column) in failed, failed
+    finding = next(f for f in outcome.failures if f.expectation == expectation and f.column == column)
+    if expectation != "expect_table_row_count_to_be_between":
+        assert finding.sample, "the report must show offending rows"
+    assert expectation in gate.render(outcome)
+
+
+def test_sample_rows_name_the_offending_grain(candidates: Warehouse):
+    candidates.execute(["UPDATE marts_candidate.campaign_performance_daily SET spend = -1 WHERE campaign_id = 'c2'"])
+    outcome = _check(candidates, "campaign_performance_daily")
+    finding = next(f for f in outcome.failures if f.column == "spend")
+    assert finding.unexpected_count == 1
+    row = finding.sample[0]
+    assert row["campaign_id"] == "c2" and row["account_id"] == "222" and float(row["spend"]) == -1
+
+
+def test_a_validator_error_is_reported_as_an_error_not_bad_data(candidates: Warehouse):
+    candidates.execute(["ALTER TABLE marts_candidate.crm_deals DROP COLUMN stage"])
+    outcome = _check(candidates, "crm_deals")
+    assert not outcome.success
+    assert outcome.status == "error"
+    assert outcome.errors
+
+
+def test_missing_table_is_a_validator_error(tmp_path):
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    outcome = _check(warehouse, "crm_deals")
+    assert outcome.status == "error"
+    assert "crm_deals" in gate.render(outcome)
+
+
+def test_freshness_passes_when_recent_and_fails_when_stale(candidates: Warehouse):
+    assert gate.check_freshness(candidates, "google_ads", date(2026, 1, 3)).success
+    stale = gate.check_freshness(candidates, "google_ads", date(2026, 2, 1))
+    assert stale.status == "failed"
+    assert stale.failures[0].expectation == "expect_column_max_to_be_between"
