@@ -135,6 +135,7 @@ def describe_error(body: Any, response: requests.Response) -> str:
             for key in ("status", "category", "policyName", "message"):
                 if err.get(key):
                     parts.append(str(err[key]))
+            parts.extend(_google_ads_failures(err.get("details")))
             if isinstance(body.get("error"), str):
                 parts.append(str(body["error"]))
                 if body.get("error_description"):
@@ -149,6 +150,21 @@ def describe_error(body: Any, response: requests.Response) -> str:
         text = response.text[:300] if response.text else ""
         parts.append(text or response.reason or "no body")
     return "; ".join(parts)
+
+
+def _google_ads_failures(details: Any) -> list[str]:
+    """Google Ads puts the real reason (`queryError: UNRECOGNIZED_FIELD`, ...) in a GoogleAdsFailure
+    detail; the top-level message only says "Request contains an invalid argument."."""
+    found: list[str] = []
+    for detail in details if isinstance(details, list) else []:
+        errors = detail.get("errors") if isinstance(detail, Mapping) else None
+        for error in errors if isinstance(errors, list) else []:
+            if not isinstance(error, Mapping):
+                continue
+            code = error.get("errorCode")
+            label = " ".join(f"{k} {v}" for k, v in code.items()) if isinstance(code, Mapping) else ""
+            found.append(f"{label}: {error.get('message', '')}".strip(": "))
+    return found
 
 
 class VendorClient:
@@ -175,6 +191,9 @@ class VendorClient:
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
             return path
+        # An empty path is the base URL itself (an OAuth token endpoint): no trailing slash.
+        if not path:
+            return self.base_url
         return f"{self.base_url}/{path.lstrip('/')}"
 
     def _scrub(self, text: str) -> str:
