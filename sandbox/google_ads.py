@@ -1,5 +1,546 @@
-"""Fake of the google_ads API (to be written)."""
+"""Fake of the Google Ads API v26 REST transport: `googleAds:searchStream` and `googleAds:search`.
+
+Answers GAQL over `customer`, `campaign` and `ad_group` from the world, in the proto3 JSON mapping
+(lowerCamelCase, int64 as strings, doubles as numbers, enums as names). Errors use Google's
+documented shape: `{"error": {code, message, status, details: [GoogleAdsFailure]}}`, wrapped in the
+stream's JSON array where searchStream would wrap it.
+
+Faults (`req.fault`): rate_limit, stream_rate_limit, unavailable, expired_token, and, to exercise a
+client's record checks, malformed_cost, missing_date and unset_conversions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sandbox import credentials
+from sandbox.google_oauth import check_bearer
+from sandbox.server import Request, Response, SandboxState
+from sandbox.world import Account, AdMetrics, Campaign, World
 
 VENDOR = "google_ads"
-ROUTES: list = []
 API_VERSION = "v26"
+FAILURE_TYPE = f"type.googleapis.com/google.ads.googleads.{API_VERSION}.errors.GoogleAdsFailure"
+# Google's sizes. Tests shrink them to exercise a client's handling of several batches or pages.
+STREAM_BATCH_ROWS = 10_000
+SEARCH_PAGE_ROWS = 10_000
+RETRY_DELAY = "0.200s"
+
+_STATUS_MESSAGES = {
+    400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),
+    401: ("UNAUTHENTICATED", "Request is missing required authentication credential. Expected OAuth 2 access "
+                             "token, login cookie or other valid authentication credential."),
+    403: ("PERMISSION_DENIED", "The caller does not have permission"),
+    429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
+}
+
+
+class QueryError(Exception):
+    def __init__(self, code: str, message: str, trigger: str | None = None):
+        self.code, self.message, self.trigger = code, message, trigger
+        super().__init__(message)
+
+
+# --- error bodies ----------------------------------------------------------------------------------
+def failure(http_status: int, group: str, code: str, message: str, trigger: str | None = None,
+            details: dict | None = None) -> dict:
+    status, top_message = _STATUS_MESSAGES[http_status]
+    error: dict[str, Any] = {"errorCode": {group: code}, "message": message}
+    if trigger is not None:
+        error["trigger"] = {"stringValue": trigger}
+    if details:
+        error["details"] = details
+    return {"error": {"code": http_status, "message": top_message, "status": status, "details": [
+        {"@type": FAILURE_TYPE, "errors": [error], "requestId": _request_id()}]}}
+
+
+def _request_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode()[:22]
+
+
+def _rate_limited() -> dict:
+    return failure(429, "quotaError", "RESOURCE_TEMPORARILY_EXHAUSTED",
+                   "Too many requests. Retry in 0.2 seconds.",
+                   details={"quotaErrorDetails": {"rateScope": "DEVELOPER", "rateName": "Number of operations "
+                            "for basic access", "retryDelay": RETRY_DELAY}})
+
+
+# --- field catalogue -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ctx:
+    account: Account
+    campaign: Campaign | None = None
+    ad_group: tuple[str, int] | None = None  # (id, 1-based index)
+    day: date | None = None
+    metrics: AdMetrics | None = None
+
+
+INT64, DOUBLE, STRING, ENUM, BOOL, DATE = "int64", "double", "string", "enum", "bool", "date"
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    resource: str
+    kind: str
+    get: Callable[[Ctx, World], Any]
+
+
+def _m(name: str) -> Callable[[Ctx, World], Any]:
+    return lambda ctx, world: getattr(ctx.metrics, name)
+
+
+FIELDS: dict[str, FieldDef] = {
+    "customer.resource_name": FieldDef("customer", STRING, lambda c, w: f"customers/{c.account.customer_id}"),
+    "customer.id": FieldDef("customer", INT64, lambda c, w: int(c.account.customer_id)),
+    "customer.descriptive_name": FieldDef("customer", STRING, lambda c, w: c.account.name),
+    "customer.currency_code": FieldDef("customer", STRING, lambda c, w: c.account.currency_code),
+    "customer.time_zone": FieldDef("customer", STRING, lambda c, w: c.account.time_zone),
+    "customer.status": FieldDef("customer", ENUM, lambda c, w: "ENABLED"),
+    "customer.manager": FieldDef("customer", BOOL, lambda c, w: False),
+    "campaign.resource_name": FieldDef(
+        "campaign", STRING, lambda c, w: f"customers/{c.account.customer_id}/campaigns/{c.campaign.campaign_id}"),
+    "campaign.id": FieldDef("campaign", INT64, lambda c, w: int(c.campaign.campaign_id)),
+    "campaign.name": FieldDef("campaign", STRING, lambda c, w: c.campaign.name),
+    "campaign.status": FieldDef("campaign", ENUM, lambda c, w: c.campaign.status),
+    "campaign.advertising_channel_type": FieldDef("campaign", ENUM, lambda c, w: c.campaign.channel_type),
+    "ad_group.resource_name": FieldDef(
+        "ad_group", STRING, lambda c, w: f"customers/{c.account.customer_id}/adGroups/{c.ad_group[0]}"),
+    # The world's ad group ids carry leading zeros; served verbatim so they join back to the world.
+    "ad_group.id": FieldDef("ad_group", INT64, lambda c, w: c.ad_group[0]),
+    "ad_group.name": FieldDef("ad_group", STRING, lambda c, w: w.ad_group_name(c.campaign, c.ad_group[1])),
+    "ad_group.status": FieldDef("ad_group", ENUM, lambda c, w: "ENABLED"),
+    "ad_group.campaign": FieldDef(
+        "ad_group", STRING, lambda c, w: f"customers/{c.account.customer_id}/campaigns/{c.campaign.campaign_id}"),
+    "segments.date": FieldDef("segments", DATE, lambda c, w: c.day),
+    "metrics.impressions": FieldDef("metrics", INT64, _m("impressions")),
+    "metrics.clicks": FieldDef("metrics", INT64, _m("clicks")),
+    "metrics.cost_micros": FieldDef("metrics", INT64, _m("cost_micros")),
+    "metrics.conversions": FieldDef("metrics", DOUBLE, _m("conversions")),
+    "metrics.conversions_value": FieldDef("metrics", DOUBLE, _m("conversions_value")),
+    "metrics.ctr": FieldDef("metrics", DOUBLE, lambda c, w: c.metrics.clicks / c.metrics.impressions
+                            if c.metrics.impressions else 0.0),
+    "metrics.average_cpc": FieldDef("metrics", DOUBLE, lambda c, w: c.metrics.cost_micros / c.metrics.clicks
+                                    if c.metrics.clicks else 0.0),
+}
+
+# What each FROM resource may select besides its own fields (its attributed resources).
+_COMPATIBLE = {
+    "customer": {"customer", "metrics", "segments"},
+    "campaign": {"campaign", "customer", "metrics", "segments"},
+    "ad_group": {"ad_group", "campaign", "customer", "metrics", "segments"},
+}
+_IGNORED_PARAMETERS = {"include_drafts", "omit_unselected_resource_names"}
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(w.capitalize() for w in rest)
+
+
+# --- GAQL ------------------------------------------------------------------------------------------
+_QUERY = re.compile(
+    r"^\s*SELECT\s+(?P<select>.+?)\s+FROM\s+(?P<resource>\S+)"
+    r"(?:\s+WHERE\s+(?P<where>.+?))?(?:\s+ORDER\s+BY\s+(?P<order>.+?))?"
+    r"(?:\s+LIMIT\s+(?P<limit>\S+))?(?:\s+PARAMETERS\s+(?P<params>.+?))?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_LITERAL = r"'[^']*'|\"[^\"]*\""
+_CONDITION = re.compile(
+    rf"\s*(?P<field>[a-z][a-z0-9_.]*)\s+(?:"
+    rf"(?P<between>BETWEEN)\s+(?P<lo>{_LITERAL})\s+AND\s+(?P<hi>{_LITERAL})"
+    rf"|(?P<during>DURING)\s+(?P<range>[A-Z0-9_]+)"
+    rf"|(?P<op>NOT\s+IN|IN|!=|>=|<=|=|>|<)\s*(?P<value>\([^)]*\)|{_LITERAL}|[A-Za-z0-9_.\-]+))"
+    rf"\s*(?:AND\b|$)",
+    re.IGNORECASE,
+)
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+@dataclass
+class Condition:
+    field: str
+    op: str
+    value: Any  # a str, a list of str, or a (lo, hi) pair for BETWEEN/DURING
+
+
+@dataclass
+class Query:
+    select: list[str]
+    resource: str
+    conditions: list[Condition]
+    order: list[tuple[str, bool]]  # (field, descending)
+    limit: int | None
+
+
+def parse_gaql(text: str) -> Query:
+    if not re.match(r"^\s*SELECT\b", text or "", re.IGNORECASE):
+        raise QueryError("EXPECTED_SELECT", "SELECT is missing at the beginning of query.")
+    match = _QUERY.match(text)
+    if not match:
+        raise QueryError("EXPECTED_FROM", "Missing FROM clause.")
+    resource = match["resource"]
+    if resource not in _COMPATIBLE:
+        raise QueryError("BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
+                         f"Invalid resource type was specified in the FROM clause: '{resource}'.", resource)
+    select = [f.strip() for f in match["select"].split(",")]
+    for name in select:
+        _check_field(name, resource, "SELECT")
+    conditions = _parse_where(match["where"] or "", resource)
+    order = []
+    for part in filter(None, (p.strip() for p in (match["order"] or "").split(","))):
+        name, _, direction = part.partition(" ")
+        _check_field(name, resource, "ORDER BY")
+        order.append((name, direction.strip().upper() == "DESC"))
+    limit = None
+    if match["limit"]:
+        if not match["limit"].isdigit():
+            raise QueryError("BAD_LIMIT_VALUE", "Limit value is invalid.", match["limit"])
+        limit = int(match["limit"])
+        if limit < 1:
+            raise QueryError("LIMIT_VALUE_TOO_LOW", "The value passed to the limit clause is too low.")
+    for param in filter(None, (p.strip() for p in (match["params"] or "").split(","))):
+        if param.split("=")[0].strip() not in _IGNORED_PARAMETERS:
+            raise QueryError("BAD_PARAMETER_NAME", "Parameter unknown or not supported.", param)
+    if "segments.date" in select and not _date_bounds(conditions)[2]:
+        raise QueryError("EXPECTED_FILTERS_ON_DATE_RANGE",
+                         "A finite date range must be specified when segments.date is selected.")
+    return Query(select, resource, conditions, order, limit)
+
+
+def _check_field(name: str, resource: str, clause: str) -> None:
+    if not _FIELD_NAME.match(name):
+        raise QueryError("BAD_FIELD_NAME", f"Field name is invalid: '{name}'.", name)
+    if name not in FIELDS:
+        raise QueryError("UNRECOGNIZED_FIELD", f"Unrecognized field in the query: '{name}'.", name)
+    if FIELDS[name].resource not in _COMPATIBLE[resource]:
+        raise QueryError(f"PROHIBITED_RESOURCE_TYPE_IN_{'WHERE' if clause == 'WHERE' else 'SELECT'}_CLAUSE",
+                         f"'{name}' cannot be used in the {clause} clause of a query FROM {resource}.", name)
+
+
+def _parse_where(where: str, resource: str) -> list[Condition]:
+    conditions: list[Condition] = []
+    pos = 0
+    while pos < len(where):
+        match = _CONDITION.match(where, pos)
+        if not match or match.end() == pos:
+            raise QueryError("UNEXPECTED_INPUT", "Query has an unexpected extra part.", where[pos:].strip())
+        pos = match.end()
+        name = match["field"]
+        _check_field(name, resource, "WHERE")
+        if match["between"]:
+            conditions.append(Condition(name, "BETWEEN", (_unquote(match["lo"]), _unquote(match["hi"]))))
+        elif match["during"]:
+            if name != "segments.date":
+                raise QueryError("OPERATOR_FIELD_MISMATCH", "DURING applies only to date segments.", name)
+            conditions.append(Condition(name, "BETWEEN", _during(match["range"].upper())))
+        else:
+            op = re.sub(r"\s+", " ", match["op"].upper())
+            raw = match["value"]
+            if op in ("IN", "NOT IN"):
+                if not raw.startswith("("):
+                    raise QueryError("EXPECTED_LIST", "The operator requires a list.", raw)
+                value: Any = [_unquote(v.strip()) for v in raw[1:-1].split(",") if v.strip()]
+                if not value:
+                    raise QueryError("PROHIBITED_EMPTY_LIST_IN_CONDITION", "A condition has an empty list.")
+            else:
+                if raw.startswith("("):
+                    raise QueryError("EXPECTED_SINGLE_VALUE", "The operator expects a single value.", raw)
+                value = _unquote(raw)
+            conditions.append(Condition(name, op, value))
+    for cond in conditions:
+        if cond.field == "segments.date":
+            for value in cond.value if cond.op == "BETWEEN" else [cond.value]:
+                _parse_day(value, cond.op)
+    return conditions
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if value[:1] in ("'", '"') and value[-1:] == value[:1] else value
+
+
+# DURING literals as (days back to the first day, days back to the last day) from the world's today.
+_DURING = {"TODAY": (0, 0), "YESTERDAY": (1, 1), "LAST_7_DAYS": (7, 1), "LAST_14_DAYS": (14, 1),
+           "LAST_30_DAYS": (30, 1)}
+
+
+def _during(literal: str) -> tuple[str, str]:
+    if literal not in _DURING:
+        raise QueryError("INVALID_VALUE_WITH_DURING_OPERATOR",
+                         "The value passed to the DURING operator is not a Date range literal.", literal)
+    return (f"@{literal}:0", f"@{literal}:1")
+
+
+def _parse_day(value: Any, op: str, today: date | None = None) -> date:
+    if isinstance(value, str) and value.startswith("@"):
+        literal, end = value[1:].split(":")
+        days_back = _DURING[literal][int(end)]
+        return (today or date.today()) - timedelta(days=days_back)
+    try:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}$", str(value)):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        code = "INVALID_VALUE_WITH_BETWEEN_OPERATOR" if op == "BETWEEN" else "INVALID_DATE_FORMAT"
+        raise QueryError(code, "Invalid date format. Expected 'YYYY-MM-DD'.", str(value)) from None
+
+
+def _date_bounds(conditions: list[Condition], today: date | None = None) -> tuple[date | None, date | None, bool]:
+    """The finite [lo, hi] the date conditions allow, and whether both ends are bounded."""
+    lo: date | None = None
+    hi: date | None = None
+    for cond in conditions:
+        if cond.field != "segments.date":
+            continue
+        if cond.op == "BETWEEN":
+            pairs = [(">=", cond.value[0]), ("<=", cond.value[1])]
+        elif cond.op in ("=", ">=", "<=", ">", "<"):
+            pairs = [(cond.op, cond.value)]
+        else:
+            continue
+        for op, raw in pairs:
+            day = _parse_day(raw, cond.op, today)
+            if op in ("=", ">=", ">"):
+                start = day + timedelta(days=1) if op == ">" else day
+                lo = start if lo is None else max(lo, start)
+            if op in ("=", "<=", "<"):
+                end = day - timedelta(days=1) if op == "<" else day
+                hi = end if hi is None else min(hi, end)
+    return lo, hi, lo is not None and hi is not None
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+def run_query(world: World, account: Account, query: Query) -> list[dict[str, Any]]:
+    """Rows as flat {gaql field: python value}, filtered, ordered and limited."""
+    lo, hi, _ = _date_bounds(query.conditions, world.today)
+    if lo and hi and lo > hi:
+        raise QueryError("DATE_RANGE_TOO_NARROW", "Filters on date have a start date after end date.")
+    referenced = set(query.select) | {c.field for c in query.conditions} | {f for f, _ in query.order}
+    with_stats = any(FIELDS[f].resource in ("metrics", "segments") for f in referenced)
+    # A date filter alone bounds the days summed; only selecting (or ordering by) the date splits rows.
+    by_day = "segments.date" in query.select or any(f == "segments.date" for f, _ in query.order)
+    filters = [c for c in query.conditions if by_day or c.field != "segments.date"]
+    first, last = world.start, world.today - timedelta(days=1)
+    days = _days(max(lo or first, first), min(hi or last, last))
+    rows = []
+    for ctx in _entities(world, account, query.resource):
+        if not with_stats:
+            rows.append(ctx)
+        elif by_day:
+            for day in days:
+                metrics = _stats(world, ctx, [day])
+                if metrics is not None:
+                    rows.append(Ctx(ctx.account, ctx.campaign, ctx.ad_group, day, metrics))
+        else:
+            metrics = _stats(world, ctx, days)
+            if metrics is not None:
+                rows.append(Ctx(ctx.account, ctx.campaign, ctx.ad_group, None, metrics))
+    flat = [{name: FIELDS[name].get(ctx, world) for name in referenced} for ctx in rows]
+    flat = [row for row in flat if all(_matches(row[c.field], c, world.today) for c in filters)]
+    for name, descending in reversed(query.order):
+        flat.sort(key=lambda row, n=name: row[n], reverse=descending)
+    return flat[: query.limit] if query.limit else flat
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _entities(world: World, account: Account, resource: str) -> Iterable[Ctx]:
+    if resource == "customer":
+        yield Ctx(account)
+        return
+    for campaign in account.campaigns:
+        if resource == "campaign":
+            yield Ctx(account, campaign)
+            continue
+        for index, ad_group_id in enumerate(world.ad_group_ids(campaign), start=1):
+            yield Ctx(account, campaign, (ad_group_id, index))
+
+
+def _stats(world: World, ctx: Ctx, days: list[date]) -> AdMetrics | None:
+    """Sum of the ad group days under ctx; None when nothing served (Google omits such rows)."""
+    campaigns = [ctx.campaign] if ctx.campaign else list(ctx.account.campaigns)
+    parts = []
+    for campaign in campaigns:
+        ad_groups = [ctx.ad_group[0]] if ctx.ad_group else world.ad_group_ids(campaign)
+        for ad_group_id in ad_groups:
+            for day in days:
+                metrics = world.ad_metrics(ctx.account, campaign, ad_group_id, day)
+                if metrics is not None:
+                    parts.append(metrics)
+    if not parts:
+        return None
+    return AdMetrics(
+        impressions=sum(m.impressions for m in parts),
+        clicks=sum(m.clicks for m in parts),
+        cost_micros=sum(m.cost_micros for m in parts),
+        # The world's values have two decimals; rounding drops float noise from summing them.
+        conversions=round(sum(m.conversions for m in parts), 2),
+        conversions_value=round(sum(m.conversions_value for m in parts), 2),
+    )
+
+
+def _matches(value: Any, cond: Condition, today: date) -> bool:
+    if cond.op == "BETWEEN":
+        lo, hi = (_parse_day(v, "BETWEEN", today) for v in cond.value)
+        return value is not None and lo <= value <= hi
+    if cond.op in ("IN", "NOT IN"):
+        inside = any(_equal(value, v) for v in cond.value)
+        return inside if cond.op == "IN" else not inside
+    if cond.op == "=":
+        return _equal(value, cond.value)
+    if cond.op == "!=":
+        return not _equal(value, cond.value)
+    left, right = _comparable(value, cond.value)
+    return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right}[cond.op]
+
+
+def _comparable(value: Any, literal: str) -> tuple[Any, Any]:
+    if isinstance(value, date):
+        return value, date.fromisoformat(literal)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return value, float(literal)
+        except ValueError:
+            raise QueryError("BAD_NUMBER", "Encountered number can not be parsed.", literal) from None
+    return str(value), literal
+
+
+def _equal(value: Any, literal: str) -> bool:
+    left, right = _comparable(value, literal)
+    return left == right
+
+
+# --- rendering -------------------------------------------------------------------------------------
+def render_row(row: dict[str, Any], select: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in select:
+        definition = FIELDS[name]
+        resource, attribute = name.split(".", 1)
+        target = out.setdefault(_camel(resource), {})
+        target[_camel(attribute)] = _encode(row[name], definition.kind)
+    return out
+
+
+def _encode(value: Any, kind: str) -> Any:
+    if kind == INT64:
+        return str(value)
+    if kind == DOUBLE:
+        return float(value)
+    if kind == DATE:
+        return value.isoformat()
+    return value
+
+
+def field_mask(select: list[str]) -> str:
+    return ",".join(".".join(_camel(p) for p in name.split(".")) for name in select)
+
+
+def _rows_with_fault(rows: list[dict], fault: str | None) -> list[dict]:
+    if not rows:
+        return rows
+    if fault == "malformed_cost" and "costMicros" in rows[0].get("metrics", {}):
+        rows[0]["metrics"]["costMicros"] = "12.5 EUR"
+    elif fault == "missing_date" and "date" in rows[0].get("segments", {}):
+        del rows[0]["segments"]["date"]
+    elif fault == "unset_conversions":
+        for row in rows:
+            row.get("metrics", {}).pop("conversions", None)
+            row.get("metrics", {}).pop("conversionsValue", None)
+    return rows
+
+
+# --- handlers --------------------------------------------------------------------------------------
+def _prepare(req: Request, state: SandboxState, stream: bool) -> tuple[Query, list[dict]] | Response:
+    """Shared by both methods: faults, auth, customer, query. A Response means answer it as is."""
+    if req.fault in ("rate_limit", "stream_rate_limit"):
+        body = _rate_limited()
+        return Response(429, [body] if stream and req.fault == "stream_rate_limit" else body)
+    if req.fault == "unavailable":
+        return Response(503, {"error": {"code": 503, "message": "The service is currently unavailable.",
+                                        "status": "UNAVAILABLE"}})
+    denied = check_bearer(req, state)
+    if denied is not None:
+        return denied
+    if req.headers.get("developer-token") != credentials.GOOGLE_ADS_DEVELOPER_TOKEN:
+        return Response(401, failure(401, "authenticationError", "DEVELOPER_TOKEN_INVALID",
+                                     "The developer token is not valid."))
+    login = req.headers.get("login-customer-id")
+    if login is not None and not login.isdigit():
+        return Response(400, failure(400, "headerError", "INVALID_LOGIN_CUSTOMER_ID",
+                                     "The login customer ID could not be validated."))
+    customer_id = req.arg("customer_id") or ""
+    if not customer_id.isdigit():
+        return Response(400, failure(400, "authenticationError", "CLIENT_CUSTOMER_ID_INVALID",
+                                     "Client customer ID is not a number.", customer_id))
+    account = state.world.account(customer_id)
+    if account is None:
+        return Response(403, failure(403, "authenticationError", "CUSTOMER_NOT_FOUND",
+                                     "No customer found for the provided customer id."))
+    try:
+        body = req.json() or {}
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return Response(400, failure(400, "requestError", "REQUIRED_FIELD_MISSING", "The query is required."))
+    if "pageSize" in body:
+        return Response(400, failure(400, "requestError", "PAGE_SIZE_NOT_SUPPORTED",
+                                     "Setting the page size is not supported."))
+    try:
+        query = parse_gaql(body["query"])
+        rows = run_query(state.world, account, query)
+    except QueryError as exc:
+        return Response(400, failure(400, "queryError", exc.code, exc.message, exc.trigger))
+    # What tests assert on: which customer was asked what, and under which manager account.
+    state.__dict__.setdefault("google_ads_queries", []).append((customer_id, body["query"], login))
+    rendered = _rows_with_fault([render_row(row, query.select) for row in rows], req.fault)
+    return query, rendered
+
+
+def search_stream(req: Request, state: SandboxState) -> Response:
+    prepared = _prepare(req, state, stream=True)
+    if isinstance(prepared, Response):
+        return prepared
+    query, rows = prepared
+    mask, request_id = field_mask(query.select), _request_id()
+    batches = [{"results": rows[i:i + STREAM_BATCH_ROWS], "fieldMask": mask, "requestId": request_id}
+               for i in range(0, len(rows), STREAM_BATCH_ROWS)]
+    return Response(200, batches or [{"fieldMask": mask, "requestId": request_id}])
+
+
+def search(req: Request, state: SandboxState) -> Response:
+    prepared = _prepare(req, state, stream=False)
+    if isinstance(prepared, Response):
+        return prepared
+    query, rows = prepared
+    body = req.json() or {}
+    offset = 0
+    if body.get("pageToken"):
+        try:
+            offset = int(json.loads(base64.urlsafe_b64decode(body["pageToken"]))["offset"])
+        except (ValueError, KeyError, TypeError):
+            return Response(400, failure(400, "requestError", "INVALID_PAGE_TOKEN", "Page token is invalid."))
+    page = {"results": rows[offset:offset + SEARCH_PAGE_ROWS], "fieldMask": field_mask(query.select),
+            "requestId": _request_id()}
+    if offset + SEARCH_PAGE_ROWS < len(rows):
+        token = json.dumps({"offset": offset + SEARCH_PAGE_ROWS}).encode()
+        page["nextPageToken"] = base64.urlsafe_b64encode(token).decode()
+    if (body.get("searchSettings") or {}).get("returnTotalResultsCount"):
+        page["totalResultsCount"] = str(len(rows))
+    if not page["results"]:
+        del page["results"]
+    return Response(200, page)
+
+
+_CUSTOMER = rf"/{API_VERSION}/customers/(?P<customer_id>[^/]+)/googleAds"
+ROUTES = [
+    ("POST", _CUSTOMER + r":searchStream", search_stream),
+    ("POST", _CUSTOMER + r":search", search),
+]

@@ -1,0 +1,136 @@
+"""Google Ads: customers and daily campaign and ad group stats, read with GAQL over REST searchStream.
+
+Settings come through dlt injection, so the environment names are `SOURCES__GOOGLE_ADS__<KEY>` and
+`SOURCES__GOOGLE_ADS__CREDENTIALS__<KEY>`. Calling the source validates them and does no I/O; each
+resource fetches lazily, one searchStream per customer and date chunk, one Arrow table each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.common.configuration import configspec
+from dlt.common.configuration.specs import CredentialsConfiguration
+from dlt.common.typing import TSecretStrValue
+from dlt.extract.resource import DltResource
+
+from connectors.common import progress
+from connectors.common.errors import ConfigurationError
+from connectors.common.window import DateWindow, parse_date, resolve_window
+from connectors.google_ads.helpers import GoogleAdsApi, date_chunks, normalize_customer_id, parse_customer_ids
+from connectors.google_ads.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CHUNK_DAYS,
+    DEFAULT_LOOKBACK_DAYS,
+    DEFAULT_TOKEN_URL,
+    REPORTS,
+    SOURCE,
+    Report,
+)
+
+__all__ = ["GoogleAdsCredentials", "google_ads_source"]
+
+
+@configspec
+class GoogleAdsCredentials(CredentialsConfiguration):
+    developer_token: TSecretStrValue = None
+    client_id: str = None
+    client_secret: TSecretStrValue = None
+    refresh_token: TSecretStrValue = None
+
+
+@dlt.source(name=SOURCE, section=SOURCE)
+def google_ads_source(
+    # Optional so a missing value reaches our validation and fails as a ConfigurationError.
+    customer_ids: str | list[str] | None = dlt.config.value,
+    login_customer_id: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    token_url: str = DEFAULT_TOKEN_URL,
+    credentials: GoogleAdsCredentials = dlt.secrets.value,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS,
+    chunk_days: int = DEFAULT_CHUNK_DAYS,
+) -> Sequence[DltResource]:
+    ids = _customer_ids(customer_ids)
+    login_id = _login_customer_id(login_customer_id)
+    window = _window(start_date, end_date, lookback_days)
+    if not isinstance(chunk_days, int) or chunk_days < 1:
+        raise ConfigurationError(SOURCE, "chunk_days", "must be a whole number of days >= 1")
+    for key, url in (("base_url", base_url), ("token_url", token_url)):
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ConfigurationError(SOURCE, key, "must be an http(s) URL")
+    secrets = _credentials(credentials)
+    api = GoogleAdsApi(base_url, token_url, login_customer_id=login_id, **secrets)
+    chunks = date_chunks(window, chunk_days)
+    return [_resource(report, api, ids, chunks) for report in REPORTS]
+
+
+def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
+              chunks: list[tuple[date, date]]) -> DltResource:
+    def fetch() -> Iterator[pa.Table]:
+        for customer_id in customer_ids:
+            for start, end in chunks if report.dated else [(None, None)]:
+                table = api.fetch_table(report, customer_id, start, end)
+                progress.add_rows(SOURCE, table.num_rows)
+                if table.num_rows:
+                    yield table
+
+    return dlt.resource(
+        fetch,
+        name=report.table,
+        primary_key=list(report.primary_key),
+        merge_key=list(report.merge_key) or None,
+        write_disposition=report.write_disposition(),
+        columns=report.column_hints(),
+    )
+
+
+def _customer_ids(value: Any) -> list[str]:
+    try:
+        ids = parse_customer_ids(value)
+    except (ValueError, TypeError):
+        raise ConfigurationError(SOURCE, "customer_ids", "must be a comma list of numeric customer ids") from None
+    if not ids:
+        raise ConfigurationError(SOURCE, "customer_ids", "is missing: set SOURCES__GOOGLE_ADS__CUSTOMER_IDS")
+    return ids
+
+
+def _login_customer_id(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return normalize_customer_id(value) or None
+    except ValueError:
+        raise ConfigurationError(SOURCE, "login_customer_id", "must be a numeric customer id") from None
+
+
+def _window(start_date: Any, end_date: Any, lookback_days: Any) -> DateWindow:
+    if not isinstance(lookback_days, int) or lookback_days < 0:
+        raise ConfigurationError(SOURCE, "lookback_days", "must be a whole number of days >= 0")
+    for key, value in (("start_date", start_date), ("end_date", end_date)):
+        try:
+            parse_date(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(SOURCE, key, "must be an ISO date (YYYY-MM-DD)") from None
+    try:
+        return resolve_window(start_date, end_date, lookback_days)
+    except ValueError:
+        raise ConfigurationError(SOURCE, "start_date", "is after end_date") from None
+
+
+def _credentials(credentials: GoogleAdsCredentials | dict | None) -> dict[str, str]:
+    values = dict(credentials) if isinstance(credentials, dict) else {
+        key: getattr(credentials, key, None) for key in ("developer_token", "client_id", "client_secret", "refresh_token")
+    }
+    out = {}
+    for key in ("developer_token", "client_id", "client_secret", "refresh_token"):
+        value = values.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(SOURCE, f"credentials.{key}", "is missing or empty")
+        out[key] = value.strip()
+    return out

@@ -1,0 +1,239 @@
+"""Google Ads over REST: searchStream calls, the stream's batches, and proto3-JSON rows into Arrow.
+
+The REST transport speaks the proto3 JSON mapping: lowerCamelCase names, int64 as strings, doubles as
+numbers, enums as names, unset fields absent. searchStream answers one JSON array of batches, each
+`{"results": [...], "fieldMask": ..., "requestId": ...}`; an error can arrive as an element of it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from connectors.common.errors import RecordError, VendorError
+from connectors.common.google_oauth import GoogleOAuth
+from connectors.common.http import RetryPolicy, VendorClient
+from connectors.common.window import DateWindow
+from connectors.google_ads.settings import DATE, DOUBLE, ENUM, ID, INT64, SOURCE, TEXT, Field, Report
+
+_INT = re.compile(r"^-?\d+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_customer_ids(value: str | Sequence[str] | None) -> list[str]:
+    """'123-456-7890, 2345678901' or a list of them -> ['1234567890', '2345678901'].
+
+    Raises ValueError with a message that never quotes the offending value.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        items: Iterable[Any] = json.loads(text) if text.startswith("[") else text.split(",")
+    else:
+        items = value
+    ids: list[str] = []
+    for item in items:
+        cid = normalize_customer_id(item)
+        if cid and cid not in ids:
+            ids.append(cid)
+    return ids
+
+
+def normalize_customer_id(value: Any) -> str:
+    cid = str(value).strip().replace("-", "")
+    if cid and not cid.isdigit():
+        raise ValueError("must contain only digits (dashes allowed)")
+    return cid
+
+
+def date_chunks(window: DateWindow, chunk_days: int) -> list[tuple[date, date]]:
+    """Consecutive [start, end] ranges of at most `chunk_days` days covering the window."""
+    chunks = []
+    start = window.start
+    while start <= window.end:
+        end = min(window.end, start + timedelta(days=chunk_days - 1))
+        chunks.append((start, end))
+        start = end + timedelta(days=1)
+    return chunks
+
+
+class GoogleAdsApi:
+    """Authenticated searchStream calls. Building one does no I/O: the token is fetched on first use."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token_url: str,
+        developer_token: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        login_customer_id: str | None = None,
+        policy: RetryPolicy | None = None,
+    ):
+        headers = {"developer-token": developer_token}
+        if login_customer_id:
+            headers["login-customer-id"] = login_customer_id
+        oauth = GoogleOAuth(SOURCE, token_url, client_id, client_secret, refresh_token,
+                            extra_headers=headers, policy=policy)
+        self.http = VendorClient(SOURCE, base_url, auth=oauth, policy=policy)
+
+    def search_stream(self, customer_id: str, query: str) -> Iterator[Mapping[str, Any]]:
+        body = self.http.post(f"customers/{customer_id}/googleAds:searchStream", json_body={"query": query})
+        return stream_rows(body)
+
+    def fetch_table(self, report: Report, customer_id: str, start: date | None = None,
+                    end: date | None = None) -> pa.Table:
+        query = report.query(start.isoformat() if start else None, end.isoformat() if end else None)
+        return rows_to_table(report, customer_id, self.search_stream(customer_id, query))
+
+
+def stream_rows(body: Any) -> Iterator[Mapping[str, Any]]:
+    """The rows of every batch. VendorClient already raises on an error element; this guards the rest."""
+    batches = [body] if isinstance(body, Mapping) else body
+    if not isinstance(batches, list):
+        raise VendorError(SOURCE, "searchStream did not answer a JSON array of batches")
+    for batch in batches:
+        if not isinstance(batch, Mapping):
+            raise VendorError(SOURCE, "searchStream batch is not a JSON object")
+        if "error" in batch:
+            err = batch["error"] if isinstance(batch["error"], Mapping) else {}
+            raise VendorError(SOURCE, f"searchStream failed mid-stream: {err.get('status')} {err.get('message')}",
+                              err.get("code"))
+        results = batch.get("results", [])
+        if not isinstance(results, list):
+            raise VendorError(SOURCE, "searchStream batch has a non-list 'results'")
+        yield from results
+
+
+class _Bad(ValueError):
+    pass
+
+
+def rows_to_table(report: Report, customer_id: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    schema = report.arrow_schema()
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+    plan = [(field, field.path, _DECODERS[field.kind], columns[field.column].append) for field in report.fields]
+    with_spend, customer_from_row = report.with_spend, report.customer_from_row
+    for row in rows:
+        for field, path, decode, append in plan:
+            try:
+                append(decode(_dig(row, path), field))
+            except _Bad as exc:
+                raw = _dig(row, path)
+                problem = str(exc) if raw is None else f"value {_quote(raw)} {exc}"
+                raise RecordError(SOURCE, describe_row(customer_id, row), field.json_name, problem) from None
+        if with_spend:
+            # Decimal keeps micros exact: 1234567 micros is 1.234567, never 1.2345669999.
+            columns["spend"].append(Decimal(columns["cost_micros"][-1]).scaleb(-6))
+        if not customer_from_row:
+            columns["customer_id"].append(customer_id)
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def describe_row(customer_id: str, row: Mapping[str, Any]) -> str:
+    """'customer 123 campaign 456 date 2026-01-31': enough to find the row in the Google Ads UI."""
+    parts = [f"customer {customer_id}"]
+    for label, path in (("campaign", ("campaign", "id")), ("ad_group", ("adGroup", "id"))):
+        value = _dig(row, path)
+        if value is not None:
+            parts.append(f"{label} {value}")
+    if "segments" in row or "metrics" in row:
+        parts.append(f"date {_dig(row, ('segments', 'date')) or '(missing)'}")
+    return " ".join(parts)
+
+
+def _quote(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _dig(row: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = row
+    for key in path:
+        # Duck typing instead of isinstance(Mapping): this runs once per field of every row.
+        try:
+            value = value.get(key)
+        except AttributeError:
+            return None
+    return value
+
+
+def _id(value: Any, field: Field) -> str:
+    if value is None:
+        raise _Bad("is missing")
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not text.isdigit():
+        raise _Bad("is not a numeric id")
+    return text
+
+
+def _text(value: Any, field: Field) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Bad("is not a string")
+    return value
+
+
+def _enum(value: Any, field: Field) -> str:
+    # proto3 omits an enum at its zero value, which Google Ads names UNSPECIFIED.
+    if value is None:
+        return "UNSPECIFIED"
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _Bad("is not an enum name")
+    return str(value)
+
+
+def _date(value: Any, field: Field) -> date:
+    if value is None:
+        raise _Bad("is missing")
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise _Bad("is not a YYYY-MM-DD date")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Bad("is not a valid date") from None
+
+
+def _int64(value: Any, field: Field) -> int:
+    if value is None:
+        if field.metric:
+            return 0
+        raise _Bad("is missing")
+    if isinstance(value, bool):
+        raise _Bad("is not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INT.match(value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise _Bad("is not an integer")
+
+
+def _double(value: Any, field: Field) -> float:
+    if value is None:
+        if field.metric:
+            return 0.0
+        raise _Bad("is missing")
+    if isinstance(value, bool):
+        raise _Bad("is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _Bad("is not a number") from None
+    if not math.isfinite(number):
+        raise _Bad("is not a finite number")
+    return number
+
+
+_DECODERS = {ID: _id, TEXT: _text, ENUM: _enum, DATE: _date, INT64: _int64, DOUBLE: _double}

@@ -1,0 +1,158 @@
+"""What the Google Ads connector reads: endpoints, GAQL fields, table keys and column types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SOURCE = "google_ads"
+DEFAULT_BASE_URL = "https://googleads.googleapis.com/v26"
+DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
+DEFAULT_LOOKBACK_DAYS = 30
+# Google rejects date-segmented queries wider than a month in some reports; 31 also bounds memory.
+DEFAULT_CHUNK_DAYS = 31
+
+# How a proto3-JSON value is decoded. int64 arrives as a string, doubles as numbers, enums as names.
+ID = "id"  # int64 identifier, kept as text so no engine can round or reformat it
+TEXT = "text"
+ENUM = "enum"
+DATE = "date"
+INT64 = "int64"
+DOUBLE = "double"
+
+_ARROW = {ID: pa.string(), TEXT: pa.string(), ENUM: pa.string(), DATE: pa.date32(), INT64: pa.int64(),
+          DOUBLE: pa.float64()}
+_DLT = {ID: "text", TEXT: "text", ENUM: "text", DATE: "date", INT64: "bigint", DOUBLE: "double"}
+
+SPEND_TYPE = pa.decimal128(38, 6)
+
+
+@dataclass(frozen=True)
+class Field:
+    column: str
+    gaql: str  # snake_case name as written in GAQL; the response uses its lowerCamelCase path
+    kind: str
+    # Metrics are proto3 `optional`: absent means zero. Attributes that are absent are a bad record.
+    metric: bool = False
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(_camel(part) for part in self.gaql.split("."))
+
+    @property
+    def json_name(self) -> str:
+        return ".".join(self.path)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One raw table filled from one GAQL resource."""
+
+    table: str
+    resource: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    merge_key: tuple[str, ...] = ()
+    dated: bool = False  # segmented by segments.date, so fetched per date chunk
+    with_spend: bool = False  # adds spend = cost_micros / 1e6 as an exact decimal
+
+    def query(self, start: str | None = None, end: str | None = None) -> str:
+        sql = f"SELECT {', '.join(f.gaql for f in self.fields)} FROM {self.resource}"
+        if self.dated:
+            sql += f" WHERE segments.date BETWEEN '{start}' AND '{end}'"
+        return sql
+
+    @property
+    def customer_from_row(self) -> bool:
+        return any(f.column == "customer_id" for f in self.fields)
+
+    def arrow_schema(self) -> pa.Schema:
+        # Stats rows do not select customer.id: the customer we asked about is the natural key.
+        fields = [] if self.customer_from_row else [pa.field("customer_id", pa.string(), nullable=False)]
+        for f in self.fields:
+            # Ids and dates are keys: the decoder rejects a row without them, so they are never null.
+            required = f.column in self.primary_key or f.kind in (ID, DATE)
+            fields.append(pa.field(f.column, _ARROW[f.kind], nullable=not required))
+            if self.with_spend and f.column == "cost_micros":
+                fields.append(pa.field("spend", SPEND_TYPE))
+        return pa.schema(fields)
+
+    def column_hints(self) -> dict[str, dict]:
+        hints: dict[str, dict] = {}
+        for field in self.arrow_schema():
+            if field.name == "spend":
+                hint: dict = {"data_type": "decimal", "precision": 38, "scale": 6}
+            else:
+                kind = next((f.kind for f in self.fields if f.column == field.name), ID)
+                hint = {"data_type": _DLT[kind]}
+            hint["nullable"] = field.nullable
+            hints[field.name] = hint
+        return hints
+
+    def write_disposition(self) -> dict:
+        if self.merge_key:
+            return {"disposition": "merge", "strategy": "delete-insert"}
+        return {"disposition": "merge"}
+
+
+_METRICS = (
+    Field("impressions", "metrics.impressions", INT64, metric=True),
+    Field("clicks", "metrics.clicks", INT64, metric=True),
+    Field("cost_micros", "metrics.cost_micros", INT64, metric=True),
+    Field("conversions", "metrics.conversions", DOUBLE, metric=True),
+    Field("conversions_value", "metrics.conversions_value", DOUBLE, metric=True),
+)
+
+CUSTOMERS = Report(
+    table="customers",
+    resource="customer",
+    fields=(
+        Field("customer_id", "customer.id", ID),
+        Field("descriptive_name", "customer.descriptive_name", TEXT),
+        Field("currency_code", "customer.currency_code", TEXT),
+        Field("time_zone", "customer.time_zone", TEXT),
+    ),
+    primary_key=("customer_id",),
+)
+
+CAMPAIGN_STATS = Report(
+    table="campaign_stats",
+    resource="campaign",
+    fields=(
+        Field("campaign_id", "campaign.id", ID),
+        Field("campaign_name", "campaign.name", TEXT),
+        Field("campaign_status", "campaign.status", ENUM),
+        Field("advertising_channel_type", "campaign.advertising_channel_type", ENUM),
+        Field("date_day", "segments.date", DATE),
+        *_METRICS,
+    ),
+    primary_key=("customer_id", "campaign_id", "date_day"),
+    merge_key=("customer_id", "date_day"),
+    dated=True,
+    with_spend=True,
+)
+
+AD_GROUP_STATS = Report(
+    table="ad_group_stats",
+    resource="ad_group",
+    fields=(
+        Field("campaign_id", "campaign.id", ID),
+        Field("ad_group_id", "ad_group.id", ID),
+        Field("ad_group_name", "ad_group.name", TEXT),
+        Field("ad_group_status", "ad_group.status", ENUM),
+        Field("date_day", "segments.date", DATE),
+        *_METRICS,
+    ),
+    primary_key=("customer_id", "ad_group_id", "date_day"),
+    merge_key=("customer_id", "date_day"),
+    dated=True,
+    with_spend=True,
+)
+
+REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.capitalize() for word in rest)
