@@ -135,6 +135,9 @@ class SandboxServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate writes; with Nagle on, each response then waits
+            # ~40 ms for the client's delayed ACK, which made paging through a fake 5x slower.
+            disable_nagle_algorithm = True
 
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("sandbox: " + fmt, *args)
@@ -147,13 +150,16 @@ class SandboxServer:
                               {k.lower(): v for k, v in self.headers.items()}, body)
                 if parts.path.startswith("/_sandbox/"):
                     resp = _control(req, state)
+                    if resp.status == 404:
+                        # Vendor-owned control paths (e.g. /_sandbox/hubspot/touch): no fault is consumed.
+                        resp = self._route(req, control=True)
                 else:
                     resp = self._route(req)
                 with state.lock:
                     state.requests.append((req.method, req.path, resp.status))
                 self._send(resp)
 
-            def _route(self, req: Request) -> Response:
+            def _route(self, req: Request, control: bool = False) -> Response:
                 path_matched = False
                 for route in routes:
                     match = route.pattern.fullmatch(req.path)
@@ -163,7 +169,7 @@ class SandboxServer:
                     if route.method != req.method:
                         continue
                     req.query.update({k: [v] for k, v in match.groupdict().items() if v is not None})
-                    req.fault = state.faults.next(route.vendor)
+                    req.fault = None if control else state.faults.next(route.vendor)
                     try:
                         return route.handler(req, state)
                     except Exception as exc:  # a fake's bug must surface as a 500, not a hung client

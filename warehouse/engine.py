@@ -63,8 +63,15 @@ class Warehouse:
 
         if self.dialect == "duckdb":
             return dlt.destinations.duckdb(str(self.path))
-        url = make_url(self.url).set(drivername="postgresql")
-        return dlt.destinations.postgres(url.render_as_string(hide_password=False))
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials()
+        credentials.parse_native_representation(
+            make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        # dlt insists on a password; trust and peer authentication have none.
+        credentials.password = credentials.password or ""
+        return dlt.destinations.postgres(credentials=credentials)
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
