@@ -88,26 +88,25 @@ def build_source(
     try:
         return info.factory()(**kwargs)
     except ConfigFieldMissingException as exc:
-        keys = ", ".join(f"SOURCES__{name.upper()}__{_env_key(f)}" for f in exc.fields)
+        keys = ", ".join(_documented_keys(exc, name)) or f"SOURCES__{name.upper()}__*"
         raise ConfigurationError(name, keys, "is missing (set it in the environment or .dlt/secrets.toml)") from None
-    except Exception as exc:
-        if _is_config_error(exc):
-            raise ConfigurationError(name, _missing_key(exc, name), "is missing or invalid") from None
-        raise
 
 
-def _env_key(field_name: str) -> str:
-    return field_name.upper()
+def _documented_keys(exc: Any, name: str) -> list[str]:
+    """The env var names the README documents (SOURCES__<NAME>__[CREDENTIALS__]KEY), from dlt's lookup traces."""
+    prefix = f"SOURCES__{name.upper()}__"
+    keys: list[str] = []
 
+    def walk(traces: Any) -> None:
+        for trace in traces:
+            nested = getattr(trace, "traces", None)
+            if isinstance(nested, dict):
+                for inner in nested.values():
+                    walk(inner)
+            elif trace.key.startswith(prefix) and not trace.key.startswith(prefix + name.upper() + "__"):
+                keys.append(trace.key)
+                return
 
-def _is_config_error(exc: BaseException) -> bool:
-    from dlt.common.configuration.exceptions import ConfigurationException
-
-    return isinstance(exc, ConfigurationException) and not isinstance(exc, ConfigurationError)
-
-
-def _missing_key(exc: BaseException, name: str) -> str:
-    fields = getattr(exc, "fields", None) or []
-    spec = getattr(exc, "spec_name", "") or ""
-    prefix = f"SOURCES__{name.upper()}__" + ("CREDENTIALS__" if "credential" in spec.lower() else "")
-    return ", ".join(prefix + f.upper() for f in fields) if fields else f"SOURCES__{name.upper()}__*"
+    for field_traces in exc.traces.values():
+        walk(field_traces)
+    return list(dict.fromkeys(keys))

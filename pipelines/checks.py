@@ -1,14 +1,12 @@
 """Blocking GX checks on candidate marts (the write-audit-publish gate) and source freshness."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     MetadataValue,
     asset_check,
 )

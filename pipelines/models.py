@@ -1,7 +1,5 @@
 """Staging, intermediate and candidate-mart assets: one per SQL model, plus the seed tables."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from pipelines.metadata import table_metadata

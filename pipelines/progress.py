@@ -66,10 +66,14 @@ class ProgressReporter:
 
     def line(self) -> str:
         elapsed = time.monotonic() - self._started
-        step = self._running[-1] if self._running else ("starting" if not self._done else "between steps")
+        if self._running:
+            step = self._running[-1]
+        else:
+            step = "finished" if self._stop.is_set() else ("starting" if not self._done else "next step")
         fetched = rows.snapshot()
         counts = " · ".join(f"{src} {n:,} rows" for src, n in sorted(fetched.items())) or "no rows fetched yet"
-        return f"[{elapsed:6.1f}s] step {self._done + 1}: {step} | {counts}"
+        number = self._done if self._stop.is_set() and not self._running else self._done + 1
+        return f"[{elapsed:6.1f}s] step {number}: {step} | {counts}"
 
     def _render(self, final: bool = False) -> None:
         line = self.line()

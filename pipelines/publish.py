@@ -1,7 +1,5 @@
 """Publish: the candidates that passed the gate replace `marts.*` in one transaction."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset

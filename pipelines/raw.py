@@ -1,7 +1,5 @@
 """Raw layer: one dlt asset group per source, loading `raw_<source>.*` through Arrow."""
 
-from __future__ import annotations
-
 import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -62,7 +60,6 @@ def build_raw_assets(source: str) -> AssetsDefinition:
         dlt_source=registry.definition_source(source),
         dlt_pipeline=_definition_pipeline(source),
         name=f"ingest_{source}",
-        group_name=RAW_GROUP,
         dagster_dlt_translator=RawTranslator(),
         partitions_def=daily_partitions if info.windowed else None,
         backfill_policy=single_run if info.windowed else None,

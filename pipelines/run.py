@@ -124,6 +124,9 @@ def run(start: date, end: date, sources: list[str], stream: Any = None) -> RunSu
             tags={**partition_tags(start, end), "funnelhouse/trigger": "cli"},
             asset_selection=definitions.asset_keys_for(sources),
             raise_on_error=False,
+            # The progress line and the summary replace Dagster's console event log; the full log
+            # stays in the instance, where the UI shows it.
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
         summary.rows_fetched = rows.snapshot()
     summary.seconds = time.monotonic() - started
@@ -132,10 +135,10 @@ def run(start: date, end: date, sources: list[str], stream: Any = None) -> RunSu
 
 
 def _collect(result: Any, summary: RunSummary) -> None:
-    for event in result.get_asset_materialization_events():
-        materialization = event.materialization
-        path = materialization.asset_key.path
-        meta = materialization.metadata
+    # A partition range emits one materialization per partition of the same load: count each asset once.
+    latest = {event.materialization.asset_key: event.materialization for event in result.get_asset_materialization_events()}
+    for key, materialization in latest.items():
+        path, meta = key.path, materialization.metadata
         if path[0].startswith("raw_") and "rows_loaded" in meta:
             source = path[0][len("raw_"):]
             summary.rows_loaded[source] = summary.rows_loaded.get(source, 0) + int(meta["rows_loaded"].value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pipelines.partitions import HISTORY_START
@@ -24,7 +24,7 @@ class RunWindow:
 
 
 def yesterday() -> date:
-    return datetime.now(timezone.utc).date() - timedelta(days=1)
+    return datetime.now(UTC).date() - timedelta(days=1)
 
 
 def run_window(tags: dict[str, Any]) -> RunWindow:

@@ -7,7 +7,7 @@ row. Freshness is a separate, per-source suite on staging tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -126,5 +126,8 @@ def build_freshness_expectations(rule: FreshnessRule, window_end: date) -> list[
 
     import great_expectations as gx
 
-    oldest_acceptable = window_end - timedelta(days=rule.max_lag_days)
-    return [gx.expectations.ExpectColumnMaxToBeBetween(column=rule.column, min_value=oldest_acceptable.isoformat())]
+    oldest_acceptable = (window_end - timedelta(days=rule.max_lag_days)).isoformat()
+    if rule.column.endswith("_at"):
+        # A timestamp column must be compared with a timestamp, not a date.
+        oldest_acceptable += "T00:00:00"
+    return [gx.expectations.ExpectColumnMaxToBeBetween(column=rule.column, min_value=oldest_acceptable)]

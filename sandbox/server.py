@@ -206,9 +206,8 @@ class SandboxServer:
     def source_settings(self) -> dict[str, str]:
         """The environment that points every source at this sandbox, with the sandbox credentials."""
         from sandbox import credentials as c
-        from sandbox.world import ACCOUNTS, GA4_PROPERTY_ID
-
         from sandbox import google_ads
+        from sandbox.world import ACCOUNTS, GA4_PROPERTY_ID
 
         return {
             "SOURCES__GOOGLE_ADS__BASE_URL": f"{self.url}/{google_ads.API_VERSION}",

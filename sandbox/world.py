@@ -12,7 +12,7 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 
@@ -136,7 +136,7 @@ def _weekday_factor(day: date) -> float:
 class World:
     """Settings that shape the world. `ad_group_scale` multiplies ad groups, for benchmarks."""
 
-    today: date = field(default_factory=lambda: datetime.now(timezone.utc).date())
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
     history_days: int = 400
     ad_group_scale: int = 1
     negative_spend: bool = False
@@ -179,9 +179,9 @@ class World:
             self.negative_spend
             and account is ACCOUNTS[0]
             and campaign is ACCOUNTS[0].campaigns[0]
-            and ad_group_id == self.ad_group_ids(campaign)[0]
             and day == self.today - timedelta(days=1)
         ):
+            # Every ad group of the campaign that day, so the campaign-level row is negative too.
             cost_micros = -abs(cost_micros) - 1_000_000
         return AdMetrics(impressions, clicks, cost_micros, conversions, conversions_value)
 
@@ -246,11 +246,11 @@ class World:
         return [d for c in self.contacts() if (d := self.deal_for(c)) is not None]
 
     def now(self) -> datetime:
-        return datetime.combine(self.today, datetime.min.time(), tzinfo=timezone.utc)
+        return datetime.combine(self.today, datetime.min.time(), tzinfo=UTC)
 
 
 def _utc(day: date, seconds: float) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc) + timedelta(seconds=int(seconds))
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(seconds=int(seconds))
 
 
 @lru_cache(maxsize=4096)
@@ -301,7 +301,7 @@ def _deal_for(today: date, contact: Contact) -> Deal | None:
     u1, u2, u3, u4 = _uniforms("deal", contact.contact_id)
     if u1 > 0.35:
         return None
-    now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc)
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
     created = contact.created_at + timedelta(days=1 + int(u2 * 10), hours=3)
     if created >= now:
         return None

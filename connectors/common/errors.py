@@ -16,7 +16,14 @@ class ConfigurationError(SourceError):
 
     def __init__(self, source: str, key: str, problem: str):
         self.key = key
-        super().__init__(source, f"setting '{key}' {problem}")
+        super().__init__(source, f"setting '{key}'{_env_hint(source, key)} {problem}")
+
+
+def _env_hint(source: str, key: str) -> str:
+    """Where the user sets it: dlt's environment name for a source setting."""
+    if key.startswith("SOURCES__") or key.startswith("FUNNELHOUSE_"):
+        return ""
+    return f" (SOURCES__{source.upper()}__{key.replace('.', '__').upper()})"
 
 
 class AuthError(SourceError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def resolve_window(
     """
     if lookback_days < 0:
         raise ValueError("lookback_days must be >= 0")
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     end = parse_date(end_date) or today - timedelta(days=1)
     start = parse_date(start_date) or end
     if lookback_days:
