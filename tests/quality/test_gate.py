@@ -8,9 +8,8 @@ import pytest
 
 from quality import gate
 from quality.suites import MART_RULES
-from tests.transforms.fixture import OVERRIDES_CSV, create_raw
-from transforms import runner
-from transforms.models import CANDIDATE_SCHEMA, discover
+from tests.transforms.fixture import build_fixture
+from transforms.models import CANDIDATE_SCHEMA
 from warehouse import Warehouse
 
 HISTORY_START = date(2020, 1, 1)
@@ -19,13 +18,7 @@ WINDOW_END = date(2026, 1, 2)
 
 @pytest.fixture(scope="module")
 def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = Warehouse(module_warehouse_url)
-    create_raw(warehouse)
-    overrides = tmp_path_factory.mktemp("seeds") / "overrides.csv"
-    overrides.write_text(OVERRIDES_CSV)
-    runner.load_seed(warehouse, "campaign_key_overrides", overrides)
-    for model in discover():
-        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"))
     warehouse.ensure_schemas(["pristine"])
     warehouse.execute(f"CREATE TABLE pristine.{n} AS SELECT * FROM {CANDIDATE_SCHEMA}.{n}" for n in MART_RULES)
     return warehouse

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from transforms import runner
+from transforms.models import discover
 from warehouse import Warehouse
 
 RAW_DDL = [
@@ -84,3 +88,15 @@ EXPECTED_KPIS = {
 
 def create_raw(warehouse: Warehouse) -> None:
     warehouse.execute(RAW_DDL + RAW_ROWS)
+
+
+def build_fixture(url: str, seeds_dir: Path) -> Warehouse:
+    """The raw fixture loaded, the overrides seeded and every model built."""
+    warehouse = Warehouse(url)
+    create_raw(warehouse)
+    overrides = seeds_dir / "overrides.csv"
+    overrides.write_text(OVERRIDES_CSV)
+    runner.load_seed(warehouse, "campaign_key_overrides", overrides)
+    for model in discover():
+        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    return warehouse

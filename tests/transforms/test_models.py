@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from tests.transforms.fixture import EXPECTED_KPIS, OVERRIDES_CSV, create_raw
+from tests.transforms.fixture import EXPECTED_KPIS, build_fixture
 from transforms import runner
 from transforms.models import CANDIDATE_SCHEMA, discover, referenced_tables, render, transpile
 from warehouse import Warehouse
@@ -14,13 +14,7 @@ from warehouse import Warehouse
 
 @pytest.fixture(scope="module")
 def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = Warehouse(module_warehouse_url)
-    create_raw(warehouse)
-    overrides = tmp_path_factory.mktemp("seeds") / "overrides.csv"
-    overrides.write_text(OVERRIDES_CSV)
-    runner.load_seed(warehouse, "campaign_key_overrides", overrides)
-    for model in discover():
-        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"))
     return warehouse
 
 
