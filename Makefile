@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast dev bench lint sandbox clean
+.PHONY: demo test test-fast dev lint sandbox clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,6 @@ sandbox: $(STAMP)
 # exec; `funnelhouse dev` does that, serves the sandbox and stops both cleanly on Ctrl-C.
 dev: $(STAMP)
 	$(BIN)/funnelhouse dev --host 127.0.0.1 --port 3000
-
-bench: $(STAMP)
-	$(BIN)/funnelhouse bench --scale $(or $(SCALE),small)
 
 clean:
 	rm -rf .funnelhouse .pytest_cache

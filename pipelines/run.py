@@ -112,7 +112,7 @@ def run(start: date, end: date, sources: list[str], stream: Any = None) -> RunSu
 
     preflight(sources)
     ensure_dagster_home()
-    job = definitions.defs.get_job_def(definitions.JOB_NAME)
+    job = definitions.defs.resolve_job_def(definitions.JOB_NAME)
     instance = DagsterInstance.get()
     run_id = str(uuid.uuid4())
     summary = RunSummary(run_id, start, end, sources)
