@@ -1,5 +1,8 @@
-"""Blocking GX checks on candidate marts (the write-audit-publish gate) and source freshness."""
+"""Blocking GX checks on candidate marts (the write-audit-publish gate); source freshness and
+quarantined records as warnings."""
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from dagster import (
@@ -7,6 +10,7 @@ from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetKey,
     MetadataValue,
     asset_check,
 )
@@ -16,11 +20,12 @@ from pipelines.resources import WarehouseResource
 from pipelines.window import run_window
 from quality import gate
 from quality.runner import Outcome
-from quality.suites import FRESHNESS_RULES, MART_RULES
+from quality.suites import FRESHNESS_RULES, MART_RULES, QUARANTINE_RULES
 from transforms.models import CANDIDATE_SCHEMA
 
 GATE_CHECK = "quality_gate"
 FRESHNESS_CHECK = "source_freshness"
+QUARANTINE_CHECK = "nothing_quarantined"
 
 
 def outcome_metadata(outcome: Outcome) -> dict[str, Any]:
@@ -80,5 +85,29 @@ def build_freshness_check(source: str) -> AssetChecksDefinition:
     return _check
 
 
+def build_quarantine_check(source: str) -> AssetChecksDefinition:
+    rule = QUARANTINE_RULES[source]
+
+    @asset_check(
+        asset=AssetKey([rule.schema, rule.table]),
+        name=QUARANTINE_CHECK,
+        description=f"{source}: no record was quarantined by this run (a warning naming each record and field).",
+    )
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+        stats = context.instance.get_run_stats(context.run.run_id)
+        started = datetime.fromtimestamp(stats.start_time or time.time(), tz=UTC).replace(tzinfo=None)
+        outcome = gate.check_quarantine(warehouse.warehouse(), source, started)
+        if not outcome.success:
+            context.log.warning(gate.render(outcome))
+        return AssetCheckResult(passed=outcome.success, severity=AssetCheckSeverity.WARN,
+                                metadata=outcome_metadata(outcome))
+
+    return _check
+
+
 def build_checks() -> list[AssetChecksDefinition]:
-    return [build_gate_check(n) for n in MART_RULES] + [build_freshness_check(s) for s in FRESHNESS_RULES]
+    return (
+        [build_gate_check(n) for n in MART_RULES]
+        + [build_freshness_check(s) for s in FRESHNESS_RULES]
+        + [build_quarantine_check(s) for s in QUARANTINE_RULES]
+    )

@@ -7,10 +7,17 @@ Outcome with `errors`, distinct from `failures` (bad data), so on-call staff kno
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 
 from quality.runner import Finding, Outcome, validate
-from quality.suites import FRESHNESS_RULES, MART_RULES, build_expectations, build_freshness_expectations
+from quality.suites import (
+    FRESHNESS_RULES,
+    MART_RULES,
+    QUARANTINE_RULES,
+    build_expectations,
+    build_freshness_expectations,
+    build_quarantine_expectations,
+)
 from warehouse import Warehouse
 
 log = logging.getLogger("funnelhouse.quality")
@@ -37,6 +44,18 @@ def check_freshness(warehouse: Warehouse, source: str, window_end: date) -> Outc
     try:
         expectations = build_freshness_expectations(rule, window_end)
         return validate(warehouse, rule.schema, rule.table, expectations, (rule.column,))
+    except Exception as exc:
+        return _errored(relation, exc)
+
+
+def check_quarantine(warehouse: Warehouse, source: str, run_started: datetime) -> Outcome:
+    """Fails (for a warning, not a block) when this run quarantined any record of the source."""
+    rule = QUARANTINE_RULES[source]
+    relation = f"{rule.schema}.{rule.table}"
+    try:
+        expectations = build_quarantine_expectations(rule, run_started)
+        return validate(warehouse, rule.schema, rule.table, expectations,
+                        (rule.timestamp, *rule.identifying), rule.identifying)
     except Exception as exc:
         return _errored(relation, exc)
 

@@ -8,7 +8,7 @@ row. Freshness is a separate, per-source suite on staging tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from quality.currencies import ISO_4217
@@ -85,6 +85,21 @@ MART_RULES: dict[str, TableRules] = {
     ),
 }
 
+@dataclass(frozen=True)
+class QuarantineRule:
+    """Records a connector set aside as unreadable: the run that quarantined any is flagged."""
+
+    source: str
+    schema: str
+    table: str = "quarantine"
+    timestamp: str = "quarantined_at"
+    identifying: tuple[str, ...] = ("source_table", "record_id", "field", "raw_value", "error")
+
+
+QUARANTINE_RULES: dict[str, QuarantineRule] = {
+    "hubspot": QuarantineRule("hubspot", "raw_hubspot"),
+}
+
 FRESHNESS_RULES: dict[str, FreshnessRule] = {
     "google_ads": FreshnessRule("google_ads", "staging", "stg_google_ads__campaign_stats", "date_day"),
     "google_analytics": FreshnessRule("google_analytics", "staging", "stg_google_analytics__traffic_daily", "date_day"),
@@ -131,3 +146,12 @@ def build_freshness_expectations(rule: FreshnessRule, window_end: date) -> list[
         # A timestamp column must be compared with a timestamp, not a date.
         oldest_acceptable += "T00:00:00"
     return [gx.expectations.ExpectColumnMaxToBeBetween(column=rule.column, min_value=oldest_acceptable)]
+
+
+def build_quarantine_expectations(rule: QuarantineRule, run_started: datetime) -> list[Any]:
+    import great_expectations as gx
+
+    # Every quarantined row must predate this run; rows this run set aside fail, and are listed.
+    return [gx.expectations.ExpectColumnValuesToBeBetween(
+        column=rule.timestamp, max_value=run_started.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+    )]

@@ -38,7 +38,7 @@ __all__ = ["GoogleAdsCredentials", "google_ads_source"]
 @configspec
 class GoogleAdsCredentials(CredentialsConfiguration):
     developer_token: TSecretStrValue = None
-    client_id: str = None
+    client_id: TSecretStrValue = None
     client_secret: TSecretStrValue = None
     refresh_token: TSecretStrValue = None
 

@@ -36,7 +36,7 @@ class GoogleAnalyticsCredentials(CredentialsConfiguration):
     Fields are optional to dlt so that a missing one reaches `check_credentials`, which names it.
     """
 
-    client_id: Optional[str] = None  # noqa: UP045 - dlt reads optionality from typing.Optional
+    client_id: Optional[TSecretStrValue] = None  # noqa: UP045 - dlt reads optionality from typing.Optional
     client_secret: Optional[TSecretStrValue] = None  # noqa: UP045
     refresh_token: Optional[TSecretStrValue] = None  # noqa: UP045
 

@@ -83,9 +83,15 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
 def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: SandboxServer, capsys):
     project.state.faults.chaos = True
     project.state.faults.every = 4
+    project.state.faults.push("hubspot", "bad_amount")
     code, out = _run(capsys)
     assert code == 0, out
-    assert "status: OK" in out and "checks: 7 passed, 0 failed" in out
+    assert "status: OK" in out and "checks: 7 passed, 1 failed" in out
+    # The unreadable amount is quarantined and flagged, naming record and field, without blocking.
+    assert "[warning] raw_hubspot/quarantine nothing_quarantined" in out
+    assert "'field': 'amount'" in out and "'raw_value': '12,50 EUR'" in out
+    # Live progress: the current step and rows per source, as the run goes.
+    assert "step 1: ingest_google_ads |" in out and " rows · google_analytics " in out
     served = {fault for _, fault in project.state.faults.served()}
     assert {"rate_limit", "unavailable"} <= served, served
     warehouse = Warehouse("duckdb:///.funnelhouse/warehouse.duckdb")
@@ -94,7 +100,43 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
 
     code, out = _run(capsys)
     assert code == 0, out
+    assert "checks: 8 passed, 0 failed" in out
     assert _snapshot(warehouse) == first
+
+    # One source alone re-ingests only that source and republishes the same marts.
+    code, out = _run(capsys, "--sources", "google_analytics")
+    assert code == 0, out
+    assert "sources google_analytics\n" in out and "google_ads" not in out.split("rows loaded:")[1].split("checks:")[0]
+    assert _snapshot(warehouse) == first
+
+
+def test_no_secret_reaches_the_warehouse_logs_or_run_records(project: SandboxServer, capsys, tmp_path):
+    secrets = [v for k, v in project.source_settings().items() if "__CREDENTIALS__" in k]
+    code, out = _run(capsys)
+    assert code == 0, out
+    issued = "ya29.sandbox-access-"  # every access token the fake OAuth endpoint hands out
+    for secret in [*secrets, issued]:
+        assert secret not in out
+    warehouse = Warehouse("duckdb:///.funnelhouse/warehouse.duckdb")
+    text_columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in warehouse.rows(
+        "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
+    ):
+        text_columns.setdefault((schema, table), []).append(f'coalesce("{column}", \'\')')
+    assert len(text_columns) > 10
+    needles = [*secrets, issued]
+    params = {f"s{i}": needle for i, needle in enumerate(needles)}
+    for (schema, table), columns in text_columns.items():
+        haystack = " || '|' || ".join(columns)
+        condition = " OR ".join(f"position(:{name} IN {haystack}) > 0" for name in params)
+        hits = warehouse.scalar(f"SELECT count(*) FROM {schema}.{table} WHERE {condition}", **params)
+        assert hits == 0, f"a credential was found in {schema}.{table}"
+    # Dagster's run and event storage, and dlt's working files.
+    for path in [*(tmp_path / "dagster").rglob("*"), *(tmp_path / ".funnelhouse" / "dlt").rglob("*")]:
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in [*secrets, issued]:
+                assert secret.encode() not in data, f"{secret[:4]}... found in {path}"
 
 
 @pytest.mark.postgres
@@ -102,6 +144,7 @@ def test_run_on_postgres_is_exact_and_idempotent(project: SandboxServer, postgre
     monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", postgres_url)
     code, out = _run(capsys)
     assert code == 0, out
+    assert "checks: 8 passed, 0 failed" in out
     warehouse = Warehouse(postgres_url)
     _assert_exact_totals(warehouse, project.state.world)
     first = _snapshot(warehouse)

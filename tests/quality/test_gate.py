@@ -141,3 +141,21 @@ def test_freshness_passes_when_recent_and_fails_when_stale(candidates: Warehouse
     stale = gate.check_freshness(candidates, "google_ads", date(2026, 2, 1))
     assert stale.status == "failed"
     assert stale.failures[0].expectation == "expect_column_max_to_be_between"
+
+
+def test_quarantine_check_flags_only_records_this_run_set_aside(tmp_path):
+    from datetime import datetime
+
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'q.duckdb'}")
+    warehouse.execute([
+        "CREATE SCHEMA raw_hubspot",
+        "CREATE TABLE raw_hubspot.quarantine (source_table varchar, record_id varchar, field varchar, "
+        "raw_value varchar, error varchar, quarantined_at timestamp with time zone)",
+        "INSERT INTO raw_hubspot.quarantine VALUES ('deals', '901', 'amount', '12,50 EUR', 'not a number', "
+        "TIMESTAMPTZ '2026-01-01 10:00:00+00')",
+    ])
+    assert gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 2)).success
+    outcome = gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 1, 9))
+    assert outcome.status == "failed"
+    sample = outcome.failures[0].sample[0]
+    assert sample["record_id"] == "901" and sample["field"] == "amount" and sample["source_table"] == "deals"
