@@ -153,11 +153,20 @@ def test_run_on_postgres_is_exact_and_idempotent(project: SandboxServer, postgre
     assert _snapshot(warehouse) == first
 
 
-def test_gate_blocks_negative_spend_and_marts_keep_the_previous_version(project: SandboxServer, capsys):
+def test_failed_step_or_gate_leaves_marts_at_the_previous_version(project: SandboxServer, capsys):
     code, out = _run(capsys)
     assert code == 0, out
     warehouse = Warehouse("duckdb:///.funnelhouse/warehouse.duckdb")
     before = _snapshot(warehouse)
+
+    # A vendor outage that outlasts the retries fails its step; nothing downstream is published.
+    project.state.faults.push("google_analytics", "unavailable", times=20)
+    code, out = _run(capsys)
+    assert code == 1
+    assert "step failed: ingest_google_analytics" in out and "gave up after 6 attempts" in out
+    assert "published: nothing; marts keep their previous version" in out
+    assert _snapshot(warehouse) == before
+    project.state.faults.clear()
 
     project.state.world.negative_spend = True
     code, out = _run(capsys)
