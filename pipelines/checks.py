@@ -95,7 +95,7 @@ def build_quarantine_check(source: str) -> AssetChecksDefinition:
     )
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
         stats = context.instance.get_run_stats(context.run.run_id)
-        started = datetime.fromtimestamp(stats.start_time or time.time(), tz=UTC).replace(tzinfo=None)
+        started = datetime.fromtimestamp(stats.start_time or time.time(), tz=UTC)
         outcome = gate.check_quarantine(warehouse.warehouse(), source, started)
         if not outcome.success:
             context.log.warning(gate.render(outcome))

@@ -148,9 +148,4 @@ def _sqlalchemy_url(warehouse: Warehouse) -> str:
 def _read_frame(warehouse: Warehouse, schema: str, table: str, columns: Sequence[str]) -> Any:
     select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     arrow = warehouse.arrow(f"SELECT {select} FROM {schema}.{table}")
-    frame = arrow.to_pandas(date_as_object=True)
-    for name in frame.columns:
-        if str(frame[name].dtype).startswith("datetime64") and getattr(frame[name].dt, "tz", None) is not None:
-            # Bounds are written in UTC; compare like with like.
-            frame[name] = frame[name].dt.tz_convert("UTC").dt.tz_localize(None)
-    return frame
+    return arrow.to_pandas(date_as_object=True)

@@ -8,7 +8,7 @@ row. Freshness is a separate, per-source suite on staging tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from quality.currencies import ISO_4217
@@ -107,6 +107,15 @@ FRESHNESS_RULES: dict[str, FreshnessRule] = {
 }
 
 
+def bound(day: date, is_timestamp: bool, end_of_day: bool = False) -> str:
+    """A date bound as GX compares it: a date for date columns; for timestamp columns (stored with
+    time zone on both engines) a UTC-aware timestamp, since aware and naive values do not compare."""
+    if not is_timestamp:
+        return day.isoformat()
+    clock = time.max if end_of_day else time.min
+    return datetime.combine(day, clock, tzinfo=UTC).isoformat()
+
+
 def build_expectations(rules: TableRules, history_start: date, window_end: date) -> list[Any]:
     import great_expectations as gx
 
@@ -125,13 +134,11 @@ def build_expectations(rules: TableRules, history_start: date, window_end: date)
     for column in rules.currency_columns:
         out.append(e.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(ISO_4217)))
     if rules.date_column:
+        is_timestamp = rules.date_column.endswith("_at")
+        lower = bound(history_start, is_timestamp) if rules.bounded_below else None
         # The window end is inclusive; timestamps on that day are inside it.
-        out.append(e.ExpectColumnValuesToBeBetween(
-            column=rules.date_column,
-            min_value=history_start.isoformat() if rules.bounded_below else None,
-            max_value=f"{window_end.isoformat()}T23:59:59.999999" if rules.date_column.endswith("_at")
-            else window_end.isoformat(),
-        ))
+        upper = bound(window_end, is_timestamp, end_of_day=True)
+        out.append(e.ExpectColumnValuesToBeBetween(column=rules.date_column, min_value=lower, max_value=upper))
     out.append(e.ExpectTableRowCountToBeBetween(min_value=1))
     return out
 
@@ -141,10 +148,7 @@ def build_freshness_expectations(rule: FreshnessRule, window_end: date) -> list[
 
     import great_expectations as gx
 
-    oldest_acceptable = (window_end - timedelta(days=rule.max_lag_days)).isoformat()
-    if rule.column.endswith("_at"):
-        # A timestamp column must be compared with a timestamp, not a date.
-        oldest_acceptable += "T00:00:00"
+    oldest_acceptable = bound(window_end - timedelta(days=rule.max_lag_days), rule.column.endswith("_at"))
     return [gx.expectations.ExpectColumnMaxToBeBetween(column=rule.column, min_value=oldest_acceptable)]
 
 
@@ -153,5 +157,5 @@ def build_quarantine_expectations(rule: QuarantineRule, run_started: datetime) -
 
     # Every quarantined row must predate this run; rows this run set aside fail, and are listed.
     return [gx.expectations.ExpectColumnValuesToBeBetween(
-        column=rule.timestamp, max_value=run_started.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        column=rule.timestamp, max_value=run_started.astimezone(UTC).isoformat(),
     )]

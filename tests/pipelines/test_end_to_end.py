@@ -140,11 +140,15 @@ def test_no_secret_reaches_the_warehouse_logs_or_run_records(project: SandboxSer
 
 
 @pytest.mark.postgres
-def test_run_on_postgres_is_exact_and_idempotent(project: SandboxServer, postgres_url: str, monkeypatch, capsys):
+def test_run_on_postgres_with_vendor_faults_is_exact_and_idempotent(
+    project: SandboxServer, postgres_url: str, monkeypatch, capsys
+):
     monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", postgres_url)
+    project.state.faults.chaos = True
+    project.state.faults.every = 4
     code, out = _run(capsys)
     assert code == 0, out
-    assert "checks: 8 passed, 0 failed" in out
+    assert "checks: 8 passed, 0 failed" in out, out
     warehouse = Warehouse(postgres_url)
     _assert_exact_totals(warehouse, project.state.world)
     first = _snapshot(warehouse)

@@ -136,17 +136,19 @@ def test_missing_table_is_a_validator_error(tmp_path):
     assert "crm_deals" in gate.render(outcome)
 
 
-def test_freshness_passes_when_recent_and_fails_when_stale(candidates: Warehouse):
-    assert gate.check_freshness(candidates, "google_ads", date(2026, 1, 3)).success
-    stale = gate.check_freshness(candidates, "google_ads", date(2026, 2, 1))
-    assert stale.status == "failed"
+@pytest.mark.parametrize("source", ["google_ads", "hubspot"])  # a date column, and a timestamp with time zone
+def test_freshness_passes_when_recent_and_fails_when_stale(candidates: Warehouse, source: str):
+    fresh = gate.check_freshness(candidates, source, date(2026, 1, 3))
+    assert fresh.success, gate.render(fresh)
+    stale = gate.check_freshness(candidates, source, date(2026, 2, 1))
+    assert stale.status == "failed", gate.render(stale)
     assert stale.failures[0].expectation == "expect_column_max_to_be_between"
 
 
-def test_quarantine_check_flags_only_records_this_run_set_aside(tmp_path):
-    from datetime import datetime
+def test_quarantine_check_flags_only_records_this_run_set_aside(warehouse_url: str):
+    from datetime import UTC, datetime
 
-    warehouse = Warehouse(f"duckdb:///{tmp_path / 'q.duckdb'}")
+    warehouse = Warehouse(warehouse_url)
     warehouse.execute([
         "CREATE SCHEMA raw_hubspot",
         "CREATE TABLE raw_hubspot.quarantine (source_table varchar, record_id varchar, field varchar, "
@@ -154,8 +156,8 @@ def test_quarantine_check_flags_only_records_this_run_set_aside(tmp_path):
         "INSERT INTO raw_hubspot.quarantine VALUES ('deals', '901', 'amount', '12,50 EUR', 'not a number', "
         "TIMESTAMPTZ '2026-01-01 10:00:00+00')",
     ])
-    assert gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 2)).success
-    outcome = gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 1, 9))
+    assert gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 2, tzinfo=UTC)).success
+    outcome = gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 1, 9, tzinfo=UTC))
     assert outcome.status == "failed"
     sample = outcome.failures[0].sample[0]
     assert sample["record_id"] == "901" and sample["field"] == "amount" and sample["source_table"] == "deals"
