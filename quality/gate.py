@@ -7,7 +7,9 @@ Outcome with `errors`, distinct from `failures` (bad data), so on-call staff kno
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from quality.runner import Finding, Outcome, validate
 from quality.suites import (
@@ -23,41 +25,41 @@ from warehouse import Warehouse
 log = logging.getLogger("funnelhouse.quality")
 
 
-def _errored(relation: str, exc: BaseException) -> Outcome:
-    log.exception("validator error on %s", relation)
-    return Outcome(relation, 0, errors=(Finding("validator", None, None, None, (), f"{type(exc).__name__}: {exc}"),))
+def _checked(
+    warehouse: Warehouse,
+    schema: str,
+    table: str,
+    expectations: Callable[[], list[Any]],
+    columns: Sequence[str],
+    index_columns: Sequence[str] = (),
+) -> Outcome:
+    """Validate, turning any validator problem into an Outcome with `errors`: it must not read as
+    bad data, nor vanish."""
+    try:
+        return validate(warehouse, schema, table, expectations(), columns, index_columns)
+    except Exception as exc:
+        log.exception("validator error on %s.%s", schema, table)
+        error = Finding("validator", None, None, None, (), f"{type(exc).__name__}: {exc}")
+        return Outcome(f"{schema}.{table}", 0, errors=(error,))
 
 
 def check_mart(warehouse: Warehouse, schema: str, name: str, history_start: date, window_end: date) -> Outcome:
     rules = MART_RULES[name]
-    relation = f"{schema}.{name}"
-    try:
-        expectations = build_expectations(rules, history_start, window_end)
-        return validate(warehouse, schema, name, expectations, rules.columns, rules.grain)
-    except Exception as exc:  # a validator problem must not read as bad data, nor vanish
-        return _errored(relation, exc)
+    return _checked(warehouse, schema, name, lambda: build_expectations(rules, history_start, window_end),
+                    rules.columns, rules.grain)
 
 
 def check_freshness(warehouse: Warehouse, source: str, window_end: date) -> Outcome:
     rule = FRESHNESS_RULES[source]
-    relation = f"{rule.schema}.{rule.table}"
-    try:
-        expectations = build_freshness_expectations(rule, window_end)
-        return validate(warehouse, rule.schema, rule.table, expectations, (rule.column,))
-    except Exception as exc:
-        return _errored(relation, exc)
+    return _checked(warehouse, rule.schema, rule.table, lambda: build_freshness_expectations(rule, window_end),
+                    (rule.column,))
 
 
 def check_quarantine(warehouse: Warehouse, source: str, run_started: datetime) -> Outcome:
     """Fails (for a warning, not a block) when this run quarantined any record of the source."""
     rule = QUARANTINE_RULES[source]
-    relation = f"{rule.schema}.{rule.table}"
-    try:
-        expectations = build_quarantine_expectations(rule, run_started)
-        return validate(warehouse, rule.schema, rule.table, expectations,
-                        (rule.timestamp, *rule.identifying), rule.identifying)
-    except Exception as exc:
-        return _errored(relation, exc)
+    return _checked(warehouse, rule.schema, rule.table, lambda: build_quarantine_expectations(rule, run_started),
+                    (rule.timestamp, *rule.identifying), rule.identifying)
 
 
 def render(outcome: Outcome) -> str:
