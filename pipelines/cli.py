@@ -94,11 +94,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not summary.ok:
         return 1
     print()
-    print(top_campaigns_by_roas())
+    print(top_campaigns_by_roas(start, end))
     return 0
 
 
-def top_campaigns_by_roas(limit: int = 10) -> str:
+def top_campaigns_by_roas(start: date, end: date, limit: int = 10) -> str:
+    """Totals over the run's window only: the mart also holds deals closed long before it."""
     from warehouse import Warehouse, load_settings
 
     warehouse = Warehouse(load_settings().warehouse_url)
@@ -108,14 +109,16 @@ def top_campaigns_by_roas(limit: int = 10) -> str:
                sum(clicks) as clicks, sum(sessions) as sessions, sum(leads) as leads, sum(deals_won) as deals_won,
                cast(sum(revenue) as double) / nullif(cast(sum(spend) as double), 0) as roas
         from marts.campaign_kpis_daily
+        where date_day between :start and :end
         group by campaign_key, currency_code
         order by roas desc nulls last
         limit :limit
         """,
-        limit=limit,
+        start=start, end=end, limit=limit,
     )
     header = f"{'campaign':<30} {'cur':<4} {'spend':>12} {'revenue':>12} {'ROAS':>6} {'clicks':>9} {'sessions':>9} {'leads':>6} {'won':>5}"
-    lines = [f"Top campaigns by ROAS (marts.campaign_kpis_daily, {warehouse.safe_url})", header, "-" * len(header)]
+    lines = [f"Top campaigns by ROAS, {start} to {end} (marts.campaign_kpis_daily, {warehouse.safe_url})",
+             header, "-" * len(header)]
     for key, cur, spend, revenue, clicks, sessions, leads, won, roas in rows:
         lines.append(f"{key:<30} {cur:<4} {float(spend):>12,.2f} {float(revenue):>12,.2f} "
                      f"{(roas if roas is not None else float('nan')):>6.2f} {int(clicks):>9,} {int(sessions):>9,} "

@@ -98,6 +98,15 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     _assert_exact_totals(warehouse, project.state.world)
     first = _snapshot(warehouse)
 
+    # The demo's report covers the run's window only, though the mart holds older CRM revenue too.
+    report = cli.top_campaigns_by_roas(START, END).splitlines()
+    assert len(report) == 3 + 9  # title, header, rule, one line per paid campaign
+    in_window = warehouse.scalar(
+        "SELECT sum(revenue) FROM marts.campaign_kpis_daily WHERE date_day BETWEEN :s AND :e", s=START, e=END
+    )
+    reported = sum(Decimal(line.split()[3].replace(",", "")) for line in report[3:])
+    assert abs(reported - Decimal(in_window)) < Decimal("0.1")
+
     code, out = _run(capsys)
     assert code == 0, out
     assert "checks: 8 passed, 0 failed" in out
