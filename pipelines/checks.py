@@ -34,7 +34,7 @@ def outcome_metadata(outcome: Outcome) -> dict[str, Any]:
         "expectations_evaluated": MetadataValue.int(outcome.evaluated),
         "failed_expectations": MetadataValue.json([
             {"expectation": f.expectation, "column": f.column, "unexpected_count": f.unexpected_count,
-             "observed": f.observed, "sample_rows": list(f.sample)}
+             "observed": f.observed, "description": f.describe(), "sample_rows": list(f.sample)}
             for f in outcome.failures
         ]),
         "validator_errors": MetadataValue.json([f.describe() for f in outcome.errors]),

@@ -24,7 +24,7 @@ class RawTranslator(DagsterDltTranslator):
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
         spec = super().get_asset_spec(data)
-        dataset = f"raw_{data.resource.source_name}"
+        dataset = registry.SOURCES[data.resource.source_name].dataset
         return spec.replace_attributes(
             key=AssetKey([dataset, str(data.resource.table_name)]),
             deps=[],
@@ -38,7 +38,7 @@ def pipeline_for(warehouse: Warehouse, source: str, state_dir: str) -> dlt.Pipel
     return dlt.pipeline(
         pipeline_name=f"funnelhouse_{source}",
         destination=warehouse.dlt_destination(),
-        dataset_name=f"raw_{source}",
+        dataset_name=registry.SOURCES[source].dataset,
         pipelines_dir=str(Path(state_dir) / "dlt" / warehouse.fingerprint),
     )
 
@@ -48,7 +48,7 @@ def _definition_pipeline(source: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"funnelhouse_{source}_definitions",
         destination=dlt.destinations.duckdb(":memory:"),
-        dataset_name=f"raw_{source}",
+        dataset_name=registry.SOURCES[source].dataset,
         pipelines_dir=str(Path(tempfile.gettempdir()) / "funnelhouse-definitions"),
     )
 

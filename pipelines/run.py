@@ -66,10 +66,7 @@ class RunSummary:
             for error in check.errors:
                 lines.append(f"      {error}")
             for failure in check.failures:
-                column = f" on {failure['column']}" if failure.get("column") else ""
-                count = failure.get("unexpected_count")
-                detail = f"{count} unexpected rows" if count else f"observed {failure.get('observed')!r}"
-                lines.append(f"      {failure['expectation']}{column}: {detail}")
+                lines.append(f"      {failure['description']}")
                 for row in failure.get("sample_rows", []):
                     lines.append(f"        e.g. {row}")
         for step, message in self.failed_steps.items():

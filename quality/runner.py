@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from warehouse import Warehouse
@@ -47,7 +47,6 @@ class Outcome:
     failures: tuple[Finding, ...] = ()
     errors: tuple[Finding, ...] = ()
     row_count: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:

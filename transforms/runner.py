@@ -71,7 +71,8 @@ def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:
 
 def publish(warehouse: Warehouse, names: Sequence[str]) -> dict[str, int]:
     """Swap every candidate into `marts` in one transaction: all of them or none."""
-    missing = [n for n in names if not warehouse.table_exists(CANDIDATE_SCHEMA, n)]
+    existing = warehouse.relations()
+    missing = [n for n in names if (CANDIDATE_SCHEMA, n) not in existing]
     if missing:
         raise MissingInputError(f"no candidate to publish for {', '.join(missing)}")
     warehouse.ensure_schemas([PUBLISHED_SCHEMA])

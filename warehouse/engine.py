@@ -122,12 +122,6 @@ class Warehouse:
             return {(r[0], r[1]) for r in conn.exec_driver_sql(sql)}
         return {(r[0], r[1]) for r in self.rows(sql)}
 
-    def table_exists(self, schema: str, table: str) -> bool:
-        return bool(self.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s AND table_name = :t",
-            s=schema, t=table,
-        ))
-
     def columns(self, schema: str, table: str, conn: sa.Connection | None = None) -> list[Column]:
         sql = sa.text(
             "SELECT column_name, data_type FROM information_schema.columns "

@@ -9,7 +9,6 @@ formatted, and any secret the auth knows is scrubbed from vendor bodies quoted i
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -314,6 +313,3 @@ def _is_auth_failure(body: Any) -> bool:
     status = find_key(body, "status")
     return status in ("UNAUTHENTICATED", "PERMISSION_DENIED")
 
-
-def dumps(payload: Any) -> str:
-    return json.dumps(payload, separators=(",", ":"))
