@@ -57,6 +57,15 @@ MART_RULES: dict[str, TableRules] = {
         currency_columns=("currency_code", "reporting_currency"),
         date_column="date_day",
     ),
+    "ad_group_performance_daily": TableRules(
+        table="ad_group_performance_daily",
+        grain=("date_day", "platform", "account_id", "campaign_id", "ad_group_id"),
+        not_null=("currency_code", "campaign_key"),
+        non_negative=("spend", "impressions", "clicks", "conversions", "conversions_value"),
+        ordered_pairs=(("clicks", "impressions"),),
+        currency_columns=("currency_code",),
+        date_column="date_day",
+    ),
     "web_traffic_daily": TableRules(
         table="web_traffic_daily",
         grain=("date_day", "property_id", "source", "medium", "campaign", "channel_group"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -112,3 +114,13 @@ def test_missing_input_is_a_clear_error(tmp_path):
     model = next(m for m in discover() if m.name == "stg_hubspot__contacts")
     with pytest.raises(runner.MissingInputError, match="raw_hubspot.contacts"):
         runner.build(warehouse, model, {"reporting_currency": "USD"})
+
+
+def test_ad_group_performance_carries_campaign_and_account(built: Warehouse):
+    rows = built.rows(
+        "select date_day, account_name, campaign_name, campaign_key, ad_group_id, currency_code, spend, clicks"
+        " from marts_candidate.ad_group_performance_daily"
+    )
+    assert [tuple(r) for r in rows] == [
+        (date(2026, 1, 1), "Acct US", "Brand | Search", "brand_search", "ag1", "USD", Decimal("25.000000"), 50),
+    ]

@@ -1,0 +1,27 @@
+-- One row per day, ad platform, account, campaign and ad group: the ad-level grain BI tools drill
+-- into below campaign_performance_daily. Spend stays in the account's currency.
+select
+    g.date_day,
+    g.platform,
+    g.account_id,
+    a.account_name,
+    g.campaign_id,
+    c.campaign_name,
+    c.campaign_key,
+    g.ad_group_id,
+    g.ad_group_name,
+    g.ad_group_status,
+    a.currency_code,
+    g.spend,
+    g.impressions,
+    g.clicks,
+    g.conversions,
+    g.conversions_value
+from staging.stg_google_ads__ad_group_stats as g
+left join staging.stg_google_ads__customers as a
+    on a.account_id = g.account_id
+left join intermediate.int_ad_campaigns_daily as c
+    on c.date_day = g.date_day
+    and c.platform = g.platform
+    and c.account_id = g.account_id
+    and c.campaign_id = g.campaign_id
