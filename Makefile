@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast dev lint sandbox clean
+.PHONY: demo test test-fast bench dev lint sandbox clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# A benchmark, not a test: every figure against its limit, measured side by side in one run.
+SCALE ?= medium
+bench: $(STAMP)
+	$(BIN)/python -m bench --scale $(SCALE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,217 @@
+"""`make bench [SCALE=small|medium|large]`: every figure against its limit, in one run, on one world.
+
+Order matters: the full build first (it is also what the replay replays), then the side-by-side
+measurements on the data it loaded, and the daily run last, since it moves the world one day on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bench import ingestion, load, quality_gate, report, transforms
+from bench.measure import ChildRun, Figure, run_child
+from bench.sandbox import child_env, sandbox
+from bench.scales import HISTORY_DAYS, SCALES, TODAY, Scale
+
+ROOT = Path(__file__).resolve().parent.parent
+OVERRIDES = ROOT / "sandbox" / "campaign_key_overrides.csv"
+GIB = 2**30
+TARGETS = {"ingestion": 0.6, "load": 3.0, "transforms": 1.15, "incremental": 0.03, "gate": 1.5,
+           "peak_rss": 2 * GIB, "scaling": 10.0}
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pipelines.cli", *args]
+
+
+def _run_stats(run_id: str | None = None) -> dict[str, Any]:
+    """The newest run's duration and its steps' durations, from the Dagster instance."""
+    from dagster import DagsterInstance
+
+    instance = DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0] if run_id is None else instance.get_run_by_id(run_id)
+    stats = instance.get_run_stats(run.run_id)
+    steps = {
+        s.step_key: s.end_time - s.start_time
+        for s in instance.get_run_step_stats(run.run_id)
+        if s.start_time and s.end_time
+    }
+    return {"run_id": run.run_id, "seconds": stats.end_time - stats.start_time, "steps": steps}
+
+
+def _pipeline_run(argv: list[str], env: dict[str, str], work: Path) -> tuple[ChildRun, dict[str, Any]]:
+    child = run_child(argv, env, str(work))
+    if child.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv[2:])} failed ({child.returncode}):\n{child.stdout[-3000:]}\n{child.stderr[-3000:]}")
+    return child, _run_stats()
+
+
+def _raw_rows(warehouse: Any) -> dict[str, int]:
+    from connectors import registry
+
+    counts: dict[str, int] = {}
+    for schema, name in warehouse.relations():
+        for source, info in registry.SOURCES.items():
+            if schema == info.dataset and not name.startswith("_dlt"):
+                counts[f"{source}.{name}"] = warehouse.row_count(schema, name)
+    return counts
+
+
+def _postgres_url() -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3):
+            return "postgresql://postgres@127.0.0.1:5432/postgres"
+    except psycopg.OperationalError:
+        return None
+
+
+def _load_figures(warehouse: Any, work: Path, with_postgres: bool) -> list[Figure]:
+    import psycopg
+
+    from warehouse import Warehouse
+
+    tables = load.read_raw(warehouse)
+    rows = sum(t.table.num_rows for t in tables)
+    figures = []
+    dlt_side = Warehouse(f"duckdb:///{work}/load_dlt.duckdb")
+    raw_side = Warehouse(f"duckdb:///{work}/load_raw.duckdb")
+    raw_s = load.raw_insert(raw_side, tables, "bench_load")
+    dlt_s = load.dlt_load(dlt_side, tables, "bench_load")
+    figures.append(Figure("load: dlt vs Arrow insert (DuckDB)", dlt_s, raw_s, "s", TARGETS["load"],
+                          detail={"rows": rows, "tables": len(tables)}))
+    if with_postgres:
+        if _postgres_url() is None:
+            raise SystemExit("bench: PostgreSQL is not reachable on 127.0.0.1:5432; run with --no-postgres to skip it")
+        name = f"funnelhouse_bench_{os.getpid()}"
+        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            pg = Warehouse(f"postgresql://postgres@127.0.0.1:5432/{name}")
+            copy_s = load.raw_insert(pg, tables, "bench_copy")
+            pg_dlt_s = load.dlt_load(pg, tables, "bench_load")
+            pg.dispose()
+            figures.append(Figure("load: dlt vs COPY (PostgreSQL)", pg_dlt_s, copy_s, "s", TARGETS["load"],
+                                  detail={"rows": rows, "tables": len(tables)}))
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return figures
+
+
+def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[str, Any]:
+    from pipelines.run import ensure_dagster_home
+    from warehouse import Warehouse
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    os.environ["DAGSTER_HOME"] = str(work / "dagster")
+    ensure_dagster_home(work)
+    warehouse_url = f"duckdb:///{work / 'warehouse.duckdb'}"
+    figures: list[Figure] = []
+    result: dict[str, Any] = {"scale": scale.name, "ad_group_scale": scale.ad_group_scale,
+                              "history_days": HISTORY_DAYS, "machine": f"{os.cpu_count()} cores, {platform.machine()}, "
+                              f"Python {platform.python_version()}"}
+    with sandbox(scale, TODAY, work) as sb:
+        settings = {**sb.env, "FUNNELHOUSE_WAREHOUSE_URL": warehouse_url,
+                    "FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES": str(OVERRIDES), "DAGSTER_HOME": os.environ["DAGSTER_HOME"]}
+        os.environ.update(settings)
+        env = child_env(settings)
+        warehouse = Warehouse(warehouse_url)
+
+        print(f"bench[{scale.name}]: full build {scale.start} to {scale.end} ...", flush=True)
+        full, full_stats = _pipeline_run(_cli("run", "--start-date", str(scale.start), "--end-date", str(scale.end)), env, work)
+        raw_rows = _raw_rows(warehouse)
+        result["rows"] = {"by_table": raw_rows, "total": sum(raw_rows.values()),
+                          "ad_group_rows": raw_rows.get("google_ads.ad_group_stats", 0)}
+        result["full_build"] = {"wall_seconds": full.seconds, "run_seconds": full_stats["seconds"],
+                                "peak_rss_bytes": full.peak_rss_bytes, "steps": full_stats["steps"]}
+
+        print(f"bench[{scale.name}]: replaying the connectors' requests ...", flush=True)
+        replayed = ingestion.replay(sb.url, sb.recorded())
+        dlt_dir = work / ".funnelhouse" / "dlt" / warehouse.fingerprint
+        for source in ("google_ads", "google_analytics", "hubspot"):
+            rows = sum(n for t, n in raw_rows.items() if t.startswith(source + "."))
+            ours_s = full_stats["steps"][f"ingest_{source}"]
+            raw_s = replayed[source]["seconds"]
+            figures.append(Figure(f"ingestion: {source}", rows / ours_s, rows / raw_s, "rows/s", TARGETS["ingestion"],
+                                  higher_is_better=True,
+                                  detail={"rows": rows, "seconds": ours_s, "raw_fetch_seconds": raw_s,
+                                          "requests": replayed[source]["requests"], "bytes": replayed[source]["bytes"],
+                                          "dlt_steps": ingestion.dlt_steps(dlt_dir, f"funnelhouse_{source}")}))
+
+        print(f"bench[{scale.name}]: load, dlt against the engines' bulk paths ...", flush=True)
+        figures += _load_figures(warehouse, work, with_postgres)
+
+        print(f"bench[{scale.name}]: transforms and publish, Dagster against direct SQL ...", flush=True)
+        dagster_s = min(transforms.through_dagster() for _ in range(repeats))
+        direct_s = min(transforms.direct(warehouse) for _ in range(repeats))
+        figures.append(Figure("transforms + publish: Dagster vs direct SQL", dagster_s, direct_s, "s",
+                              TARGETS["transforms"]))
+
+        print(f"bench[{scale.name}]: quality gate, GX against one SQL pass ...", flush=True)
+        result["gx_import_seconds"] = quality_gate.import_seconds()
+        per_mart = quality_gate.compare(warehouse, scale.end, repeats)
+        figures.append(Figure("gate: GX vs one-pass SQL", sum(m["gx_seconds"] for m in per_mart.values()),
+                              sum(m["sql_seconds"] for m in per_mart.values()), "s", TARGETS["gate"],
+                              detail={"marts": per_mart}))
+
+        print(f"bench[{scale.name}]: daily run on the full history ...", flush=True)
+        sb.set_today(TODAY + timedelta(days=1))
+        daily, daily_stats = _pipeline_run(_cli("run", "--start-date", str(TODAY), "--end-date", str(TODAY)), env, work)
+        result["daily_run"] = {"wall_seconds": daily.seconds, "run_seconds": daily_stats["seconds"],
+                               "peak_rss_bytes": daily.peak_rss_bytes, "steps": daily_stats["steps"]}
+        figures.append(Figure("incremental: daily run vs full build", daily_stats["seconds"], full_stats["seconds"], "s",
+                              TARGETS["incremental"], detail={"wall_seconds": [daily.seconds, full.seconds]}))
+        warehouse.dispose()
+
+    figures.append(Figure("peak RSS of the full build", full.peak_rss_bytes, TARGETS["peak_rss"], "bytes", 1.0,
+                          detail={"daily_run_peak_rss_bytes": daily.peak_rss_bytes,
+                                  "target_applies_at": "large (10M rows)"}))
+    result["figures"] = [f.as_dict() for f in figures]
+    return result
+
+
+def _scaling(results: dict[str, Any]) -> None:
+    """Time at 10M rows against time at 1M, once both scales have run."""
+    if "medium" not in results or "large" not in results:
+        return
+    medium, large = results["medium"], results["large"]
+    figure = Figure("scaling: full build at large vs medium", large["full_build"]["run_seconds"],
+                    medium["full_build"]["run_seconds"], "s", TARGETS["scaling"],
+                    detail={"rows": [medium["rows"]["total"], large["rows"]["total"]]})
+    large["figures"] = [f for f in large["figures"] if not f["name"].startswith("scaling:")] + [figure.as_dict()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="medium")
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".funnelhouse" / "bench")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL load figure")
+    parser.add_argument("--repeats", type=int, default=3, help="side-by-side timings keep the best of this many")
+    args = parser.parse_args(argv)
+    scale = SCALES[args.scale]
+    result = bench(scale, (args.workdir / scale.name).resolve(), not args.no_postgres, args.repeats)
+    results = report.load()
+    results[scale.name] = result
+    _scaling(results)
+    report.save(results)
+    tables = [report.markdown(name, results[name]) for name in SCALES if name in results]
+    report.TABLE.write_text("\n\n".join(tables) + "\n")
+    print(report.markdown(scale.name, results[scale.name]))
+    print(f"\nwritten: {report.RESULTS.relative_to(ROOT)}, {report.TABLE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Load: dlt writing rows a connector produced, against the engine's own bulk path for the same rows.
+
+Both sides start from the same in-memory Arrow tables (read back from the raw datasets) and the same
+write dispositions and keys the connectors declare. DuckDB's limit is `CREATE TABLE AS` over the
+Arrow table; PostgreSQL's is `COPY FROM STDIN` of the table serialised as CSV by Arrow.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from connectors import registry
+from warehouse import Warehouse
+
+
+@dataclass
+class RawTable:
+    source: str
+    name: str
+    table: pa.Table
+    hints: dict[str, Any]
+
+
+def read_raw(warehouse: Warehouse) -> list[RawTable]:
+    """Every table the connectors loaded, without dlt's bookkeeping columns."""
+    out = []
+    relations = warehouse.relations()
+    for source in registry.SOURCES:
+        dataset = registry.SOURCES[source].dataset
+        resources = registry.definition_source(source).resources
+        for schema, name in sorted(relations):
+            if schema != dataset or name.startswith("_dlt") or name not in resources:
+                continue
+            columns = [c.name for c in warehouse.columns(schema, name) if not c.name.startswith("_dlt")]
+            table = warehouse.arrow(f"SELECT {', '.join(columns)} FROM {schema}.{name}")
+            out.append(RawTable(source, name, table, _hints(resources[name])))
+    return out
+
+
+def _hints(resource: Any) -> dict[str, Any]:
+    schema = resource.compute_table_schema()
+    columns = schema.get("columns", {})
+    disposition: Any = schema.get("write_disposition", "append")
+    if disposition == "merge" and schema.get("x-merge-strategy"):
+        disposition = {"disposition": "merge", "strategy": schema["x-merge-strategy"]}
+    primary = [n for n, c in columns.items() if c.get("primary_key")]
+    merge = [n for n, c in columns.items() if c.get("merge_key")]
+    return {
+        "write_disposition": disposition,
+        "primary_key": primary or None,
+        "merge_key": merge or None,
+        "columns": {n: {k: v for k, v in c.items() if k not in ("primary_key", "merge_key")} for n, c in columns.items()},
+    }
+
+
+def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> float:
+    """One dlt run of every table: extract to parquet, normalize, load; what the connectors pay."""
+    import time
+
+    import dlt
+
+    with tempfile.TemporaryDirectory() as pipelines_dir:
+        pipeline = dlt.pipeline(pipeline_name="bench_load", destination=warehouse.dlt_destination(),
+                                dataset_name=dataset, pipelines_dir=pipelines_dir)
+        resources = [dlt.resource(t.table, name=t.name, table_name=t.name, **t.hints) for t in tables]
+        started = time.perf_counter()
+        pipeline.run(resources, loader_file_format="parquet")
+        return time.perf_counter() - started
+
+
+def raw_insert(warehouse: Warehouse, tables: list[RawTable], schema: str) -> float:
+    """The engine's bulk path, timed from the Arrow tables to committed rows."""
+    import time
+
+    raw = warehouse.engine.raw_connection()
+    try:
+        started = time.perf_counter()
+        if warehouse.dialect == "duckdb":
+            con = raw.driver_connection
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            for t in tables:
+                con.register("bench_arrow", t.table)
+                con.execute(f"CREATE OR REPLACE TABLE {schema}.{t.name} AS SELECT * FROM bench_arrow")
+                con.unregister("bench_arrow")
+        else:
+            _copy_all(raw.driver_connection, tables, schema)
+        raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+def _copy_all(conn: Any, tables: list[RawTable], schema: str) -> None:
+    import pyarrow.csv as pacsv
+
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for t in tables:
+            columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in t.table.schema)
+            cur.execute(f"DROP TABLE IF EXISTS {schema}.{t.name}")
+            cur.execute(f"CREATE TABLE {schema}.{t.name} ({columns})")
+            buffer = io.BytesIO()
+            pacsv.write_csv(t.table, buffer)
+            with cur.copy(f"COPY {schema}.{t.name} FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                copy.write(buffer.getbuffer())
+
+
+def _pg_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_integer(arrow_type):
+        return "bigint"
+    if pa.types.is_floating(arrow_type):
+        return "double precision"
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_date(arrow_type):
+        return "date"
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamptz" if arrow_type.tz else "timestamp"
+    return "text"

@@ -1,0 +1,94 @@
+"""The sandbox in its own process, so serving pages never competes with the pipeline for the GIL."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import requests
+
+from bench.scales import HISTORY_DAYS, Scale
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def vendor(self) -> str:
+        if self.path.startswith("/crm/"):
+            return "hubspot"
+        if self.path.startswith("/v1beta/"):
+            return "google_analytics"
+        if self.path.startswith("/token"):
+            return "oauth"
+        return "google_ads"
+
+
+class Sandbox:
+    def __init__(self, url: str, env: dict[str, str], proc: subprocess.Popen):
+        self.url = url
+        self.env = env
+        self.proc = proc
+        self.http = requests.Session()
+
+    def set_today(self, today: date) -> None:
+        self.http.post(f"{self.url}/_sandbox/world", json={"today": today.isoformat()}).raise_for_status()
+
+    def recorded(self) -> list[RecordedRequest]:
+        resp = self.http.get(f"{self.url}/_sandbox/requests", params={"full": "1"})
+        resp.raise_for_status()
+        return [
+            RecordedRequest(r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
+            for r in resp.json()["requests"]
+        ]
+
+    def forget_requests(self) -> None:
+        self.http.delete(f"{self.url}/_sandbox/requests").raise_for_status()
+
+
+@contextmanager
+def sandbox(scale: Scale, today: date, log_dir: Path) -> Iterator[Sandbox]:
+    argv = [sys.executable, "-m", "pipelines.cli", "sandbox", "--port", "0", "--record",
+            "--today", today.isoformat(), "--history-days", str(HISTORY_DAYS),
+            "--ad-group-scale", str(scale.ad_group_scale)]
+    log = open(log_dir / "sandbox.log", "w")
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True, cwd=Path(__file__).parent.parent)
+    env: dict[str, str] = {}
+    url = None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("sandbox serving on "):
+                url = line.split()[3]
+            elif line.startswith("export "):
+                key, _, value = line[len("export "):].strip().partition("=")
+                env[key] = value
+                if key == "SOURCES__HUBSPOT__CREDENTIALS__ACCESS_TOKEN":
+                    break
+        if url is None or not env:
+            raise RuntimeError(f"the sandbox did not start; see {log_dir / 'sandbox.log'}")
+        yield Sandbox(url, env, proc)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "FUNNELHOUSE_"))}
+    env.update(extra)
+    return env

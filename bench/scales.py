@@ -1,0 +1,33 @@
+"""The benchmark's worlds: three years of history, sized by how many ad groups each campaign has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+# A fixed day keeps every scale's world identical from run to run.
+TODAY = date(2026, 11, 20)
+HISTORY_DAYS = 1095
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    ad_group_scale: int
+    # What the world serves at this scale: 26 ad groups at scale 1, ~96% of their days non-empty.
+    approx_ad_group_rows: int
+
+    @property
+    def start(self) -> date:
+        return TODAY - timedelta(days=HISTORY_DAYS)
+
+    @property
+    def end(self) -> date:
+        return TODAY - timedelta(days=1)
+
+
+SCALES = {
+    "small": Scale("small", 4, 110_000),
+    "medium": Scale("medium", 35, 960_000),
+    "large": Scale("large", 350, 9_600_000),
+}
