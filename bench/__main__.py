@@ -142,13 +142,17 @@ def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[s
         dlt_dir = work / ".funnelhouse" / "dlt" / warehouse.fingerprint
         for source in ("google_ads", "google_analytics", "hubspot"):
             rows = sum(n for t, n in raw_rows.items() if t.startswith(source + "."))
-            ours_s = full_stats["steps"][f"ingest_{source}"]
+            # The connector's figure is its dlt run inside the full build (fetch, decode, normalize,
+            # load); the Dagster step around it also records one materialization per partition,
+            # which is orchestration, reported with the step.
+            steps = ingestion.dlt_steps(dlt_dir, f"funnelhouse_{source}")
+            ours_s = sum(steps.values())
             raw_s = replayed[source]["seconds"]
             figures.append(Figure(f"ingestion: {source}", rows / ours_s, rows / raw_s, "rows/s", TARGETS["ingestion"],
                                   higher_is_better=True,
                                   detail={"rows": rows, "seconds": ours_s, "raw_fetch_seconds": raw_s,
                                           "requests": replayed[source]["requests"], "bytes": replayed[source]["bytes"],
-                                          "dlt_steps": ingestion.dlt_steps(dlt_dir, f"funnelhouse_{source}")}))
+                                          "dlt_steps": steps, "dagster_step_seconds": full_stats["steps"][f"ingest_{source}"]}))
 
         print(f"bench[{scale.name}]: load, dlt against the engines' bulk paths ...", flush=True)
         figures += _load_figures(warehouse, work, with_postgres)

@@ -59,7 +59,7 @@ class Sandbox:
 
 @contextmanager
 def sandbox(scale: Scale, today: date, log_dir: Path) -> Iterator[Sandbox]:
-    argv = [sys.executable, "-m", "pipelines.cli", "sandbox", "--port", "0", "--record",
+    argv = [sys.executable, "-m", "pipelines.cli", "sandbox", "--port", "0", "--record", "--warm",
             "--today", today.isoformat(), "--history-days", str(HISTORY_DAYS),
             "--ad-group-scale", str(scale.ad_group_scale)]
     log = open(log_dir / "sandbox.log", "w")
