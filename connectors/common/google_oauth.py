@@ -6,6 +6,7 @@ An invalid or revoked refresh token is an `AuthError`; 5xx and 429 are retried l
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Mapping
 
@@ -35,6 +36,8 @@ class GoogleOAuth:
         self._extra = dict(extra_headers or {})
         self._token: str | None = None
         self._expires_at = 0.0
+        self._lock = threading.RLock()
+        self._sent = threading.local()  # the token this thread last sent
         self._http = VendorClient(source, token_url, auth=None, policy=policy)
         self._http.auth = _SecretsOnly(self)
 
@@ -61,12 +64,20 @@ class GoogleOAuth:
         self._expires_at = time.monotonic() + float(body.get("expires_in", 3600)) - 60
 
     def headers(self) -> Mapping[str, str]:
-        if self._token is None or time.monotonic() >= self._expires_at:
-            self._exchange()
-        return {"Authorization": f"Bearer {self._token}", **self._extra}
+        # Prefetch threads share this auth: one of them exchanges, the others wait for its token.
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._exchange()
+            token = self._token
+        self._sent.token = token
+        return {"Authorization": f"Bearer {token}", **self._extra}
 
     def refresh(self) -> bool:
-        self._token = None
+        # Requests in flight together all fail with the same expired token: only the first
+        # invalidates it, so one exchange serves them all.
+        with self._lock:
+            if self._token == getattr(self._sent, "token", self._token):
+                self._token = None
         return True
 
     def secrets(self) -> Iterable[str]:

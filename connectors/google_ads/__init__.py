@@ -2,7 +2,8 @@
 
 Settings come through dlt injection, so the environment names are `SOURCES__GOOGLE_ADS__<KEY>` and
 `SOURCES__GOOGLE_ADS__CREDENTIALS__<KEY>`. Calling the source validates them and does no I/O; each
-resource fetches lazily, one searchStream per customer and date chunk, one Arrow table each.
+resource fetches lazily, one searchStream per customer and date chunk, a few in flight at once
+(`concurrent_requests`), their Arrow tables batched in order.
 """
 
 from __future__ import annotations
@@ -20,11 +21,19 @@ from dlt.extract.resource import DltResource
 
 from connectors.common import progress
 from connectors.common.errors import ConfigurationError
+from connectors.common.prefetch import (
+    BATCH_ROWS,
+    MAX_CONCURRENT_REQUESTS,
+    batched_tables,
+    check_concurrency,
+    ordered_map,
+)
 from connectors.common.window import DateWindow, parse_date, resolve_window
 from connectors.google_ads.helpers import GoogleAdsApi, date_chunks, normalize_customer_id, parse_customer_ids
 from connectors.google_ads.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CHUNK_DAYS,
+    DEFAULT_CONCURRENT_REQUESTS,
     DEFAULT_LOOKBACK_DAYS,
     DEFAULT_TOKEN_URL,
     REPORTS,
@@ -55,30 +64,39 @@ def google_ads_source(
     end_date: str | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
     chunk_days: int = DEFAULT_CHUNK_DAYS,
+    concurrent_requests: int = DEFAULT_CONCURRENT_REQUESTS,
 ) -> Sequence[DltResource]:
     ids = _customer_ids(customer_ids)
     login_id = _login_customer_id(login_customer_id)
     window = _window(start_date, end_date, lookback_days)
     if not isinstance(chunk_days, int) or chunk_days < 1:
         raise ConfigurationError(SOURCE, "chunk_days", "must be a whole number of days >= 1")
+    concurrency = check_concurrency(concurrent_requests)
+    if concurrency is None:
+        raise ConfigurationError(SOURCE, "concurrent_requests",
+                                 f"must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS}")
     for key, url in (("base_url", base_url), ("token_url", token_url)):
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise ConfigurationError(SOURCE, key, "must be an http(s) URL")
     secrets = _credentials(credentials)
     api = GoogleAdsApi(base_url, token_url, login_customer_id=login_id, **secrets)
     chunks = date_chunks(window, chunk_days)
-    return [_resource(report, api, ids, chunks) for report in REPORTS]
+    return [_resource(report, api, ids, chunks, concurrency) for report in REPORTS]
 
 
 def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
-              chunks: list[tuple[date, date]]) -> DltResource:
+              chunks: list[tuple[date, date]], concurrency: int) -> DltResource:
+    calls = [(customer_id, start, end) for customer_id in customer_ids
+             for start, end in (chunks if report.dated else [(None, None)])]
+
+    def fetch_one(call: tuple[str, date | None, date | None]) -> pa.Table:
+        table = api.fetch_table(report, *call)
+        progress.add_rows(SOURCE, table.num_rows)
+        return table
+
     def fetch() -> Iterator[pa.Table]:
-        for customer_id in customer_ids:
-            for start, end in chunks if report.dated else [(None, None)]:
-                table = api.fetch_table(report, customer_id, start, end)
-                progress.add_rows(SOURCE, table.num_rows)
-                if table.num_rows:
-                    yield table
+        tables = (t for t in ordered_map(fetch_one, calls, concurrency) if t.num_rows)
+        yield from batched_tables(tables, BATCH_ROWS)
 
     return dlt.resource(
         fetch,

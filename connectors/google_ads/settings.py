@@ -12,6 +12,9 @@ DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
 DEFAULT_LOOKBACK_DAYS = 30
 # Google rejects date-segmented queries wider than a month in some reports; 31 also bounds memory.
 DEFAULT_CHUNK_DAYS = 31
+# searchStream calls in flight at once. Google Ads meters operations, not connections; a few
+# parallel reports per customer is what its client libraries do too. 1 turns prefetching off.
+DEFAULT_CONCURRENT_REQUESTS = 3
 
 # How a proto3-JSON value is decoded. int64 arrives as a string, doubles as numbers, enums as names.
 ID = "id"  # int64 identifier, kept as text so no engine can round or reformat it

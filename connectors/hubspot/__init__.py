@@ -23,6 +23,7 @@ from dlt.extract import DltResource
 
 from connectors.common import progress
 from connectors.common.errors import ConfigurationError
+from connectors.common.prefetch import BATCH_ROWS, MAX_CONCURRENT_REQUESTS, batched_tables, check_concurrency
 from connectors.hubspot.helpers import HubspotApi
 from connectors.hubspot.settings import (
     CONTACT_PROPERTIES,
@@ -33,6 +34,7 @@ from connectors.hubspot.settings import (
     DEALS,
     DEALS_COLUMNS,
     DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENT_REQUESTS,
     LIST_PAGE_MAX,
     MODIFIED_PROPERTY,
     QUARANTINE_COLUMNS,
@@ -85,14 +87,15 @@ def _validate(base_url: Any, credentials: Any, full_refresh: Any, lookback_days:
 
 def _changed_pages(api: HubspotApi, object_type: str, properties: Sequence[str], modified: Any,
                    full_refresh: bool, page_size: int, search_page_size: int,
-                   associations: Sequence[str] = ()) -> Iterator[tuple[bool, list[dict[str, Any]]]]:
+                   associations: Sequence[str] = (), prefetch: bool = False,
+                   ) -> Iterator[tuple[bool, list[dict[str, Any]]]]:
     """Pages of records to load, each flagged with whether it came from the list endpoint."""
     if full_refresh or modified.start_value is None:
         if full_refresh:
             # dlt would drop rows older than the stored cursor; a full refresh wants every row.
             modified.start_value = None
         log.info("%s: %s: full read through the list endpoint", SOURCE, object_type)
-        for page in api.list_pages(object_type, properties, page_size, associations):
+        for page in api.list_pages(object_type, properties, page_size, associations, prefetch=prefetch):
             yield True, page
         return
     since: datetime = modified.start_value
@@ -106,29 +109,35 @@ _CONTACTS_CURSOR = dlt.sources.incremental(MODIFIED_PROPERTY[CONTACTS])
 _DEALS_CURSOR = dlt.sources.incremental(MODIFIED_PROPERTY[DEALS])
 
 
-def _contacts(api: HubspotApi, full_refresh: bool, page_size: int, search_page_size: int,
+def _contacts(api: HubspotApi, full_refresh: bool, page_size: int, search_page_size: int, prefetch: bool,
               modified: dlt.sources.incremental[datetime] = _CONTACTS_CURSOR) -> Iterator[pa.Table]:
-    for _, page in _changed_pages(api, CONTACTS, CONTACT_PROPERTIES, modified, full_refresh, page_size,
-                                  search_page_size):
-        table = contacts_table(page)
-        progress.add_rows(SOURCE, table.num_rows)
-        yield table
+    def tables() -> Iterator[pa.Table]:
+        for _, page in _changed_pages(api, CONTACTS, CONTACT_PROPERTIES, modified, full_refresh, page_size,
+                                      search_page_size, prefetch=prefetch):
+            table = contacts_table(page)
+            progress.add_rows(SOURCE, table.num_rows)
+            yield table
+
+    yield from batched_tables(tables(), BATCH_ROWS)
 
 
-def _deals(api: HubspotApi, full_refresh: bool, page_size: int, search_page_size: int,
+def _deals(api: HubspotApi, full_refresh: bool, page_size: int, search_page_size: int, prefetch: bool,
            quarantine: Quarantine, listed_contacts: dict[str, list[str]],
            modified: dlt.sources.incremental[datetime] = _DEALS_CURSOR) -> Iterator[pa.Table]:
-    for from_list, page in _changed_pages(api, DEALS, DEAL_PROPERTIES, modified, full_refresh, page_size,
-                                          search_page_size, associations=(CONTACTS,)):
-        if from_list:
-            for record in page:
-                block = ((record.get("associations") or {}).get(CONTACTS)) or {}
-                # A block with more pages is left for the batch endpoint to read in full.
-                if not (block.get("paging") or {}).get("next"):
-                    listed_contacts[str(record["id"])] = [str(a["id"]) for a in block.get("results") or []]
-        table = deals_table(page, quarantine)
-        progress.add_rows(SOURCE, table.num_rows)
-        yield table
+    def tables() -> Iterator[pa.Table]:
+        for from_list, page in _changed_pages(api, DEALS, DEAL_PROPERTIES, modified, full_refresh, page_size,
+                                              search_page_size, associations=(CONTACTS,), prefetch=prefetch):
+            if from_list:
+                for record in page:
+                    block = ((record.get("associations") or {}).get(CONTACTS)) or {}
+                    # A block with more pages is left for the batch endpoint to read in full.
+                    if not (block.get("paging") or {}).get("next"):
+                        listed_contacts[str(record["id"])] = [str(a["id"]) for a in block.get("results") or []]
+            table = deals_table(page, quarantine)
+            progress.add_rows(SOURCE, table.num_rows)
+            yield table
+
+    yield from batched_tables(tables(), BATCH_ROWS)
 
 
 @dlt.source(name=SOURCE, section=SOURCE)
@@ -139,13 +148,19 @@ def hubspot_source(
     lookback_days: int = 1,
     page_size: int = 100,
     search_page_size: int = SEARCH_PAGE_MAX,
+    concurrent_requests: int = DEFAULT_CONCURRENT_REQUESTS,
 ) -> Sequence[DltResource]:
     """HubSpot CRM contacts, deals and deal-contact associations into `raw_hubspot`.
 
     `page_size` is the list endpoint's page (at most 100), `search_page_size` the search API's
     (at most 200). `lookback_days` re-reads that many days before the stored cursor.
+    `concurrent_requests` above 1 fetches the next list page while the current one is decoded.
     """
     token = _validate(base_url, credentials, full_refresh, lookback_days, page_size, search_page_size)
+    if check_concurrency(concurrent_requests) is None:
+        raise ConfigurationError(SOURCE, "concurrent_requests",
+                                 f"must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS}")
+    prefetch = concurrent_requests > 1
     api = HubspotApi(base_url, token)
     lag = float(lookback_days * 86_400) or None
     quarantine = Quarantine()
@@ -154,12 +169,12 @@ def hubspot_source(
 
     contacts = dlt.resource(
         _contacts, name=CONTACTS, primary_key="id", write_disposition="merge", columns=CONTACTS_COLUMNS,
-    )(api, full_refresh, page_size, search_page_size,
+    )(api, full_refresh, page_size, search_page_size, prefetch,
       modified=dlt.sources.incremental(MODIFIED_PROPERTY[CONTACTS], lag=lag))
 
     deals = dlt.resource(
         _deals, name=DEALS, primary_key="id", write_disposition="merge", columns=DEALS_COLUMNS,
-    )(api, full_refresh, page_size, search_page_size, quarantine, listed_contacts,
+    )(api, full_refresh, page_size, search_page_size, prefetch, quarantine, listed_contacts,
       modified=dlt.sources.incremental(MODIFIED_PROPERTY[DEALS], lag=lag))
 
     @dlt.transformer(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ import requests
 
 from connectors.common.errors import AuthError, VendorError
 from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient, decode_body
+from connectors.common.prefetch import cursor_pages
 from connectors.hubspot import settings
 from connectors.hubspot.settings import ASSOCIATION_BATCH_MAX, MODIFIED_PROPERTY, SOURCE
 from connectors.hubspot.tables import parse_timestamp
@@ -96,19 +97,26 @@ class HubspotApi:
                                     f"and crm.objects.deals.read scopes): {detail}") from None
 
     def list_pages(self, object_type: str, properties: Sequence[str], limit: int,
-                   associations: Sequence[str] = ()) -> Iterator[list[Record]]:
-        """Every record of a type, in pages, from the list endpoint (`paging.next.after` cursor)."""
+                   associations: Sequence[str] = (), prefetch: bool = False) -> Iterator[list[Record]]:
+        """Every record of a type, in pages, from the list endpoint (`paging.next.after` cursor).
+
+        With `prefetch`, the next page is requested as soon as its cursor is known, while the
+        caller decodes the current one: two calls in flight at most.
+        """
         params: dict[str, Any] = {"limit": limit, "properties": ",".join(properties), "archived": "false"}
         if associations:
             params["associations"] = ",".join(associations)
-        after: str | None = None
-        while True:
-            query = {**params, "after": after} if after else params
-            body = self._call("GET", f"/crm/v3/objects/{object_type}", params=query)
-            yield _results(body, f"list {object_type}")
+        path = f"/crm/v3/objects/{object_type}"
+
+        def page(after: str | None) -> Callable[[], Any]:
+            return lambda: self._call("GET", path, params={**params, "after": after} if after else params)
+
+        def following(body: Any) -> Callable[[], Any] | None:
             after = _next_after(body)
-            if after is None:
-                return
+            return page(after) if after is not None else None
+
+        for body in cursor_pages(page(None), following, ahead=prefetch):
+            yield _results(body, f"list {object_type}")
 
     def search_modified_since(self, object_type: str, since: datetime, properties: Sequence[str],
                               limit: int) -> Iterator[list[Record]]:

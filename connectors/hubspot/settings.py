@@ -32,6 +32,9 @@ SEARCH_RESULT_CEILING = 10_000
 # Search has its own per-second limit (5/s per account today, 4/s before): stay under the older one.
 SEARCH_REQUESTS_PER_SECOND = 4.0
 ASSOCIATION_BATCH_MAX = 100
+# List pages are cursor-paged, so at most the next one can be in flight: 2 means one ahead, well
+# inside the burst limit (100+ requests per 10 s); 1 turns prefetching off.
+DEFAULT_CONCURRENT_REQUESTS = 2
 
 # A TEN_SECONDLY_ROLLING 429 clears within ten seconds: six attempts with doubling backoff reach past it.
 RETRY_POLICY = RetryPolicy()
