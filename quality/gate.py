@@ -16,9 +16,9 @@ from quality.suites import (
     FRESHNESS_RULES,
     MART_RULES,
     QUARANTINE_RULES,
-    build_expectations,
     build_freshness_expectations,
     build_quarantine_expectations,
+    build_rules,
 )
 from warehouse import Warehouse
 
@@ -29,14 +29,13 @@ def _checked(
     warehouse: Warehouse,
     schema: str,
     table: str,
-    expectations: Callable[[], list[Any]],
-    columns: Sequence[str],
+    rules: Callable[[], list[Any]],
     index_columns: Sequence[str] = (),
 ) -> Outcome:
     """Validate, turning any validator problem into an Outcome with `errors`: it must not read as
     bad data, nor vanish."""
     try:
-        return validate(warehouse, schema, table, expectations(), columns, index_columns)
+        return validate(warehouse, schema, table, rules(), index_columns)
     except Exception as exc:
         log.exception("validator error on %s.%s", schema, table)
         error = Finding("validator", None, None, None, (), f"{type(exc).__name__}: {exc}")
@@ -45,21 +44,20 @@ def _checked(
 
 def check_mart(warehouse: Warehouse, schema: str, name: str, history_start: date, window_end: date) -> Outcome:
     rules = MART_RULES[name]
-    return _checked(warehouse, schema, name, lambda: build_expectations(rules, history_start, window_end),
-                    rules.columns, rules.grain)
+    return _checked(warehouse, schema, name, lambda: build_rules(rules, history_start, window_end, warehouse.dialect),
+                    rules.grain)
 
 
 def check_freshness(warehouse: Warehouse, source: str, window_end: date) -> Outcome:
     rule = FRESHNESS_RULES[source]
-    return _checked(warehouse, rule.schema, rule.table, lambda: build_freshness_expectations(rule, window_end),
-                    (rule.column,))
+    return _checked(warehouse, rule.schema, rule.table, lambda: build_freshness_expectations(rule, window_end))
 
 
 def check_quarantine(warehouse: Warehouse, source: str, run_started: datetime) -> Outcome:
     """Fails (for a warning, not a block) when this run quarantined any record of the source."""
     rule = QUARANTINE_RULES[source]
     return _checked(warehouse, rule.schema, rule.table, lambda: build_quarantine_expectations(rule, run_started),
-                    (rule.timestamp, *rule.identifying), rule.identifying)
+                    rule.identifying)
 
 
 def render(outcome: Outcome) -> str:

@@ -1,19 +1,29 @@
-"""Runs a GX suite against one warehouse table, by the cleanest supported path per engine.
+"""Runs a GX suite against one warehouse table, pushed down to SQL on both engines.
 
-- PostgreSQL: GX's own postgres datasource; every expectation is pushed down to SQL.
-- DuckDB: GX's SQL datasource is broken on duckdb_engine (it closes the connection before fetching,
-  GX issues 10738 and 11579), so the table's needed columns are read through Arrow into one pandas
-  DataFrame and validated there. Only the suite's columns are read, which keeps memory bounded by
-  the mart, not the raw history.
+- PostgreSQL: GX's postgres datasource.
+- DuckDB: GX's generic SQL datasource over duckdb_engine. Out of the box that path is broken (GX
+  issues 10738 and 11579, still so with GX 1.24.1 and duckdb_engine 0.17): GX closes its SQLAlchemy
+  connection before fetching a result, the close rolls back the DuckDB connection, and DuckDB drops
+  the pending result with it. So GX gets an engine whose statements each run on their own DuckDB
+  cursor (a child connection of the same database), which that rollback does not touch. Only metrics
+  and sample rows come back to Python, whatever the table's size.
 
-An expectation that *errors* (a validator problem) is reported apart from one that fails (bad data).
+Two passes keep the common case, a passing table, cheap: every rule is first checked with
+result_format BOOLEAN_ONLY (no sample queries), through cheaper expectations where the rule has them;
+only the rules that fail are re-run with their row-level expectation and SUMMARY, which names the
+offending rows. An expectation that *errors* (a validator problem) is reported apart from one that
+fails (bad data).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-from collections.abc import Sequence
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +31,8 @@ from warehouse import Warehouse
 
 log = logging.getLogger("funnelhouse.quality")
 SAMPLE_ROWS = 5
+# The GX context is shared by every validation in the process; it is not thread-safe.
+_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -31,13 +43,16 @@ class Finding:
     observed: Any
     sample: tuple[dict[str, Any], ...] = ()
     error: str | None = None
+    # The suite's rule id (quality.suites.Check.name), when the expectation carries one.
+    rule: str | None = None
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
+        rule = f" (rule {self.rule})" if self.rule else ""
         if self.error:
-            return f"{self.expectation}{target} could not be evaluated: {self.error}"
+            return f"{self.expectation}{target} could not be evaluated: {self.error}{rule}"
         detail = f"{self.unexpected_count} unexpected rows" if self.unexpected_count else f"observed {self.observed!r}"
-        return f"{self.expectation}{target}: {detail}"
+        return f"{self.expectation}{target}: {detail}{rule}"
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,20 @@ class Outcome:
         return "failed" if self.failures else "passed"
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a suite: the expectation reported (with sample rows) when the rule fails, and
+    optionally cheaper `screens` that all pass exactly when it passes, checked first instead."""
+
+    expectation: Any
+    screens: tuple[Any, ...] = ()
+    # Columns the screens read that the table lacks: (name, SQL expression over the table's columns).
+    # GX then reads a query, and learns its columns by running it whole: fine on DuckDB, which
+    # streams, but on PostgreSQL every row would reach the client.
+    derived: tuple[tuple[str, str], ...] = ()
+
+
+@functools.cache
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -76,27 +105,31 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _error(result: Any) -> str | None:
+    info = result.exception_info or {}
+    if isinstance(info, dict) and "raised_exception" not in info:
+        # Multi-metric expectations nest their exception info one level down.
+        nested = [v for v in info.values() if isinstance(v, dict)]
+        info = next((v for v in nested if v.get("raised_exception")), {})
+    return info.get("exception_message") if isinstance(info, dict) and info.get("raised_exception") else None
+
+
 def _finding(result: Any) -> Finding:
     config = result.expectation_config
     kwargs = config.kwargs
     column = kwargs.get("column") or (
         ",".join(kwargs["column_list"]) if kwargs.get("column_list") else None
     ) or (f"{kwargs['column_A']}>={kwargs['column_B']}" if kwargs.get("column_A") else None)
-    info = result.exception_info or {}
-    if isinstance(info, dict) and "raised_exception" not in info:
-        # Multi-metric expectations nest their exception info one level down.
-        nested = [v for v in info.values() if isinstance(v, dict)]
-        info = next((v for v in nested if v.get("raised_exception")), {})
-    error = info.get("exception_message") if isinstance(info, dict) and info.get("raised_exception") else None
     res = result.result or {}
     sample = tuple(
         {k: _jsonable(v) for k, v in row.items()} if isinstance(row, dict) else {"value": _jsonable(row)}
         for row in (res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list") or [])[:SAMPLE_ROWS]
     )
-    return Finding(config.type, column, res.get("unexpected_count"), _jsonable(res.get("observed_value")), sample, error)
+    return Finding(config.type, column, res.get("unexpected_count"), _jsonable(res.get("observed_value")), sample,
+                   _error(result), (config.meta or {}).get("rule"))
 
 
-def _result_format(index_columns: Sequence[str]) -> dict[str, Any]:
+def _summary(index_columns: Sequence[str]) -> dict[str, Any]:
     return {
         "result_format": "SUMMARY",
         "unexpected_index_column_names": list(index_columns),
@@ -108,34 +141,80 @@ def validate(
     warehouse: Warehouse,
     schema: str,
     table: str,
-    expectations: Sequence[Any],
-    columns: Sequence[str],
+    rules: Sequence[Rule | Any],
     index_columns: Sequence[str] = (),
 ) -> Outcome:
-    """Validate `schema.table`; raises only when the table cannot be read at all."""
+    """Validate `schema.table` against `rules` (a bare expectation is a rule without screens);
+    raises only when the table cannot be read at all."""
+    relation = f"{schema}.{table}"
+    rules = [r if isinstance(r, Rule) else Rule(r) for r in rules]
+    row_count = warehouse.row_count(schema, table)
+    derived = dict(d for rule in rules for d in rule.derived)
+    with _lock, _batch(warehouse, schema, table, derived) as batch:
+        screens = [(i, s) for i, rule in enumerate(rules) for s in (rule.screens or (rule.expectation,))]
+        first = _run(batch, [s for _, s in screens], {"result_format": "BOOLEAN_ONLY"})
+        # A screen that failed or errored proves nothing by itself: the rule's own expectation has
+        # the last word (screens may be stricter on corner cases, never laxer), and names the rows.
+        suspects = sorted({i for (i, _), result in zip(screens, first, strict=True) if not result.success})
+        second = _run(batch, [rules[i].expectation for i in suspects], _summary(index_columns)) if suspects else []
+    findings = [(_finding(r), r.success) for r in second]
+    errors = tuple(f for f, _ in findings if f.error)
+    failures = tuple(f for f, passed in findings if not passed and not f.error)
+    return Outcome(relation, len(rules), failures, errors, row_count)
+
+
+def _run(batch: Any, expectations: Sequence[Any], result_format: dict[str, Any]) -> list[Any]:
+    """Results in the order of `expectations` (GX reorders them)."""
     import great_expectations as gx
 
-    relation = f"{schema}.{table}"
-    context = _context()
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{relation}", expectations=list(expectations)))
-    fmt = _result_format(index_columns)
-    row_count = warehouse.row_count(schema, table)
-    if warehouse.dialect == "postgres":
-        source = context.data_sources.add_postgres("warehouse", connection_string=_sqlalchemy_url(warehouse))
-        asset = source.add_table_asset(name=table, table_name=table, schema_name=schema)
-        batch = asset.add_batch_definition_whole_table("whole").get_batch()
-    else:
-        frame = _read_frame(warehouse, schema, table, columns)
-        source = context.data_sources.add_pandas("warehouse")
-        asset = source.add_dataframe_asset(name=table)
-        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format=fmt)
-    findings = [_finding(r) for r in result.results]
-    errors = tuple(f for f in findings if f.error)
-    failed = tuple(
-        f for f, r in zip(findings, result.results, strict=True) if not r.success and not f.error
-    )
-    return Outcome(relation, len(findings), failed, errors, row_count)
+    # Copies, tagged with their position: GX reorders results, and a suite that is never saved
+    # gives its expectations no id to match them by.
+    copies = [e.copy(update={"meta": {**(e.meta or {}), "position": i}}, deep=True) for i, e in enumerate(expectations)]
+    suite = gx.ExpectationSuite(name=f"suite-{uuid.uuid4().hex}", expectations=copies)
+    results = batch.validate(suite, result_format=result_format).results
+    return sorted(results, key=lambda r: r.expectation_config.meta["position"])
+
+
+@contextmanager
+def _batch(warehouse: Warehouse, schema: str, table: str, derived: dict[str, str]) -> Iterator[Any]:
+    """A GX batch of the whole table (plus any derived columns). Its connections are closed when the
+    validation ends: a DuckDB file must not stay open, as dlt and other processes open it next."""
+    source = _source(warehouse)
+    try:
+        yield _batch_definition(source, schema, table, derived).get_batch()
+    finally:
+        source.get_engine().dispose()
+        source.get_execution_engine().engine.dispose()
+
+
+_sources: dict[str, Any] = {}
+
+
+def _source(warehouse: Warehouse) -> Any:
+    """One GX datasource per warehouse and process: registering one, or an asset, re-serialises the
+    context's configuration, which costs more than checking a small table."""
+    if warehouse.url not in _sources:
+        context, name = _context(), f"warehouse-{warehouse.fingerprint}"
+        if warehouse.dialect == "postgres":
+            _sources[warehouse.url] = context.data_sources.add_postgres(
+                name, connection_string=_sqlalchemy_url(warehouse))
+        else:
+            _sources[warehouse.url] = context.data_sources.add_sql(
+                name, connection_string=warehouse.engine.url.render_as_string(hide_password=False),
+                kwargs=_duckdb_engine_kwargs(warehouse))
+    return _sources[warehouse.url]
+
+
+def _batch_definition(source: Any, schema: str, table: str, derived: dict[str, str]) -> Any:
+    name = f"{schema}.{table}" + "".join(f"+{column}" for column in derived)
+    if name not in source.get_asset_names():
+        if derived:
+            extra = ", ".join(f'{expr} AS "{column}"' for column, expr in derived.items())
+            asset = source.add_query_asset(name=name, query=f"SELECT *, {extra} FROM {schema}.{table}")
+        else:
+            asset = source.add_table_asset(name=name, table_name=table, schema_name=schema)
+        return asset.add_batch_definition_whole_table("whole")
+    return source.get_asset(name).get_batch_definition("whole")
 
 
 def _sqlalchemy_url(warehouse: Warehouse) -> str:
@@ -144,7 +223,34 @@ def _sqlalchemy_url(warehouse: Warehouse) -> str:
     return make_url(warehouse.url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-def _read_frame(warehouse: Warehouse, schema: str, table: str, columns: Sequence[str]) -> Any:
-    select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    arrow = warehouse.arrow(f"SELECT {select} FROM {schema}.{table}")
-    return arrow.to_pandas(date_as_object=True)
+def _duckdb_engine_kwargs(warehouse: Warehouse) -> dict[str, Any]:
+    import sqlalchemy as sa
+
+    dialect = warehouse.engine.dialect
+    cargs, cparams = dialect.create_connect_args(warehouse.engine.url)
+
+    def connect() -> _DuckDBConnection:
+        # duckdb_engine's own connect, so the configuration matches the warehouse's other
+        # connections (DuckDB refuses a second in-process connection configured differently).
+        return _DuckDBConnection(dialect.connect(*cargs, **dict(cparams)))
+
+    # One connection per engine, kept open until the validation ends (it owns the cursors).
+    return {"creator": connect, "poolclass": sa.pool.StaticPool}
+
+
+class _DuckDBConnection:
+    """duckdb_engine's DBAPI connection, except that each cursor is a child connection of its own
+    (DuckDB's `duplicate()`), so no rollback on the parent can discard a result before GX reads it.
+    Children close with the parent."""
+
+    def __init__(self, wrapper: Any):
+        self._wrapper = wrapper
+
+    def cursor(self) -> Any:
+        from duckdb_engine import CursorWrapper
+
+        # Attributes duckdb_engine's wrapper lacks, such as duplicate(), reach the DuckDB connection.
+        return CursorWrapper(self._wrapper.duplicate(), self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapper, name)

@@ -116,6 +116,7 @@ def test_sample_rows_name_the_offending_grain(candidates: Warehouse):
     candidates.execute(["UPDATE marts_candidate.campaign_performance_daily SET spend = -1 WHERE campaign_id = 'c2'"])
     outcome = _check(candidates, "campaign_performance_daily")
     finding = next(f for f in outcome.failures if f.column == "spend")
+    assert finding.rule == "non_negative:spend"
     assert finding.unexpected_count == 1
     row = finding.sample[0]
     assert row["campaign_id"] == "c2" and row["account_id"] == "222" and float(row["spend"]) == -1

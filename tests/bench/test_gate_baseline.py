@@ -1,0 +1,115 @@
+"""The one-pass SQL yardstick: hand-computed violation counts on both engines, and agreement with
+the GX gate rule by rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bench.gate_baseline import one_pass, one_pass_sql
+from quality import gate
+from quality.suites import MART_RULES, checks
+from warehouse import Warehouse
+
+HISTORY_START = date(2020, 1, 1)
+WINDOW_END = date(2026, 1, 31)
+SCHEMA = "marts_candidate"
+AD_GROUPS = "ad_group_performance_daily"
+GRAIN = "unique:date_day,platform,account_id,campaign_id,ad_group_id"
+
+AD_GROUP_DDL = f"""CREATE TABLE {SCHEMA}.{AD_GROUPS} (date_day date, platform varchar, account_id varchar,
+    campaign_id varchar, ad_group_id varchar, currency_code varchar, campaign_key varchar, spend decimal(38,6),
+    impressions bigint, clicks bigint, conversions double precision, conversions_value double precision)"""
+GOOD_ROW = "(DATE '2026-01-01', 'google_ads', '111', 'c1', 'ag1', 'USD', 'k1', 10, 100, 5, 1, 2)"
+BAD_ROWS = [
+    GOOD_ROW,
+    GOOD_ROW,  # the grain twice
+    "(DATE '2026-01-02', 'google_ads', '111', 'c1', 'ag1', 'EUR', NULL, -1, 100, 5, 0, 0)",
+    "(DATE '2026-03-01', 'google_ads', '111', 'c1', 'ag2', 'XYZ', 'k1', 0, 10, 20, 0, 0)",
+    "(DATE '2019-12-31', 'google_ads', NULL, 'c1', 'ag3', NULL, 'k1', 0, -5, 0, -1, 0)",
+]
+# Worked out by hand from BAD_ROWS; every other rule counts 0.
+BAD_COUNTS = {
+    "not_null:account_id": 1,     # row 5
+    "not_null:currency_code": 1,  # row 5
+    "not_null:campaign_key": 1,   # row 3
+    GRAIN: 1,                     # row 2 repeats row 1
+    "non_negative:spend": 1,      # row 3
+    "non_negative:impressions": 1,  # row 5
+    "non_negative:conversions": 1,  # row 5
+    "ordered:clicks<=impressions": 2,  # rows 4 and 5
+    "in_set:currency_code": 1,    # row 4 (row 5's NULL is in no set, and not counted)
+    "between:date_day": 2,        # row 4 after the window, row 5 before the history
+}
+
+
+def _ad_groups(warehouse_url: str, rows: list[str]) -> Warehouse:
+    warehouse = Warehouse(warehouse_url)
+    statements = [f"CREATE SCHEMA {SCHEMA}", AD_GROUP_DDL]
+    if rows:
+        statements.append(f"INSERT INTO {SCHEMA}.{AD_GROUPS} VALUES {', '.join(rows)}")
+    warehouse.execute(statements)
+    return warehouse
+
+
+def _one_pass(warehouse: Warehouse, name: str = AD_GROUPS) -> dict[str, int]:
+    return one_pass(warehouse, SCHEMA, name, MART_RULES[name], HISTORY_START, WINDOW_END)
+
+
+def test_one_select_with_one_column_per_rule_of_the_suite():
+    rules = MART_RULES[AD_GROUPS]
+    sql = one_pass_sql(rules, SCHEMA, HISTORY_START, WINDOW_END)
+    assert sql.count("SELECT") == 2  # the statement, and the ISO 4217 list it anti-joins
+    assert sql.rstrip().endswith(f'FROM "{SCHEMA}"."{AD_GROUPS}"')
+    assert len(_split_columns(sql)) == len(checks(rules, HISTORY_START, WINDOW_END))
+
+
+def _split_columns(sql: str) -> list[str]:
+    body = sql.split("\n")[1:-1]
+    return [line for line in body if line.strip()]
+
+
+def test_counts_every_rule_by_hand(warehouse_url: str):
+    counts = _one_pass(_ad_groups(warehouse_url, BAD_ROWS))
+    assert set(counts) == {c.name for c in checks(MART_RULES[AD_GROUPS], HISTORY_START, WINDOW_END)}
+    assert {name: n for name, n in counts.items() if n} == BAD_COUNTS
+
+
+def test_a_good_table_counts_nothing_and_an_empty_one_only_its_row_count(warehouse_url: str):
+    warehouse = _ad_groups(warehouse_url, [GOOD_ROW])
+    assert not any(_one_pass(warehouse).values())
+    warehouse.execute([f"DELETE FROM {SCHEMA}.{AD_GROUPS}"])
+    assert {name: n for name, n in _one_pass(warehouse).items() if n} == {"row_count": 1}
+
+
+def test_timestamps_are_bounded_above_through_the_window_end_day(warehouse_url: str):
+    warehouse = Warehouse(warehouse_url)
+    warehouse.execute([
+        f"CREATE SCHEMA {SCHEMA}",
+        f"""CREATE TABLE {SCHEMA}.crm_deals (deal_id varchar, source_system varchar, created_at timestamp with time zone,
+            stage varchar, amount decimal(38,6), currency_code varchar)""",
+        f"""INSERT INTO {SCHEMA}.crm_deals VALUES
+            ('d1', 'hubspot', TIMESTAMPTZ '2019-06-01 10:00:00+00', 'won', 5, 'USD'),
+            ('d2', 'hubspot', TIMESTAMPTZ '2026-01-31 23:30:00+00', 'won', 5, 'USD'),
+            ('d2', 'hubspot', TIMESTAMPTZ '2026-02-01 00:30:00+00', 'won', 5, 'USD'),
+            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', 'won', 5, 'USD'),
+            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', 'won', 5, 'USD')""",
+    ])
+    counts = _one_pass(warehouse, "crm_deals")
+    # CRM records may predate the history; a NULL deal id is missing, not a duplicate.
+    assert {name: n for name, n in counts.items() if n} == {
+        "not_null:deal_id": 2, "unique:deal_id": 1, "between:created_at": 1,
+    }
+
+
+def test_what_the_gate_fails_the_baseline_counts_rule_by_rule(warehouse_url: str):
+    warehouse = _ad_groups(warehouse_url, BAD_ROWS)
+    outcome = gate.check_mart(warehouse, SCHEMA, AD_GROUPS, HISTORY_START, WINDOW_END)
+    assert outcome.status == "failed", gate.render(outcome)
+    failed = {f.rule for f in outcome.failures}
+    assert failed == set(BAD_COUNTS)
+    counts = _one_pass(warehouse)
+    assert {rule for rule, n in counts.items() if n} == failed
+    for finding in outcome.failures:
+        if finding.unexpected_count is not None and finding.rule != GRAIN:
+            # GX counts every row of a duplicated grain; the baseline only the extra ones.
+            assert finding.unexpected_count == counts[finding.rule], finding
