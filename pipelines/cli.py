@@ -54,9 +54,19 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from sandbox.server import SandboxServer
     from sandbox.world import World
 
-    server = SandboxServer(port=args.port, world=World(negative_spend=args.negative_spend),
-                           faults=Faults(chaos=args.faults))
-    print(f"sandbox serving on {server.url} (faults {'on' if args.faults else 'off'}); point the sources at it with:")
+    if args.history_days < 1 or args.ad_group_scale < 1:
+        print("funnelhouse: --history-days and --ad-group-scale must be at least 1", file=sys.stderr)
+        return 2
+    settings = {"today": args.today} if args.today else {}
+    world = World(**settings, history_days=args.history_days, ad_group_scale=args.ad_group_scale,
+                  negative_spend=args.negative_spend)
+    server = SandboxServer(port=args.port, world=world, faults=Faults(chaos=args.faults), record=args.record)
+    if args.warm:
+        server.warm()
+    # With --port 0 this line is how a caller (the benchmark) learns the port, so it is flushed at once.
+    print(f"sandbox serving on {server.url} (faults {'on' if args.faults else 'off'}, today {world.today}, "
+          f"{world.history_days} days of history, ad group scale {world.ad_group_scale}"
+          f"{', recording requests' if args.record else ''}); point the sources at it with:", flush=True)
     for key, value in server.source_settings().items():
         print(f"export {key}={value}")
     sys.stdout.flush()
@@ -172,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--port", type=int, default=8765)
     sb.add_argument("--faults", action="store_true", help="inject each vendor's documented retryable faults")
     sb.add_argument("--negative-spend", action="store_true", help="serve one Google Ads row with negative cost")
+    sb.add_argument("--today", type=_date, help="the world's today, YYYY-MM-DD (default: today, UTC)")
+    sb.add_argument("--history-days", type=int, default=400, help="days of history before today (default: 400)")
+    sb.add_argument("--ad-group-scale", type=int, default=1,
+                    help="split every campaign into N times more ad groups, same totals (default: 1)")
+    sb.add_argument("--record", action="store_true",
+                    help="keep every vendor request for replay: GET /_sandbox/requests?full=1")
+    sb.add_argument("--warm", action="store_true",
+                    help="compute campaign totals and CRM records before serving, so first requests are not slower")
     sb.set_defaults(func=cmd_sandbox)
 
     demo = sub.add_parser("demo", help="start the sandbox, run the last 90 days, print top campaigns by ROAS")

@@ -8,13 +8,14 @@ change the world and read the request log.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -67,16 +68,27 @@ class Route:
     handler: Handler
 
 
-class SandboxState:
-    """What the fakes share: the world, the fault plan, issued OAuth tokens and a request log."""
+# What a replay needs to send a recorded request again; other headers are the client's own.
+REPLAY_HEADERS = ("authorization", "developer-token", "login-customer-id", "content-type")
 
-    def __init__(self, world: World | None = None, faults: Faults | None = None):
+
+class SandboxState:
+    """What the fakes share: the world, the fault plan, issued OAuth tokens and a request log.
+
+    With `record`, every vendor request is also kept whole (method, path with query string, the
+    headers a replay needs and the body), so a benchmark can send exactly the same requests again
+    with a bare HTTP client. Off by default: a long run would otherwise hold every body.
+    """
+
+    def __init__(self, world: World | None = None, faults: Faults | None = None, record: bool = False):
         self.world = world or World()
         self.faults = faults or Faults()
         self.lock = threading.Lock()
         self.google_tokens: set[str] = set()
         self.token_counter = 0
         self.requests: list[tuple[str, str, int]] = []
+        self.record = record
+        self.recorded: list[dict[str, Any]] = []
 
     def issue_google_token(self) -> str:
         with self.lock:
@@ -88,6 +100,19 @@ class SandboxState:
     def revoke_google_token(self, token: str) -> None:
         with self.lock:
             self.google_tokens.discard(token)
+
+    def log(self, req: Request, target: str, status: int) -> None:
+        """Note a served request; `target` is the path with its query string, as the client sent it."""
+        entry = None
+        if self.record and not req.path.startswith("/_sandbox/"):
+            entry = {"method": req.method, "path": target, "status": status,
+                     "headers": {k: req.headers[k] for k in REPLAY_HEADERS if k in req.headers},
+                     # Always base64: bodies are bytes (forms, JSON, anything a client sends).
+                     "body": base64.b64encode(req.body).decode()}
+        with self.lock:
+            self.requests.append((req.method, req.path, status))
+            if entry is not None:
+                self.recorded.append(entry)
 
 
 def _routes() -> list[Route]:
@@ -101,7 +126,11 @@ def _routes() -> list[Route]:
 
 
 def _control(req: Request, state: SandboxState) -> Response:
-    """POST /_sandbox/faults {"vendor","fault","times"}; POST /_sandbox/world {...}; GET /_sandbox/requests."""
+    """POST /_sandbox/faults {"vendor","fault","times"}; POST /_sandbox/world {...}; GET /_sandbox/requests.
+
+    `GET /_sandbox/requests?full=1` lists the recorded vendor requests whole (see SandboxState);
+    `DELETE /_sandbox/requests` empties both logs.
+    """
     if req.path == "/_sandbox/faults" and req.method == "POST":
         spec = req.json() or {}
         state.faults.push(spec["vendor"], spec["fault"], int(spec.get("times", 1)))
@@ -118,7 +147,15 @@ def _control(req: Request, state: SandboxState) -> Response:
         state.world = replace(state.world, **spec)
         return Response(204)
     if req.path == "/_sandbox/requests" and req.method == "GET":
-        return Response(200, {"requests": [list(r) for r in state.requests]})
+        with state.lock:
+            if (req.arg("full") or "").lower() in ("1", "true"):
+                return Response(200, {"recording": state.record, "requests": list(state.recorded)})
+            return Response(200, {"requests": [list(r) for r in state.requests]})
+    if req.path == "/_sandbox/requests" and req.method == "DELETE":
+        with state.lock:
+            state.requests.clear()
+            state.recorded.clear()
+        return Response(204)
     if req.path == "/_sandbox/health":
         return Response(200, {"status": "ok", "today": state.world.today.isoformat()})
     return Response(404, {"error": "unknown control path"})
@@ -128,8 +165,8 @@ class SandboxServer:
     """Serve the fakes on 127.0.0.1 in a background thread. Port 0 picks a free port."""
 
     def __init__(self, port: int = 0, world: World | None = None, faults: Faults | None = None,
-                 host: str = "127.0.0.1"):
-        self.state = SandboxState(world, faults)
+                 host: str = "127.0.0.1", record: bool = False):
+        self.state = SandboxState(world, faults, record)
         routes = _routes()
         state = self.state
 
@@ -155,8 +192,7 @@ class SandboxServer:
                         resp = self._route(req, control=True)
                 else:
                     resp = self._route(req)
-                with state.lock:
-                    state.requests.append((req.method, req.path, resp.status))
+                state.log(req, self.path, resp.status)
                 self._send(resp)
 
             def _route(self, req: Request, control: bool = False) -> Response:
@@ -227,6 +263,24 @@ class SandboxServer:
             "SOURCES__HUBSPOT__BASE_URL": self.url,
             "SOURCES__HUBSPOT__CREDENTIALS__ACCESS_TOKEN": c.HUBSPOT_ACCESS_TOKEN,
         }
+
+    def warm(self) -> SandboxServer:
+        """Compute now what the first requests would: every campaign day's sums and the CRM records.
+
+        A benchmark that replays a run's requests then compares like with like; otherwise the run
+        pays for these (seconds at a large ad group scale) and its replay does not.
+        """
+        from sandbox import hubspot
+
+        world = self.state.world
+        day = world.start
+        while day < world.today:
+            for account in world.accounts():
+                for campaign in account.campaigns:
+                    world.campaign_day(account, campaign, day)
+            day += timedelta(days=1)
+        hubspot.index_for(world)
+        return self
 
     def start(self) -> SandboxServer:
         # A short poll interval makes stop() return at once rather than after up to 0.5 s.

@@ -1,0 +1,131 @@
+"""The world's numbers: pinned at scale 1, and a scaled world keeps campaign totals while rows multiply."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from sandbox import world as world_module
+from sandbox.world import ACCOUNTS, AdMetrics, World, day_key
+from tests.conftest import TODAY
+
+
+def _campaign(campaign_id: str):
+    return next((a, c) for a in ACCOUNTS for c in a.campaigns if c.campaign_id == campaign_id)
+
+
+def _history(world: World) -> list:
+    return [day_key(world.start + timedelta(days=i)) for i in range(world.history_days)]
+
+
+def _campaign_totals(world: World) -> dict[str, tuple[list[float], int]]:
+    """Per campaign: summed impressions, clicks, cost_micros, conversions, conversions_value; and rows."""
+    days = _history(world)
+    out = {}
+    for account in ACCOUNTS:
+        for campaign in account.campaigns:
+            sums, rows = [0.0] * 5, 0
+            for ad_group_id in world.ad_group_ids(campaign):
+                for _, values in world.ad_group_days(account, campaign, ad_group_id, days):
+                    rows += 1
+                    sums = [s + v for s, v in zip(sums, values, strict=True)]
+            out[campaign.campaign_id] = (sums, rows)
+    return out
+
+
+# --- scale 1: the values every other test computes its expectations from ------------------------------
+def test_scale_one_values_are_pinned():
+    world = World(today=TODAY, history_days=120)
+    account, campaign = _campaign("20000000002")
+    assert world.ad_group_ids(campaign) == ["0002000001", "0002000002", "0002000003"]
+    assert world.ad_metrics(account, campaign, "0002000001", date(2026, 10, 5)) == AdMetrics(
+        impressions=3397, clicks=157, cost_micros=242_320_000, conversions=4.62, conversions_value=646.8)
+    assert world.campaign_clicks(account, campaign, date(2026, 10, 5)) == 489
+    assert sum(world.campaign_clicks(a, c, date(2026, 10, 5)) for a in ACCOUNTS for c in a.campaigns) == 2160
+    assert len(world.contacts()) == 4622
+    assert len(world.deals()) == 1135
+    assert world.web_rows(date(2026, 10, 5))[1] == {
+        "date": date(2026, 10, 5), "sessionSource": "google", "sessionMedium": "cpc",
+        "sessionCampaignName": "generic_tents_search_us", "sessionDefaultChannelGroup": "Paid Search",
+        "sessions": 424, "totalUsers": 347, "newUsers": 242, "engagedSessions": 286, "keyEvents": 14,
+        "totalRevenue": 784.0}
+    first = world.contacts()[0]
+    assert (first.contact_id, first.created_at.isoformat(), first.utm_campaign) == (
+        "9700001", "2026-07-23T15:27:18+00:00", "brand_search_us")
+
+
+def test_outside_history_nothing_is_served():
+    world = World(today=TODAY, history_days=120)
+    account, campaign = _campaign("20000000001")
+    for day in (world.start - timedelta(days=1), TODAY):
+        assert world.ad_metrics(account, campaign, "0001000001", day) is None
+        assert world.campaign_day(account, campaign, day) is None
+
+
+# --- scaled worlds ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("scale", [3, 10])
+def test_scaling_keeps_campaign_totals_and_multiplies_rows(scale):
+    base = _campaign_totals(World(today=TODAY, history_days=365))
+    scaled = _campaign_totals(World(today=TODAY, history_days=365, ad_group_scale=scale))
+    for campaign_id, (sums, rows) in base.items():
+        scaled_sums, scaled_rows = scaled[campaign_id]
+        # Each measure within 5%: the day-to-day noise of a year of scale-1 ad groups, no drift.
+        assert scaled_sums == pytest.approx(sums, rel=0.05), campaign_id
+        assert scaled_rows == pytest.approx(rows * scale, rel=0.03), campaign_id
+
+
+def test_tiny_ad_groups_keep_totals_and_omit_zero_impression_days():
+    # Brand UK split 3000-fold: about 0.23 impressions an ad group day, so most days serve nothing.
+    world = World(today=TODAY, history_days=14, ad_group_scale=3000)
+    account, campaign = _campaign("20000000021")
+    days = _history(world)
+    served = [values for ad_group_id in world.ad_group_ids(campaign)
+              for _, values in world.ad_group_days(account, campaign, ad_group_id, days)]
+    assert served and all(values[0] > 0 for values in served)
+    assert len(served) < 0.3 * len(days) * campaign.ad_group_count * 3000
+    # Rounded without bias, the tiny parts still add up to what the campaign's model says.
+    impressions, clicks, cost_micros, conversions, _ = (sum(column) for column in zip(*served, strict=True))
+    expected_impressions = campaign.base_impressions * 0.96 * sum(d.weekday_factor for d in days)
+    assert impressions == pytest.approx(expected_impressions, rel=0.03)
+    assert clicks == pytest.approx(impressions * campaign.ctr, rel=0.03)
+    assert cost_micros == pytest.approx(clicks * campaign.cpc * 1_000_000, rel=0.03)
+    assert conversions == pytest.approx(clicks * campaign.conversion_rate, rel=0.1)
+
+
+def test_campaign_day_is_the_sum_of_its_ad_groups():
+    world = World(today=TODAY, history_days=60, ad_group_scale=3)
+    account, campaign = _campaign("20000000013")
+    day = TODAY - timedelta(days=10)
+    parts = [m for ag in world.ad_group_ids(campaign) if (m := world.ad_metrics(account, campaign, ag, day))]
+    total = world.campaign_day(account, campaign, day)
+    assert total[:3] == (sum(m.impressions for m in parts), sum(m.clicks for m in parts),
+                         sum(m.cost_micros for m in parts))
+    assert total[3] / 100 == round(sum(m.conversions for m in parts), 2)
+    assert total[4] / 100 == round(sum(m.conversions_value for m in parts), 2)
+    assert world.campaign_clicks(account, campaign, day) == total[1]
+
+
+def test_campaign_sums_are_computed_once_for_every_consumer():
+    world = World(today=TODAY, history_days=60, ad_group_scale=5)
+    day = TODAY - timedelta(days=3)
+    world_module._campaign_month.cache_clear()
+    world.web_rows(day)
+    computed = world_module._campaign_month.cache_info().misses
+    world.contacts_for_day(day)
+    # A world that differs only in today and history shares them (a benchmark moving today on).
+    moved = World(today=TODAY + timedelta(days=1), history_days=61, ad_group_scale=5)
+    assert [moved.campaign_clicks(a, c, day) for a in ACCOUNTS for c in a.campaigns] == [
+        world.campaign_clicks(a, c, day) for a in ACCOUNTS for c in a.campaigns]
+    assert world_module._campaign_month.cache_info().misses == computed
+
+
+def test_negative_spend_day_is_negative_for_the_campaign_only_that_day():
+    world = World(today=TODAY, history_days=30, negative_spend=True)
+    plain = World(today=TODAY, history_days=30)
+    account, campaign = ACCOUNTS[0], ACCOUNTS[0].campaigns[0]
+    yesterday = TODAY - timedelta(days=1)
+    assert world.campaign_day(account, campaign, yesterday)[2] < 0
+    assert plain.campaign_day(account, campaign, yesterday)[2] > 0
+    earlier = yesterday - timedelta(days=1)
+    assert world.campaign_day(account, campaign, earlier) == plain.campaign_day(account, campaign, earlier)
