@@ -14,7 +14,7 @@ from dagster_dlt import DagsterDltResource
 
 from connectors.registry import SOURCES
 from pipelines.checks import build_checks
-from pipelines.models import build_model_assets, campaign_key_overrides
+from pipelines.models import transform_models
 from pipelines.partitions import daily_partitions
 from pipelines.publish import publish_marts
 from pipelines.raw import build_raw_assets
@@ -23,7 +23,7 @@ from pipelines.resources import IngestionResource, WarehouseResource
 JOB_NAME = "funnelhouse_daily"
 
 raw_assets = {name: build_raw_assets(name) for name in SOURCES}
-downstream_assets = [campaign_key_overrides, *build_model_assets(), publish_marts]
+downstream_assets = [transform_models, publish_marts]
 
 # In-process: the multiprocess executor costs ~10 s per step here, and parallel steps would
 # contend for DuckDB's single-writer lock.

@@ -31,8 +31,7 @@ def publish_marts(context: AssetExecutionContext, warehouse: WarehouseResource) 
     wh = warehouse.warehouse()
     counts = runner.publish(wh, MARTS)
     context.log.info("published " + ", ".join(f"marts.{n} ({c} rows)" for n, c in counts.items()))
+    with wh.begin() as conn:
+        metadata = {name: table_metadata(wh, PUBLISHED_SCHEMA, name, counts[name], conn=conn) for name in MARTS}
     for name in MARTS:
-        yield MaterializeResult(
-            asset_key=model_key(PUBLISHED_SCHEMA, name),
-            metadata=table_metadata(wh, PUBLISHED_SCHEMA, name, counts[name]),
-        )
+        yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, name), metadata=metadata[name])

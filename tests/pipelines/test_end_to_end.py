@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from pipelines import cli
+from quality.suites import FRESHNESS_RULES, MART_RULES, QUARANTINE_RULES
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -18,6 +19,7 @@ from warehouse import Warehouse
 END = TODAY - timedelta(days=1)
 START = END - timedelta(days=13)
 MARTS = ("campaign_performance_daily", "web_traffic_daily", "crm_deals", "campaign_kpis_daily")
+CHECKS = len(MART_RULES) + len(FRESHNESS_RULES) + len(QUARANTINE_RULES)  # one gate per mart, one warning per source
 pytestmark = pytest.mark.slow
 
 
@@ -86,7 +88,7 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     project.state.faults.push("hubspot", "bad_amount")
     code, out = _run(capsys)
     assert code == 0, out
-    assert "status: OK" in out and "checks: 7 passed, 1 failed" in out
+    assert "status: OK" in out and f"checks: {CHECKS - 1} passed, 1 failed" in out
     # The unreadable amount is quarantined and flagged, naming record and field, without blocking.
     assert "[warning] raw_hubspot/quarantine nothing_quarantined" in out
     assert "'field': 'amount'" in out and "'raw_value': '12,50 EUR'" in out
@@ -109,7 +111,7 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
 
     code, out = _run(capsys)
     assert code == 0, out
-    assert "checks: 8 passed, 0 failed" in out
+    assert f"checks: {CHECKS} passed, 0 failed" in out
     assert _snapshot(warehouse) == first
 
     # One source alone re-ingests only that source and republishes the same marts.
@@ -157,7 +159,7 @@ def test_run_on_postgres_with_vendor_faults_is_exact_and_idempotent(
     project.state.faults.every = 4
     code, out = _run(capsys)
     assert code == 0, out
-    assert "checks: 8 passed, 0 failed" in out, out
+    assert f"checks: {CHECKS} passed, 0 failed" in out, out
     warehouse = Warehouse(postgres_url)
     _assert_exact_totals(warehouse, project.state.world)
     first = _snapshot(warehouse)
@@ -175,7 +177,7 @@ def test_failed_step_or_gate_leaves_marts_at_the_previous_version(project: Sandb
     # A vendor outage that outlasts the retries fails its step; nothing downstream is published.
     project.state.faults.push("google_analytics", "unavailable", times=20)
     code, out = _run(capsys)
-    assert code == 1
+    assert code == 1, out
     assert "step failed: ingest_google_analytics" in out and "gave up after 6 attempts" in out
     assert "published: nothing; marts keep their previous version" in out
     assert _snapshot(warehouse) == before
@@ -183,7 +185,7 @@ def test_failed_step_or_gate_leaves_marts_at_the_previous_version(project: Sandb
 
     project.state.world.negative_spend = True
     code, out = _run(capsys)
-    assert code == 1
+    assert code == 1, out
     assert "[BLOCKING] marts_candidate/campaign_performance_daily quality_gate" in out
     assert "expect_column_values_to_be_between on spend: 1 unexpected rows" in out
     assert "'campaign_id': '20000000001'" in out  # a sample offending row

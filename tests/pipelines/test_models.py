@@ -1,0 +1,100 @@
+"""The models run as one subsettable multi-asset: each still its own asset, selectable on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from pipelines.definitions import JOB_NAME, defs
+from pipelines.models import SEED, STEP_NAME, transform_models
+from tests.transforms.fixture import OVERRIDES_CSV, RAW_DDL, RAW_ROWS, create_raw
+from transforms import runner
+from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, discover
+from warehouse import Warehouse
+
+CUSTOMERS = AssetKey(["staging", "stg_google_ads__customers"])
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text(OVERRIDES_CSV)
+    monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", url)
+    monkeypatch.setenv("FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES", str(overrides))
+    return Warehouse(url)
+
+
+def _execute(*keys: AssetKey):
+    job = defs.resolve_job_def(JOB_NAME)
+    with DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(instance=instance, asset_selection=list(keys), raise_on_error=False)
+
+
+def _materialized(result) -> set[AssetKey]:
+    return {event.materialization.asset_key for event in result.get_asset_materialization_events()}
+
+
+def test_every_model_is_its_own_asset_with_its_deps_group_and_metadata():
+    graph = defs.resolve_asset_graph()
+    assert transform_models.can_subset
+    for model in discover():
+        key = AssetKey([model.schema, model.name])
+        node = graph.get(key)
+        assert node.parent_keys == {AssetKey(list(dep)) for dep in model.deps}, key
+        assert node.group_name == {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}[model.layer]
+        assert node.description == (model.description or None)
+        spec = transform_models.get_asset_spec(key)
+        assert spec.kinds == {"sql"}
+        assert spec.metadata["sql_file"] == f"transforms/{model.layer}/{model.path.name}"
+    assert transform_models.get_asset_spec(AssetKey([SEED_SCHEMA, SEED])).kinds == {"csv"}
+
+
+def test_everything_before_the_gate_is_one_step():
+    job = defs.resolve_job_def(JOB_NAME)
+    downstream = {node.name for node in job.graph.nodes if not node.name.startswith(("ingest_", "raw_"))}
+    assert downstream == {STEP_NAME, "quality_gate", "source_freshness", "publish_marts"}
+
+
+def test_materializing_one_model_builds_only_that_model(warehouse: Warehouse):
+    create_raw(warehouse)
+    result = _execute(CUSTOMERS)
+    assert result.success
+    assert _materialized(result) == {CUSTOMERS}
+    assert not result.get_asset_check_evaluations()
+    relations = warehouse.relations()
+    assert ("staging", "stg_google_ads__customers") in relations
+    assert not {(s, t) for s, t in relations if s in ("intermediate", CANDIDATE_SCHEMA)}
+    assert ("staging", "stg_google_ads__campaign_stats") not in relations
+    [event] = result.get_asset_materialization_events()
+    assert event.materialization.metadata["dagster/row_count"].value == 2
+    assert [c.name for c in event.materialization.metadata["dagster/column_schema"].value.columns][0] == "account_id"
+
+
+def test_selecting_a_candidate_runs_its_gate_check_only(warehouse: Warehouse, tmp_path: Path):
+    create_raw(warehouse)
+    runner.load_seed(warehouse, SEED, tmp_path / "overrides.csv")
+    for model in discover():
+        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    crm_deals = AssetKey([CANDIDATE_SCHEMA, "crm_deals"])
+    result = _execute(crm_deals)
+    assert _materialized(result) == {crm_deals}
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.asset_key, evaluation.check_name) == (crm_deals, "quality_gate")
+
+
+def test_a_failing_model_is_named_and_only_its_dependents_are_skipped(warehouse: Warehouse):
+    # Ads ingested, HubSpot never: the HubSpot models fail, the ads model still builds.
+    warehouse.execute([s for s in RAW_DDL + RAW_ROWS if "raw_hubspot" not in s])
+    deals = AssetKey(["staging", "stg_hubspot__deals"])
+    attributed = AssetKey(["intermediate", "int_deals_attributed"])
+    result = _execute(CUSTOMERS, deals, attributed)
+    assert not result.success
+    assert _materialized(result) == {CUSTOMERS}
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == STEP_NAME
+    message = failure.step_failure_data.error.message
+    assert "staging.stg_hubspot__deals: MissingInputError" in message
+    assert "downstream of a failure: intermediate.int_deals_attributed" in message
