@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Failure, MaterializeResult, MetadataValue, multi_asset
 
 from pipelines.metadata import table_metadata
@@ -44,10 +45,10 @@ class Table:
     def relation(self) -> str:
         return ".".join(self.key.path)
 
-    def build(self, wh: Warehouse, settings: Settings) -> runner.BuildResult:
+    def build(self, wh: Warehouse, settings: Settings, conn: sa.Connection) -> runner.BuildResult:
         if self.model is None:
             return runner.load_seed(wh, SEED, settings.campaign_key_overrides)
-        return runner.build(wh, self.model, {"reporting_currency": settings.reporting_currency})
+        return runner.build(wh, self.model, {"reporting_currency": settings.reporting_currency}, conn)
 
 
 def _model_spec(model: Model) -> AssetSpec:
@@ -80,31 +81,32 @@ def _first_line(exc: BaseException) -> str:
 def _build_selected(
     context: AssetExecutionContext, wh: Warehouse, settings: Settings
 ) -> Iterator[MaterializeResult]:
-    """Build the selected tables in order. Like separate steps would, a failure skips only what
-    depends on it; the step then fails naming each failed model."""
+    """Build the selected tables in order, on one connection. Like separate steps would, a failure
+    skips only what depends on it; the step then fails naming each failed model."""
     selected = context.selected_asset_keys
     failed: dict[str, str] = {}
     skipped: list[str] = []
     broken: set[AssetKey] = set()
-    for table in TABLES:
-        if table.key not in selected:
-            continue
-        if any(dep.asset_key in broken for dep in table.spec.deps):
-            broken.add(table.key)
-            skipped.append(table.relation)
-            continue
-        try:
-            result = table.build(wh, settings)
-        except Exception as exc:
-            broken.add(table.key)
-            failed[table.relation] = _first_line(exc)
-            context.log.error(f"model {table.relation} failed:\n{traceback.format_exc()}")
-            continue
-        schema, name = table.key.path
-        yield MaterializeResult(
-            asset_key=table.key,
-            metadata=table_metadata(wh, schema, name, result.row_count, result.columns),
-        )
+    with wh.engine.connect() as conn:
+        for table in TABLES:
+            if table.key not in selected:
+                continue
+            if any(dep.asset_key in broken for dep in table.spec.deps):
+                broken.add(table.key)
+                skipped.append(table.relation)
+                continue
+            try:
+                result = table.build(wh, settings, conn)
+            except Exception as exc:
+                broken.add(table.key)
+                failed[table.relation] = _first_line(exc)
+                context.log.error(f"model {table.relation} failed:\n{traceback.format_exc()}")
+                continue
+            schema, name = table.key.path
+            yield MaterializeResult(
+                asset_key=table.key,
+                metadata=table_metadata(wh, schema, name, result.row_count, result.columns),
+            )
     if failed:
         summary = "; ".join(f"{relation}: {error}" for relation, error in failed.items())
         raise Failure(

@@ -18,6 +18,7 @@ fails (bad data).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import threading
@@ -192,17 +193,18 @@ _sources: dict[str, Any] = {}
 
 def _source(warehouse: Warehouse) -> Any:
     """One GX datasource per warehouse and process: registering one, or an asset, re-serialises the
-    context's configuration, which costs more than checking a small table."""
-    if warehouse.url not in _sources:
-        context, name = _context(), f"warehouse-{warehouse.fingerprint}"
+    context's configuration, which costs more than checking a small table. Keyed by the resolved
+    database, not the configured URL: a relative DuckDB path names another file after a chdir."""
+    key = warehouse.engine.url.render_as_string(hide_password=False)
+    if key not in _sources:
+        context = _context()
+        name = f"warehouse-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
         if warehouse.dialect == "postgres":
-            _sources[warehouse.url] = context.data_sources.add_postgres(
-                name, connection_string=_sqlalchemy_url(warehouse))
+            _sources[key] = context.data_sources.add_postgres(name, connection_string=_sqlalchemy_url(warehouse))
         else:
-            _sources[warehouse.url] = context.data_sources.add_sql(
-                name, connection_string=warehouse.engine.url.render_as_string(hide_password=False),
-                kwargs=_duckdb_engine_kwargs(warehouse))
-    return _sources[warehouse.url]
+            _sources[key] = context.data_sources.add_sql(name, connection_string=key,
+                                                         kwargs=_duckdb_engine_kwargs(warehouse))
+    return _sources[key]
 
 
 def _batch_definition(source: Any, schema: str, table: str, derived: dict[str, str]) -> Any:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, SEED_SCHEMA, SEEDS, Model, transpile
 from warehouse import Warehouse
 from warehouse.engine import Column
@@ -29,23 +31,35 @@ def compiled_sql(model: Model, dialect: str, variables: dict[str, str]) -> str:
     return transpile(model.render(variables), dialect)
 
 
-def build(warehouse: Warehouse, model: Model, variables: dict[str, str]) -> BuildResult:
-    """One connection, one transaction: check inputs, replace the table, read back count and schema."""
+def build(warehouse: Warehouse, model: Model, variables: dict[str, str], conn: sa.Connection | None = None) -> BuildResult:
+    """One transaction: replace the table, read back count and schema.
+
+    Pass `conn` to build several models on one connection: opening a DuckDB connection costs about
+    as much as building a small model. Missing inputs are diagnosed only when the build fails, since
+    a catalog lookup per model costs as much again.
+    """
     sql = compiled_sql(model, warehouse.dialect, variables)
-    with warehouse.begin() as conn:
-        existing = warehouse.relations(conn)
+    if conn is None:
+        with warehouse.engine.connect() as own:
+            return build(warehouse, model, variables, own)
+    ddl = [f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
+           f"CREATE TABLE {model.relation} AS {sql}"]
+    try:
+        with conn.begin():
+            for statement in ddl:
+                warehouse.run_statement(conn, statement)
+            count = warehouse.row_count(model.schema, model.name, conn)
+            columns = tuple(warehouse.columns(model.schema, model.name, conn))
+    except Exception as exc:
+        with conn.begin():
+            existing = warehouse.relations(conn)
         missing = [f"{s}.{t}" for s, t in model.deps if (s, t) not in existing]
         if missing:
             raise MissingInputError(
                 f"{model.relation} reads {', '.join(missing)}, which does not exist yet: "
                 "ingest that source (or run its upstream models) first"
-            )
-        ddl = [f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
-               f"CREATE TABLE {model.relation} AS {sql}"]
-        for statement in ddl:
-            warehouse.run_statement(conn, statement)
-        count = warehouse.row_count(model.schema, model.name, conn)
-        columns = tuple(warehouse.columns(model.schema, model.name, conn))
+            ) from exc
+        raise
     return BuildResult(model.relation, count, columns)
 
 

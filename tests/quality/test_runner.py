@@ -68,3 +68,17 @@ def test_duckdb_checks_leave_the_file_closed(tmp_path: Path):
     assert validate(_table(f"duckdb:///{path}"), "s", "t", [E.ExpectColumnValuesToNotBeNull(column="v")]).success
     # DuckDB refuses a connection configured unlike one still open in the process.
     duckdb.connect(str(path)).close()
+
+
+def test_a_relative_duckdb_url_is_checked_where_it_points_now(tmp_path: Path, monkeypatch):
+    # The same configured URL names another file after a chdir (each CLI run, each test project).
+    rule = Rule(E.ExpectColumnValuesToBeBetween(column="v", min_value=0), ())
+    outcomes = []
+    for name, value in (("one", 1), ("two", -1)):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        warehouse = Warehouse("duckdb:///wh.duckdb")
+        warehouse.execute(["CREATE SCHEMA s", "CREATE TABLE s.t (id varchar, v bigint)",
+                           f"INSERT INTO s.t VALUES ('a', {value})"])
+        outcomes.append(validate(warehouse, "s", "t", [rule], ("id",)).success)
+    assert outcomes == [True, False]
