@@ -7,6 +7,7 @@ measurements on the data it loaded, and the daily run last, since it moves the w
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import shutil
@@ -204,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL load figure")
     parser.add_argument("--repeats", type=int, default=3, help="side-by-side timings keep the best of this many")
     args = parser.parse_args(argv)
+    # The load figure hands dlt tables read back from the warehouse, whose Arrow types differ in
+    # detail from the connectors' hints; dlt warns about each, which would bury the progress lines.
+    logging.getLogger("dlt").setLevel(logging.ERROR)
     scale = SCALES[args.scale]
     result = bench(scale, (args.workdir / scale.name).resolve(), not args.no_postgres, args.repeats)
     results = report.load()
