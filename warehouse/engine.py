@@ -25,17 +25,6 @@ class Column:
     type: str
 
 
-# DuckDB's default memory limit is 80% of RAM, and its buffer pool keeps what it may: at 10M
-# ad-group rows a run peaked at 4-6 GiB. With a limit, joins, sorts and merges spill to disk instead.
-# A setting applied per connection, not at connect time: DuckDB refuses a second in-process
-# connection to one file with a different connect-time configuration (dlt holds its own).
-DUCKDB_MEMORY_LIMIT = "1GB"
-
-
-def _bound_duckdb_memory(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-
-
 class Warehouse:
     def __init__(self, url: str):
         self.url = url
@@ -65,9 +54,7 @@ class Warehouse:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             target = str(self.path) if self.path else ":memory:"
-            engine = sa.create_engine(f"duckdb:///{target}", poolclass=sa.pool.NullPool)
-            sa.event.listen(engine, "connect", _bound_duckdb_memory)
-            return engine
+            return sa.create_engine(f"duckdb:///{target}", poolclass=sa.pool.NullPool)
         url = make_url(self.url).set(drivername="postgresql+psycopg")
         return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
@@ -75,10 +62,7 @@ class Warehouse:
         import dlt
 
         if self.dialect == "duckdb":
-            from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
-
-            credentials = DuckDbCredentials(str(self.path), global_config={"memory_limit": DUCKDB_MEMORY_LIMIT})
-            return dlt.destinations.duckdb(credentials=credentials)
+            return dlt.destinations.duckdb(str(self.path))
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
         credentials = PostgresCredentials()
