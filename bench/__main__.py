@@ -65,14 +65,17 @@ def _raw_rows(warehouse: Any) -> dict[str, int]:
     return counts
 
 
-def _postgres_url() -> str | None:
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def _postgres_reachable() -> bool:
     import psycopg
 
     try:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3):
-            return "postgresql://postgres@127.0.0.1:5432/postgres"
+        with psycopg.connect(PG_ADMIN_DSN, connect_timeout=3):
+            return True
     except psycopg.OperationalError:
-        return None
+        return False
 
 
 def _load_figures(warehouse: Any, work: Path, with_postgres: bool) -> list[Figure]:
@@ -90,11 +93,10 @@ def _load_figures(warehouse: Any, work: Path, with_postgres: bool) -> list[Figur
     figures.append(Figure("load: dlt vs Arrow insert (DuckDB)", dlt_s, raw_s, "s", TARGETS["load"],
                           detail={"rows": rows, "tables": len(tables)}))
     if with_postgres:
-        if _postgres_url() is None:
+        if not _postgres_reachable():
             raise SystemExit("bench: PostgreSQL is not reachable on 127.0.0.1:5432; run with --no-postgres to skip it")
         name = f"funnelhouse_bench_{os.getpid()}"
-        admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
@@ -105,7 +107,7 @@ def _load_figures(warehouse: Any, work: Path, with_postgres: bool) -> list[Figur
             figures.append(Figure("load: dlt vs COPY (PostgreSQL)", pg_dlt_s, copy_s, "s", TARGETS["load"],
                                   detail={"rows": rows, "tables": len(tables)}))
         finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return figures
 

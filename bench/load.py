@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,6 @@ def _hints(resource: Any) -> dict[str, Any]:
 
 def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> float:
     """One dlt run of every table: extract to parquet, normalize, load; what the connectors pay."""
-    import time
-
     import dlt
 
     with tempfile.TemporaryDirectory() as pipelines_dir:
@@ -75,8 +74,6 @@ def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> floa
 
 def raw_insert(warehouse: Warehouse, tables: list[RawTable], schema: str) -> float:
     """The engine's bulk path, timed from the Arrow tables to committed rows."""
-    import time
-
     raw = warehouse.engine.raw_connection()
     try:
         started = time.perf_counter()

@@ -38,10 +38,10 @@ def build(warehouse: Warehouse, model: Model, variables: dict[str, str], conn: s
     as much as building a small model. Missing inputs are diagnosed only when the build fails, since
     a catalog lookup per model costs as much again.
     """
-    sql = compiled_sql(model, warehouse.dialect, variables)
     if conn is None:
         with warehouse.engine.connect() as own:
             return build(warehouse, model, variables, own)
+    sql = compiled_sql(model, warehouse.dialect, variables)
     ddl = [f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
            f"CREATE TABLE {model.relation} AS {sql}"]
     try:
