@@ -59,8 +59,8 @@ def _raw_rows(warehouse: Any) -> dict[str, int]:
 
     counts: dict[str, int] = {}
     for schema, name in warehouse.relations():
-        for source, info in registry.SOURCES.items():
-            if schema == info.dataset and not name.startswith("_dlt"):
+        for source, spec in registry.specs().items():
+            if schema == spec.dataset and not name.startswith("_dlt"):
                 counts[f"{source}.{name}"] = warehouse.row_count(schema, name)
     return counts
 

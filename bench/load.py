@@ -31,32 +31,14 @@ def read_raw(warehouse: Warehouse) -> list[RawTable]:
     """Every table the connectors loaded, without dlt's bookkeeping columns."""
     out = []
     relations = warehouse.relations()
-    for source in registry.SOURCES:
-        dataset = registry.SOURCES[source].dataset
-        resources = registry.definition_source(source).resources
-        for schema, name in sorted(relations):
-            if schema != dataset or name.startswith("_dlt") or name not in resources:
+    for spec in registry.specs().values():
+        for declared in spec.tables:
+            if (spec.dataset, declared.name) not in relations:
                 continue
-            columns = [c.name for c in warehouse.columns(schema, name) if not c.name.startswith("_dlt")]
-            table = warehouse.arrow(f"SELECT {', '.join(columns)} FROM {schema}.{name}")
-            out.append(RawTable(source, name, table, _hints(resources[name])))
+            table = warehouse.arrow(f"SELECT {', '.join(declared.column_names)} FROM {spec.dataset}.{declared.name}")
+            hints = {k: v for k, v in declared.resource_hints().items() if k not in ("name", "table_name")}
+            out.append(RawTable(spec.name, declared.name, table, hints))
     return out
-
-
-def _hints(resource: Any) -> dict[str, Any]:
-    schema = resource.compute_table_schema()
-    columns = schema.get("columns", {})
-    disposition: Any = schema.get("write_disposition", "append")
-    if disposition == "merge" and schema.get("x-merge-strategy"):
-        disposition = {"disposition": "merge", "strategy": schema["x-merge-strategy"]}
-    primary = [n for n, c in columns.items() if c.get("primary_key")]
-    merge = [n for n, c in columns.items() if c.get("merge_key")]
-    return {
-        "write_disposition": disposition,
-        "primary_key": primary or None,
-        "merge_key": merge or None,
-        "columns": {n: {k: v for k, v in c.items() if k not in ("primary_key", "merge_key")} for n, c in columns.items()},
-    }
 
 
 def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> float:

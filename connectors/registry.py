@@ -1,73 +1,77 @@
-"""The sources funnelhouse knows, and how to build each one's dlt source for a date window.
+"""The sources funnelhouse knows, found by looking: every package under `connectors/` that exports a
+`SPEC` is one. Also which of them a deployment enables, and how to build one's dlt source for a run.
 
-Plain dlt: the orchestrator and the CLI both go through `build_source`, so configuration errors
-read the same everywhere: they name the source and the key, never a value.
+Configuration errors read the same everywhere (CLI, Dagster, tests): they name the source and the
+key, never a value.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+import pkgutil
 from datetime import date
+from functools import cache
 from typing import Any
 
+import connectors
 from connectors.common.errors import ConfigurationError
+from connectors.common.spec import SourceSpec
+
+ENABLED_KEY = "funnelhouse_sources"
+ENABLED_ENV = "FUNNELHOUSE_SOURCES"
 
 
-@dataclass(frozen=True)
-class SourceInfo:
-    name: str
-    module: str
-    function: str
-    # Ads and analytics are fetched by date window (daily partitions); CRM by modified cursor.
-    windowed: bool
-    # Explicit arguments that let the source be built without resolving any configuration, only to
-    # learn its resources (the orchestrator does this at definition time).
-    definition_args: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def dataset(self) -> str:
-        return f"raw_{self.name}"
-
-    def factory(self) -> Any:
-        return getattr(importlib.import_module(self.module), self.function)
+@cache
+def specs() -> dict[str, SourceSpec]:
+    """Every registered source by name, in name order."""
+    found: dict[str, SourceSpec] = {}
+    for module in sorted(pkgutil.iter_modules(connectors.__path__), key=lambda m: m.name):
+        if not module.ispkg or module.name == "common":
+            continue
+        spec = getattr(importlib.import_module(f"connectors.{module.name}"), "SPEC", None)
+        if not isinstance(spec, SourceSpec):
+            continue
+        if spec.name != module.name:
+            raise ValueError(f"connectors/{module.name} exports the spec of {spec.name!r}: a source is named by its folder")
+        found[spec.name] = spec
+    return found
 
 
-_DUMMY_OAUTH = {"client_id": "-", "client_secret": "-", "refresh_token": "-"}
-
-SOURCES: dict[str, SourceInfo] = {
-    "google_ads": SourceInfo(
-        "google_ads", "connectors.google_ads", "google_ads_source", windowed=True,
-        definition_args={"customer_ids": "1", "credentials": {**_DUMMY_OAUTH, "developer_token": "-"}},
-    ),
-    "google_analytics": SourceInfo(
-        "google_analytics", "connectors.google_analytics", "google_analytics_source", windowed=True,
-        definition_args={"property_ids": "1", "credentials": dict(_DUMMY_OAUTH)},
-    ),
-    "hubspot": SourceInfo(
-        "hubspot", "connectors.hubspot", "hubspot_source", windowed=False,
-        definition_args={"credentials": {"access_token": "-"}},
-    ),
-}
+def spec(name: str) -> SourceSpec:
+    return specs()[name]
 
 
 def source_names() -> list[str]:
-    return list(SOURCES)
+    return list(specs())
 
 
-def parse_source_list(value: str | None) -> list[str]:
-    if not value:
-        return source_names()
-    names = [part.strip() for part in value.split(",") if part.strip()]
-    unknown = [n for n in names if n not in SOURCES]
+def parse_source_list(value: str | None, allowed: list[str] | None = None, key: str = "--sources") -> list[str]:
+    """A comma list of source names, checked against `allowed` (default: every registered source);
+    empty means all of them."""
+    allowed = source_names() if allowed is None else allowed
+    if not value or not value.strip():
+        return list(allowed)
+    names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [n for n in names if n not in specs()]
     if unknown:
-        raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}")
-    return names
+        raise ValueError(f"{key}: unknown source(s) {', '.join(unknown)}; known: {', '.join(specs())}")
+    outside = [n for n in names if n not in allowed]
+    if outside:
+        raise ValueError(f"{key}: source(s) {', '.join(outside)} not enabled; enabled: {', '.join(allowed)} "
+                         f"(set {ENABLED_ENV})")
+    # Registry order, so runs and summaries read the same whatever order the user typed.
+    return [n for n in allowed if n in names]
 
 
-def definition_source(name: str) -> Any:
-    info = SOURCES[name]
-    return info.factory()(**info.definition_args)
+def enabled_sources(value: str | None = None) -> list[str]:
+    """The sources this deployment uses: `value`, else FUNNELHOUSE_SOURCES (env or .dlt/config.toml
+    `funnelhouse_sources`), else every registered source."""
+    if value is None:
+        import dlt
+
+        configured = dlt.config.get(ENABLED_KEY)
+        value = ",".join(configured) if isinstance(configured, list) else configured
+    return parse_source_list(value, key=ENABLED_ENV)
 
 
 def build_source(
@@ -79,14 +83,14 @@ def build_source(
     """A fresh dlt source for one run, configured from env vars and `.dlt/*.toml`."""
     from dlt.common.configuration.exceptions import ConfigFieldMissingException
 
-    info = SOURCES[name]
+    info = spec(name)
     kwargs: dict[str, Any] = {}
     if info.windowed:
         kwargs.update(start_date=start_date, end_date=end_date)
         if lookback_days is not None:
             kwargs["lookback_days"] = lookback_days
     try:
-        return info.factory()(**kwargs)
+        return info.source(**kwargs)
     except ConfigFieldMissingException as exc:
         keys = ", ".join(_documented_keys(exc, name)) or f"SOURCES__{name.upper()}__*"
         raise ConfigurationError(name, keys, "is missing (set it in the environment or .dlt/secrets.toml)") from None

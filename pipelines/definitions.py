@@ -10,19 +10,18 @@ from dagster import (
     define_asset_job,
     in_process_executor,
 )
-from dagster_dlt import DagsterDltResource
 
-from connectors.registry import SOURCES
+from connectors import registry
 from pipelines.checks import build_checks
+from pipelines.ingest import build_ingest_assets
 from pipelines.models import transform_models
 from pipelines.partitions import daily_partitions
 from pipelines.publish import publish_marts
-from pipelines.raw import build_raw_assets
 from pipelines.resources import IngestionResource, WarehouseResource
 
 JOB_NAME = "funnelhouse_daily"
 
-raw_assets = {name: build_raw_assets(name) for name in SOURCES}
+raw_assets = {name: build_ingest_assets(spec) for name, spec in registry.specs().items()}
 downstream_assets = [transform_models, publish_marts]
 
 # In-process: the multiprocess executor costs ~10 s per step here, and parallel steps would
@@ -41,7 +40,6 @@ defs = Definitions(
     jobs=[daily_job],
     schedules=[build_schedule_from_partitioned_job(daily_job, hour_of_day=6, minute_of_hour=0)],
     resources={
-        "dlt_loader": DagsterDltResource(),
         "warehouse": WarehouseResource(),
         "ingestion": IngestionResource(),
     },

@@ -28,6 +28,7 @@ from connectors.common.prefetch import (
     check_concurrency,
     ordered_map,
 )
+from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
 from connectors.common.window import DateWindow, parse_date, resolve_window
 from connectors.google_ads.helpers import GoogleAdsApi, date_chunks, normalize_customer_id, parse_customer_ids
 from connectors.google_ads.settings import (
@@ -41,7 +42,7 @@ from connectors.google_ads.settings import (
     Report,
 )
 
-__all__ = ["GoogleAdsCredentials", "google_ads_source"]
+__all__ = ["SPEC", "GoogleAdsCredentials", "google_ads_source"]
 
 
 @configspec
@@ -98,14 +99,7 @@ def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
         tables = (t for t in ordered_map(fetch_one, calls, concurrency) if t.num_rows)
         yield from batched_tables(tables, BATCH_ROWS)
 
-    return dlt.resource(
-        fetch,
-        name=report.table,
-        primary_key=list(report.primary_key),
-        merge_key=list(report.merge_key) or None,
-        write_disposition=report.write_disposition(),
-        columns=report.column_hints(),
-    )
+    return dlt.resource(fetch, **report.table().resource_hints())
 
 
 def _customer_ids(value: Any) -> list[str]:
@@ -152,3 +146,33 @@ def _credentials(credentials: GoogleAdsCredentials | dict | None) -> dict[str, s
             raise ConfigurationError(SOURCE, f"credentials.{key}", "is missing or empty")
         out[key] = value.strip()
     return out
+
+
+SPEC = SourceSpec(
+    name=SOURCE,
+    label="Google Ads",
+    domain="ads",
+    mode=Mode.WINDOWED,
+    source=google_ads_source,
+    tables=tuple(report.table() for report in REPORTS),
+    settings=(
+        Setting("base_url", "API root, with its version", default=DEFAULT_BASE_URL),
+        Setting("token_url", "OAuth token endpoint", default=DEFAULT_TOKEN_URL),
+        Setting("customer_ids", "comma list of customer ids, dashes allowed", required=True),
+        Setting("login_customer_id", "manager account id, when access goes through one"),
+        Setting("credentials.developer_token", "developer token", required=True, secret=True),
+        Setting("credentials.client_id", "OAuth client id", required=True, secret=True),
+        Setting("credentials.client_secret", "OAuth client secret", required=True, secret=True),
+        Setting("credentials.refresh_token", "refresh token with the adwords scope", required=True, secret=True),
+        Setting("concurrent_requests", "1-8: calls in flight while earlier responses are decoded",
+                default=DEFAULT_CONCURRENT_REQUESTS),
+    ),
+    fake="sandbox.google_ads",
+    lookback_days=DEFAULT_LOOKBACK_DAYS,
+    freshness=FreshnessRule("campaign_stats", "date_day"),
+    description="Campaign- and ad-group-level daily metrics (`cost_micros`, impressions, clicks, conversions, "
+                "conversions_value) and each customer's currency and time zone through REST "
+                "`customers/{id}/googleAds:searchStream`, one call per customer per 31-day chunk. Follows the "
+                "proto3 JSON mapping (lowerCamelCase, int64 as strings, unset fields absent); micros become "
+                "currency units exactly.",
+)

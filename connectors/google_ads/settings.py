@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pyarrow as pa
+
+from connectors.common.tables import Column, Table
 
 SOURCE = "google_ads"
 DEFAULT_BASE_URL = "https://googleads.googleapis.com/v26"
@@ -24,10 +27,9 @@ DATE = "date"
 INT64 = "int64"
 DOUBLE = "double"
 
-_ARROW = {ID: pa.string(), TEXT: pa.string(), ENUM: pa.string(), DATE: pa.date32(), INT64: pa.int64(),
-          DOUBLE: pa.float64()}
-_DLT = {ID: "text", TEXT: "text", ENUM: "text", DATE: "date", INT64: "bigint", DOUBLE: "double"}
-
+# The warehouse type each kind lands as.
+_TYPES = {ID: "text", TEXT: "text", ENUM: "text", DATE: "date", INT64: "bigint", DOUBLE: "double"}
+SPEND = "decimal(38,6)"
 SPEND_TYPE = pa.decimal128(38, 6)
 
 
@@ -52,13 +54,14 @@ class Field:
 class Report:
     """One raw table filled from one GAQL resource."""
 
-    table: str
+    table_name: str
     resource: str
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
     merge_key: tuple[str, ...] = ()
     dated: bool = False  # segmented by segments.date, so fetched per date chunk
     with_spend: bool = False  # adds spend = cost_micros / 1e6 as an exact decimal
+    description: str = ""
 
     def query(self, start: str | None = None, end: str | None = None) -> str:
         sql = f"SELECT {', '.join(f.gaql for f in self.fields)} FROM {self.resource}"
@@ -70,33 +73,25 @@ class Report:
     def customer_from_row(self) -> bool:
         return any(f.column == "customer_id" for f in self.fields)
 
-    def arrow_schema(self) -> pa.Schema:
-        # Stats rows do not select customer.id: the customer we asked about is the natural key.
-        fields = [] if self.customer_from_row else [pa.field("customer_id", pa.string(), nullable=False)]
+    def table(self) -> Table:
+        return self._table
+
+    @cached_property
+    def _table(self) -> Table:
+        """The raw table this report fills. Stats rows do not select customer.id: the customer we
+        asked about is the natural key, added to every row."""
+        columns = [] if self.customer_from_row else [Column("customer_id", "text", nullable=False)]
         for f in self.fields:
             # Ids and dates are keys: the decoder rejects a row without them, so they are never null.
             required = f.column in self.primary_key or f.kind in (ID, DATE)
-            fields.append(pa.field(f.column, _ARROW[f.kind], nullable=not required))
+            columns.append(Column(f.column, _TYPES[f.kind], nullable=not required))
             if self.with_spend and f.column == "cost_micros":
-                fields.append(pa.field("spend", SPEND_TYPE))
-        return pa.schema(fields)
+                columns.append(Column("spend", SPEND))
+        return Table(self.table_name, tuple(columns), primary_key=self.primary_key, merge_key=self.merge_key,
+                     date_column="date_day" if self.dated else None, description=self.description)
 
-    def column_hints(self) -> dict[str, dict]:
-        hints: dict[str, dict] = {}
-        for field in self.arrow_schema():
-            if field.name == "spend":
-                hint: dict = {"data_type": "decimal", "precision": 38, "scale": 6}
-            else:
-                kind = next((f.kind for f in self.fields if f.column == field.name), ID)
-                hint = {"data_type": _DLT[kind]}
-            hint["nullable"] = field.nullable
-            hints[field.name] = hint
-        return hints
-
-    def write_disposition(self) -> dict:
-        if self.merge_key:
-            return {"disposition": "merge", "strategy": "delete-insert"}
-        return {"disposition": "merge"}
+    def arrow_schema(self) -> pa.Schema:
+        return self.table().arrow_schema()
 
 
 _METRICS = (
@@ -108,7 +103,7 @@ _METRICS = (
 )
 
 CUSTOMERS = Report(
-    table="customers",
+    table_name="customers",
     resource="customer",
     fields=(
         Field("customer_id", "customer.id", ID),
@@ -117,10 +112,11 @@ CUSTOMERS = Report(
         Field("time_zone", "customer.time_zone", TEXT),
     ),
     primary_key=("customer_id",),
+    description="Each customer (account): its name, currency and time zone.",
 )
 
 CAMPAIGN_STATS = Report(
-    table="campaign_stats",
+    table_name="campaign_stats",
     resource="campaign",
     fields=(
         Field("campaign_id", "campaign.id", ID),
@@ -134,10 +130,11 @@ CAMPAIGN_STATS = Report(
     merge_key=("customer_id", "date_day"),
     dated=True,
     with_spend=True,
+    description="Campaign metrics per day; spend converted exactly from cost_micros.",
 )
 
 AD_GROUP_STATS = Report(
-    table="ad_group_stats",
+    table_name="ad_group_stats",
     resource="ad_group",
     fields=(
         Field("campaign_id", "campaign.id", ID),
@@ -151,6 +148,7 @@ AD_GROUP_STATS = Report(
     merge_key=("customer_id", "date_day"),
     dated=True,
     with_spend=True,
+    description="Ad group metrics per day; spend converted exactly from cost_micros.",
 )
 
 REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS)

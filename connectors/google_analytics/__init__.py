@@ -11,6 +11,7 @@ from dlt.sources import DltResource
 
 from connectors.common import progress
 from connectors.common.errors import ConfigurationError
+from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
 from connectors.common.window import resolve_window
 from connectors.google_analytics import settings as s
 from connectors.google_analytics.helpers import (
@@ -26,7 +27,7 @@ from connectors.google_analytics.helpers import (
 )
 from connectors.google_analytics.rows import page_to_table
 
-__all__ = ["GoogleAnalyticsCredentials", "google_analytics_source"]
+__all__ = ["SPEC", "GoogleAnalyticsCredentials", "google_analytics_source"]
 
 
 @dlt.source(name=s.SOURCE, section=s.SOURCE)
@@ -72,3 +73,28 @@ def google_analytics_source(
                 yield table
 
     return traffic_daily
+
+
+SPEC = SourceSpec(
+    name=s.SOURCE,
+    label="Google Analytics 4",
+    domain="web_analytics",
+    mode=Mode.WINDOWED,
+    source=google_analytics_source,
+    tables=(s.TABLE_DEF,),
+    settings=(
+        Setting("base_url", "API root, with its version", default=s.DEFAULT_BASE_URL),
+        Setting("token_url", "OAuth token endpoint", default=s.DEFAULT_TOKEN_URL),
+        Setting("property_ids", "comma list of GA4 property ids", required=True),
+        Setting("credentials.client_id", "OAuth client id", required=True, secret=True),
+        Setting("credentials.client_secret", "OAuth client secret", required=True, secret=True),
+        Setting("credentials.refresh_token", "refresh token with the analytics.readonly scope", required=True,
+                secret=True),
+    ),
+    fake="sandbox.google_analytics",
+    lookback_days=s.DEFAULT_LOOKBACK_DAYS,
+    freshness=FreshnessRule("traffic_daily", "date_day"),
+    description="`properties/{id}:runReport` by date x sessionSource x sessionMedium x sessionCampaignName x "
+                "sessionDefaultChannelGroup; sessions, totalUsers, newUsers, engagedSessions, keyEvents, "
+                "totalRevenue; paged with offset/limit until `rowCount`.",
+)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.common.tables import Column, Table
+
 SOURCE = "google_analytics"
 TABLE = "traffic_daily"
 
@@ -34,29 +36,34 @@ METRICS: dict[str, str] = {
 REVENUE_PRECISION = 38
 REVENUE_SCALE = 6
 
-COLUMNS: dict[str, dict[str, Any]] = {
-    "property_id": {"data_type": "text", "nullable": False},
-    "date_day": {"data_type": "date", "nullable": False},
-    "session_source": {"data_type": "text", "nullable": False},
-    "session_medium": {"data_type": "text", "nullable": False},
-    "session_campaign_name": {"data_type": "text", "nullable": False},
-    "session_default_channel_group": {"data_type": "text", "nullable": False},
-    "sessions": {"data_type": "bigint", "nullable": True},
-    "total_users": {"data_type": "bigint", "nullable": True},
-    "new_users": {"data_type": "bigint", "nullable": True},
-    "engaged_sessions": {"data_type": "bigint", "nullable": True},
-    "key_events": {"data_type": "double", "nullable": True},
-    "total_revenue": {
-        "data_type": "decimal", "precision": REVENUE_PRECISION, "scale": REVENUE_SCALE, "nullable": True,
-    },
-    "currency_code": {"data_type": "text", "nullable": True},
-    "time_zone": {"data_type": "text", "nullable": True},
-}
-
-PRIMARY_KEY = (
-    "property_id", "date_day", "session_source", "session_medium", "session_campaign_name",
-    "session_default_channel_group",
+TABLE_DEF = Table(
+    TABLE,
+    (
+        Column("property_id", "text", False),
+        Column("date_day", "date", False),
+        Column("session_source", "text", False),
+        Column("session_medium", "text", False),
+        Column("session_campaign_name", "text", False),
+        Column("session_default_channel_group", "text", False),
+        Column("sessions", "bigint"),
+        Column("total_users", "bigint"),
+        Column("new_users", "bigint"),
+        Column("engaged_sessions", "bigint"),
+        Column("key_events", "double"),
+        Column("total_revenue", f"decimal({REVENUE_PRECISION},{REVENUE_SCALE})"),
+        Column("currency_code", "text"),
+        Column("time_zone", "text"),
+    ),
+    primary_key=(
+        "property_id", "date_day", "session_source", "session_medium", "session_campaign_name",
+        "session_default_channel_group",
+    ),
+    # Re-fetching a day replaces the whole day, so rows GA4 no longer reports for it disappear too.
+    merge_key=("property_id", "date_day"),
+    date_column="date_day",
+    description="Daily sessions, users, key events and revenue by session source, medium, campaign and channel group.",
 )
-# Re-fetching a day replaces the whole day, so rows GA4 no longer reports for it disappear too.
-MERGE_KEY = ("property_id", "date_day")
-WRITE_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
+COLUMNS: dict[str, dict[str, Any]] = TABLE_DEF.dlt_columns()
+PRIMARY_KEY = TABLE_DEF.primary_key
+MERGE_KEY = TABLE_DEF.merge_key
+WRITE_DISPOSITION = TABLE_DEF.write_disposition()

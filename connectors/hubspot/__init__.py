@@ -24,28 +24,30 @@ from dlt.extract import DltResource
 from connectors.common import progress
 from connectors.common.errors import ConfigurationError
 from connectors.common.prefetch import BATCH_ROWS, MAX_CONCURRENT_REQUESTS, batched_tables, check_concurrency
+from connectors.common.spec import FreshnessRule, Mode, QuarantineRule, Setting, SourceSpec
 from connectors.hubspot.helpers import HubspotApi
 from connectors.hubspot.settings import (
     CONTACT_PROPERTIES,
     CONTACTS,
-    CONTACTS_COLUMNS,
-    DEAL_CONTACTS_COLUMNS,
+    CONTACTS_TABLE,
+    DEAL_CONTACTS_TABLE,
     DEAL_PROPERTIES,
     DEALS,
-    DEALS_COLUMNS,
+    DEALS_TABLE,
     DEFAULT_BASE_URL,
     DEFAULT_CONCURRENT_REQUESTS,
     LIST_PAGE_MAX,
     MODIFIED_PROPERTY,
-    QUARANTINE_COLUMNS,
+    QUARANTINE_TABLE,
     SEARCH_PAGE_MAX,
     SOURCE,
+    TABLES,
 )
 from connectors.hubspot.tables import Quarantine, contacts_table, deal_contacts_table, deals_table
 
 log = logging.getLogger("funnelhouse.connectors.hubspot")
 
-__all__ = ["HubspotCredentials", "hubspot_source"]
+__all__ = ["SPEC", "HubspotCredentials", "hubspot_source"]
 
 
 @configspec
@@ -167,20 +169,15 @@ def hubspot_source(
     # Contact ids that arrived inline with listed deals; deals read through search have none.
     listed_contacts: dict[str, list[str]] = {}
 
-    contacts = dlt.resource(
-        _contacts, name=CONTACTS, primary_key="id", write_disposition="merge", columns=CONTACTS_COLUMNS,
-    )(api, full_refresh, page_size, search_page_size, prefetch,
+    contacts = dlt.resource(_contacts, **CONTACTS_TABLE.resource_hints())(
+        api, full_refresh, page_size, search_page_size, prefetch,
       modified=dlt.sources.incremental(MODIFIED_PROPERTY[CONTACTS], lag=lag))
 
-    deals = dlt.resource(
-        _deals, name=DEALS, primary_key="id", write_disposition="merge", columns=DEALS_COLUMNS,
-    )(api, full_refresh, page_size, search_page_size, prefetch, quarantine, listed_contacts,
+    deals = dlt.resource(_deals, **DEALS_TABLE.resource_hints())(
+        api, full_refresh, page_size, search_page_size, prefetch, quarantine, listed_contacts,
       modified=dlt.sources.incremental(MODIFIED_PROPERTY[DEALS], lag=lag))
 
-    @dlt.transformer(
-        data_from=deals, name="deal_contacts", primary_key=("deal_id", "contact_id"), merge_key="deal_id",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"}, columns=DEAL_CONTACTS_COLUMNS,
-    )
+    @dlt.transformer(data_from=deals, **DEAL_CONTACTS_TABLE.resource_hints())
     def deal_contacts(deals_page: pa.Table) -> Iterator[pa.Table]:
         # Runs on the deals that survived the incremental filter, so each loaded deal's set is replaced.
         deal_ids = deals_page.column("id").to_pylist()
@@ -193,10 +190,7 @@ def hubspot_source(
             progress.add_rows(SOURCE, table.num_rows)
             yield table
 
-    @dlt.transformer(
-        data_from=deals, name="quarantine", primary_key=("source_table", "record_id", "field", "quarantined_at"),
-        write_disposition="append", columns=QUARANTINE_COLUMNS,
-    )
+    @dlt.transformer(data_from=deals, **QUARANTINE_TABLE.resource_hints())
     def quarantined(deals_page: pa.Table) -> Iterator[pa.Table]:
         table = quarantine.take(deals_page.column("id").to_pylist())
         if table is None and not quarantine.table_announced:
@@ -207,3 +201,30 @@ def hubspot_source(
             yield table
 
     return contacts, deals, deal_contacts, quarantined
+
+
+SPEC = SourceSpec(
+    name=SOURCE,
+    label="HubSpot",
+    domain="crm",
+    mode=Mode.CURSOR,
+    source=hubspot_source,
+    tables=TABLES,
+    settings=(
+        Setting("base_url", "API root", default=DEFAULT_BASE_URL),
+        Setting("credentials.access_token", "private app token (scopes crm.objects.contacts.read, "
+                "crm.objects.deals.read)", required=True, secret=True),
+        Setting("concurrent_requests", "1-8: above 1, the next list page is fetched while the current one is "
+                "decoded", default=DEFAULT_CONCURRENT_REQUESTS),
+        Setting("lookback_days", "days re-read before the stored cursor", default=1),
+        Setting("full_refresh", "read every record through the list endpoints", default=False),
+    ),
+    fake="sandbox.hubspot",
+    freshness=FreshnessRule("contacts", "updated_at"),
+    quarantine=QuarantineRule(),
+    description="CRM v3 contacts (with their first-touch analytics properties) and deals with their contact "
+                "associations. The first run (or `full_refresh`) reads the list endpoints; later runs are "
+                "incremental on last-modified through the search API, restarting below its 10,000-result "
+                "ceiling, with associations from the v4 batch endpoint. A deal whose amount is not a number "
+                "loads with a NULL amount and a row in `raw_hubspot.quarantine` naming the record and field.",
+)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
-from dlt.common.schema.typing import TTableSchemaColumns
-
 from connectors.common.http import RetryPolicy
+from connectors.common.tables import Column, Table
 
 SOURCE = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -39,73 +37,57 @@ DEFAULT_CONCURRENT_REQUESTS = 2
 # A TEN_SECONDLY_ROLLING 429 clears within ten seconds: six attempts with doubling backoff reach past it.
 RETRY_POLICY = RetryPolicy()
 
-UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
-AMOUNT = pa.decimal128(38, 6)
-
-CONTACTS_SCHEMA = pa.schema([
-    pa.field("id", pa.string(), nullable=False),
-    pa.field("email", pa.string()),
-    pa.field("firstname", pa.string()),
-    pa.field("lastname", pa.string()),
-    pa.field("createdate", UTC_TIMESTAMP),
-    pa.field("lastmodifieddate", UTC_TIMESTAMP),
-    pa.field("hs_analytics_source", pa.string()),
-    pa.field("hs_analytics_source_data_1", pa.string()),
-    pa.field("hs_analytics_source_data_2", pa.string()),
-    pa.field("hs_analytics_first_url", pa.string()),
-    pa.field("archived", pa.bool_()),
-])
-
-DEALS_SCHEMA = pa.schema([
-    pa.field("id", pa.string(), nullable=False),
-    pa.field("dealname", pa.string()),
-    pa.field("amount", AMOUNT),
-    pa.field("deal_currency_code", pa.string()),
-    pa.field("dealstage", pa.string()),
-    pa.field("pipeline", pa.string()),
-    pa.field("createdate", UTC_TIMESTAMP),
-    pa.field("closedate", UTC_TIMESTAMP),
-    pa.field("hs_lastmodifieddate", UTC_TIMESTAMP),
-    pa.field("hs_is_closed", pa.bool_()),
-    pa.field("hs_is_closed_won", pa.bool_()),
-    pa.field("archived", pa.bool_()),
-])
-
-DEAL_CONTACTS_SCHEMA = pa.schema([
-    pa.field("deal_id", pa.string(), nullable=False),
-    pa.field("contact_id", pa.string(), nullable=False),
-])
-
-QUARANTINE_SCHEMA = pa.schema([
-    pa.field("source_table", pa.string(), nullable=False),
-    pa.field("record_id", pa.string(), nullable=False),
-    pa.field("field", pa.string(), nullable=False),
-    pa.field("raw_value", pa.string()),
-    pa.field("error", pa.string()),
-    pa.field("quarantined_at", UTC_TIMESTAMP, nullable=False),
-])
+def _columns(*specs: tuple[str, str] | tuple[str, str, bool]) -> tuple[Column, ...]:
+    return tuple(Column(name, kind, *rest) for name, kind, *rest in specs)
 
 
-def columns_from(schema: pa.Schema) -> TTableSchemaColumns:
-    """dlt column hints that say exactly what the Arrow schema says, so both agree."""
-    columns: TTableSchemaColumns = {}
-    for f in schema:
-        hint: dict = {"name": f.name, "nullable": f.nullable}
-        if pa.types.is_string(f.type):
-            hint["data_type"] = "text"
-        elif pa.types.is_boolean(f.type):
-            hint["data_type"] = "bool"
-        elif pa.types.is_timestamp(f.type):
-            hint.update(data_type="timestamp", timezone=True, precision=6)
-        elif pa.types.is_decimal(f.type):
-            hint.update(data_type="decimal", precision=f.type.precision, scale=f.type.scale)
-        else:
-            raise TypeError(f"no dlt type for {f.type}")
-        columns[f.name] = hint  # type: ignore[assignment]
-    return columns
+CONTACTS_TABLE = Table(
+    CONTACTS,
+    _columns(
+        ("id", "text", False), ("email", "text"), ("firstname", "text"), ("lastname", "text"),
+        ("createdate", "timestamp"), ("lastmodifieddate", "timestamp"), ("hs_analytics_source", "text"),
+        ("hs_analytics_source_data_1", "text"), ("hs_analytics_source_data_2", "text"),
+        ("hs_analytics_first_url", "text"), ("archived", "bool"),
+    ),
+    primary_key=("id",),
+    description="CRM v3 contacts with their first-touch analytics properties.",
+)
 
+DEALS_TABLE = Table(
+    DEALS,
+    _columns(
+        ("id", "text", False), ("dealname", "text"), ("amount", "decimal(38,6)"), ("deal_currency_code", "text"),
+        ("dealstage", "text"), ("pipeline", "text"), ("createdate", "timestamp"), ("closedate", "timestamp"),
+        ("hs_lastmodifieddate", "timestamp"), ("hs_is_closed", "bool"), ("hs_is_closed_won", "bool"),
+        ("archived", "bool"),
+    ),
+    primary_key=("id",),
+    description="CRM v3 deals; an amount that is not a number loads as NULL and is quarantined.",
+)
 
-CONTACTS_COLUMNS = columns_from(CONTACTS_SCHEMA)
-DEALS_COLUMNS = columns_from(DEALS_SCHEMA)
-DEAL_CONTACTS_COLUMNS = columns_from(DEAL_CONTACTS_SCHEMA)
-QUARANTINE_COLUMNS = columns_from(QUARANTINE_SCHEMA)
+DEAL_CONTACTS_TABLE = Table(
+    "deal_contacts",
+    _columns(("deal_id", "text", False), ("contact_id", "text", False)),
+    primary_key=("deal_id", "contact_id"),
+    # A re-read deal replaces its whole set of contacts.
+    merge_key=("deal_id",),
+    description="Which contacts each deal is associated with (v4 associations).",
+)
+
+QUARANTINE_TABLE = Table(
+    "quarantine",
+    _columns(
+        ("source_table", "text", False), ("record_id", "text", False), ("field", "text", False),
+        ("raw_value", "text"), ("error", "text"), ("quarantined_at", "timestamp", False),
+    ),
+    primary_key=("source_table", "record_id", "field", "quarantined_at"),
+    disposition="append",
+    description="Values set aside as unreadable, naming the record and field.",
+)
+
+TABLES = (CONTACTS_TABLE, DEALS_TABLE, DEAL_CONTACTS_TABLE, QUARANTINE_TABLE)
+
+CONTACTS_SCHEMA = CONTACTS_TABLE.arrow_schema()
+DEALS_SCHEMA = DEALS_TABLE.arrow_schema()
+DEAL_CONTACTS_SCHEMA = DEAL_CONTACTS_TABLE.arrow_schema()
+QUARANTINE_SCHEMA = QUARANTINE_TABLE.arrow_schema()

@@ -1,0 +1,101 @@
+"""One declaration per raw table: its columns, keys and write disposition.
+
+From it come the Arrow schema a connector builds its pages in, the dlt hints its resource carries,
+the DDL tests create fixtures with, and the empty relation that stands in for a source that has
+never loaded. So the four cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from warehouse import types
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # warehouse.types vocabulary: text, bool, date, timestamp, bigint, double, decimal(p,s)
+    nullable: bool = True
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        types.parse(self.type)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    # Rows of the merge key's values are replaced as a whole (delete-insert): a re-read day
+    # replaces that whole day, so rows the vendor no longer reports for it disappear too.
+    merge_key: tuple[str, ...] = ()
+    disposition: str = "merge"  # merge | append | replace
+    # A windowed table's day: every row a run loads must fall inside the window it fetched.
+    date_column: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name}: duplicate column names")
+        for key in (*self.primary_key, *self.merge_key, *([self.date_column] if self.date_column else [])):
+            if key not in names:
+                raise ValueError(f"table {self.name}: key column {key!r} is not declared")
+        if self.disposition not in ("merge", "append", "replace"):
+            raise ValueError(f"table {self.name}: unknown disposition {self.disposition!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def arrow_schema(self) -> Any:
+        return self._arrow_schema
+
+    # Connectors ask for it per page.
+    @cached_property
+    def _arrow_schema(self) -> Any:
+        import pyarrow as pa
+
+        return pa.schema([pa.field(c.name, types.arrow_type(c.type), nullable=c.nullable) for c in self.columns])
+
+    def empty(self) -> Any:
+        return self.arrow_schema().empty_table()
+
+    def dlt_columns(self) -> dict[str, dict[str, Any]]:
+        """dlt column hints that say exactly what the Arrow schema says."""
+        return {c.name: {"name": c.name, "nullable": c.nullable, **types.dlt_hint(c.type)} for c in self.columns}
+
+    def write_disposition(self) -> Any:
+        if self.disposition == "merge" and self.merge_key:
+            return {"disposition": "merge", "strategy": "delete-insert"}
+        return self.disposition
+
+    def resource_hints(self) -> dict[str, Any]:
+        """Keyword arguments for `dlt.resource`: name, keys, disposition and columns."""
+        return {
+            "name": self.name,
+            "table_name": self.name,
+            "primary_key": list(self.primary_key) or None,
+            "merge_key": list(self.merge_key) or None,
+            "write_disposition": self.write_disposition(),
+            "columns": self.dlt_columns(),
+        }
+
+    def ddl(self, schema: str) -> str:
+        """CREATE TABLE in SQL both engines read: what tests build hand-computed fixtures with."""
+        columns = ", ".join(
+            f"{c.name} {types.sql_type(c.type)}{'' if c.nullable else ' NOT NULL'}" for c in self.columns
+        )
+        return f"CREATE TABLE {schema}.{self.name} ({columns})"
+
+    def empty_select(self) -> str:
+        """A SELECT of no rows with this table's columns and types, in the models' (DuckDB) dialect."""
+        columns = ", ".join(f"cast(null as {types.sql_type(c.type)}) as {c.name}" for c in self.columns)
+        return f"select {columns} where false"
