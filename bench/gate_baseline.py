@@ -8,9 +8,7 @@ row of a duplicated grain), for the row count 1 when the table is empty.
 
 from __future__ import annotations
 
-from datetime import date
-
-from quality.suites import Check, TableRules, checks
+from quality.suites import Check
 from warehouse import Warehouse
 
 
@@ -22,9 +20,9 @@ def _literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _bound(value: object, column: str) -> str:
+def _bound(value: object, timestamps: bool) -> str:
     # checks() gives bounds as ISO text; typed like the column so the comparison is not textual.
-    sql_type = "timestamp with time zone" if column.endswith("_at") else "date"
+    sql_type = "timestamp with time zone" if timestamps else "date"
     return f"CAST({_literal(value)} AS {sql_type})"
 
 
@@ -48,30 +46,24 @@ def _violations(check: Check) -> str:
         members = ", ".join(f"({_literal(v)})" for v in check.value_set)
         return f"count(*) FILTER (WHERE {cols[0]} NOT IN (SELECT member FROM (VALUES {members}) AS value_set(member)))"
     if check.kind == "between":
-        column = check.columns[0]
         outside = []
         if check.min_value is not None:
-            outside.append(f"{cols[0]} < {_bound(check.min_value, column)}")
+            outside.append(f"{cols[0]} < {_bound(check.min_value, check.timestamps)}")
         if check.max_value is not None:
-            outside.append(f"{cols[0]} > {_bound(check.max_value, column)}")
+            outside.append(f"{cols[0]} > {_bound(check.max_value, check.timestamps)}")
         return f"count(*) FILTER (WHERE {' OR '.join(outside)})"
     if check.kind == "row_count":
         return f"CASE WHEN count(*) < {int(check.min_value)} THEN 1 ELSE 0 END"
     raise ValueError(f"unknown check kind {check.kind!r}")
 
 
-def one_pass_sql(
-    rules: TableRules, schema: str, history_start: date, window_end: date, table: str | None = None
-) -> str:
-    """One SELECT over `schema.table` (default: the rules' table), one column per rule, in `checks()` order."""
-    exprs = ",\n    ".join(_violations(c) for c in checks(rules, history_start, window_end))
-    return f"SELECT\n    {exprs}\nFROM {_quoted(schema)}.{_quoted(table or rules.table)}"
+def one_pass_sql(checks: list[Check], schema: str, table: str) -> str:
+    """One SELECT over `schema.table`, one column per check, in the checks' order."""
+    exprs = ",\n    ".join(_violations(c) for c in checks)
+    return f"SELECT\n    {exprs}\nFROM {_quoted(schema)}.{_quoted(table)}"
 
 
-def one_pass(
-    warehouse: Warehouse, schema: str, table: str, rules: TableRules, history_start: date, window_end: date
-) -> dict[str, int]:
+def one_pass(warehouse: Warehouse, schema: str, table: str, checks: list[Check]) -> dict[str, int]:
     """Violations per rule (keyed by `Check.name`): all zero when the table passes."""
-    row = warehouse.rows(one_pass_sql(rules, schema, history_start, window_end, table))[0]
-    names = [c.name for c in checks(rules, history_start, window_end)]
-    return {name: int(value) for name, value in zip(names, row, strict=True)}
+    row = warehouse.rows(one_pass_sql(checks, schema, table))[0]
+    return {check.name: int(value) for check, value in zip(checks, row, strict=True)}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bench.gate_baseline import one_pass
 from bench.measure import best_of, timed
 from pipelines.partitions import HISTORY_START
 from quality import gate
-from quality.suites import MART_RULES
+from quality.suites import DateBounds, checks
+from transforms.contracts import marts
 from warehouse import Warehouse
 
 SCHEMA = "marts"
@@ -23,19 +24,20 @@ def import_seconds() -> float:
     return time.perf_counter() - started
 
 
-def compare(warehouse: Warehouse, end: date, repeats: int = 3) -> dict[str, dict[str, float]]:
-    start = date.fromisoformat(HISTORY_START)
+def compare(warehouse: Warehouse, marts_published: list[str], repeats: int = 3) -> dict[str, dict[str, float]]:
+    bounds = DateBounds(date.fromisoformat(HISTORY_START), datetime.now(UTC))
     out: dict[str, dict[str, float]] = {}
-    for name, rules in MART_RULES.items():
-        outcome, _ = timed(lambda n=name: gate.check_mart(warehouse, SCHEMA, n, start, end))
+    for name in marts_published:
+        rules = checks(marts()[name], bounds)
+        outcome, _ = timed(lambda n=name: gate.check_mart(warehouse, SCHEMA, n, bounds))
         if not outcome.success:
             raise RuntimeError(f"the gate failed on marts.{name}: {gate.render(outcome)}")
-        violations = one_pass(warehouse, SCHEMA, name, rules, start, end)
+        violations = one_pass(warehouse, SCHEMA, name, rules)
         if any(violations.values()):
             raise RuntimeError(f"the one-pass SQL disagrees with GX on marts.{name}: {violations}")
         out[name] = {
             "rows": warehouse.row_count(SCHEMA, name),
-            "gx_seconds": best_of(repeats, lambda n=name: gate.check_mart(warehouse, SCHEMA, n, start, end)),
-            "sql_seconds": best_of(repeats, lambda n=name, r=rules: one_pass(warehouse, SCHEMA, n, r, start, end)),
+            "gx_seconds": best_of(repeats, lambda n=name: gate.check_mart(warehouse, SCHEMA, n, bounds)),
+            "sql_seconds": best_of(repeats, lambda n=name, r=rules: one_pass(warehouse, SCHEMA, n, r)),
         }
     return out

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from connectors.common.errors import ConfigurationError
-from connectors.registry import parse_source_list
+from connectors.registry import ENABLED_ENV, source_names
 from warehouse.settings import SettingError
 
 SANDBOX_OVERRIDES = Path(__file__).resolve().parent.parent / "sandbox" / "campaign_key_overrides.csv"
@@ -40,8 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     start, end = _window(args.start_date, args.end_date)
     try:
-        sources = parse_source_list(args.sources)
-        summary = run(start, end, sources)
+        summary = run(start, end, args.sources)
     except (ConfigurationError, SettingError, ValueError) as exc:
         print(f"funnelhouse: {exc}", file=sys.stderr)
         return 2
@@ -96,8 +95,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"sandbox: fake Google Ads, GA4 and HubSpot APIs on {server.url}")
     end = yesterday()
     start = end - timedelta(days=args.days - 1)
+    # The demo shows everything funnelhouse does: every registered source, whatever the deployment enables.
+    os.environ[ENABLED_ENV] = ",".join(source_names())
     try:
-        summary = run(start, end, parse_source_list(None))
+        summary = run(start, end)
     finally:
         server.stop()
     print(summary.render())
@@ -175,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p = sub.add_parser("run", help="ingest a date window, build every model, run the gate, publish")
     run_p.add_argument("--start-date", type=_date, help="first day (default: the end date)")
     run_p.add_argument("--end-date", type=_date, help="last day (default: yesterday, UTC)")
-    run_p.add_argument("--sources", help="comma list of sources (default: all)")
+    run_p.add_argument("--sources", help="comma list of enabled sources to ingest (default: every enabled source); "
+                                         "the models build on what earlier runs loaded for the others")
     run_p.set_defaults(func=cmd_run)
 
     sb = sub.add_parser("sandbox", help="serve the fake vendor APIs")

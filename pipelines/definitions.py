@@ -1,7 +1,20 @@
-"""The Definitions `workspace.yaml` loads: assets by layer, the gate, one job, a daily schedule."""
+"""The Definitions `workspace.yaml` loads, composed by domain for a deployment's enabled sources:
+ingestion (`ingest`), models (`transform`), the gate (`quality`), publication (`publish`) and the
+warnings (`monitors`), with one job and a daily schedule.
+
+Nothing is built at import: `defs` is loaded lazily, and it reads only the deployment's shape (which
+sources are enabled, how publication works). No source setting is resolved, no dlt source made, no
+file written: each source's assets come from its spec's static table list.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import dagster as dg
 from dagster import (
     AssetKey,
     AssetSelection,
@@ -12,42 +25,90 @@ from dagster import (
 )
 
 from connectors import registry
-from pipelines.checks import build_checks
 from pipelines.ingest import build_ingest_assets
-from pipelines.models import transform_models
-from pipelines.partitions import daily_partitions
-from pipelines.publish import publish_marts
+from pipelines.monitors import build_monitors
+from pipelines.partitions import HISTORY_START, daily_partitions
+from pipelines.publish import BY_DEPENDENCY, PUBLICATIONS, build_publish_assets
+from pipelines.quality import build_gate
 from pipelines.resources import IngestionResource, WarehouseResource
+from pipelines.transform import build_transform_assets
+from transforms.project import Project, project
 
 JOB_NAME = "funnelhouse_daily"
-
-raw_assets = {name: build_ingest_assets(spec) for name, spec in registry.specs().items()}
-downstream_assets = [transform_models, publish_marts]
-
-# In-process: the multiprocess executor costs ~10 s per step here, and parallel steps would
-# contend for DuckDB's single-writer lock.
-daily_job = define_asset_job(
-    JOB_NAME,
-    selection=AssetSelection.all(),
-    partitions_def=daily_partitions,
-    executor_def=in_process_executor,
-    description="Ingest every source for the day (plus the lookback), rebuild the models, run the gate, publish.",
-)
-
-defs = Definitions(
-    assets=[*raw_assets.values(), *downstream_assets],
-    asset_checks=build_checks(),
-    jobs=[daily_job],
-    schedules=[build_schedule_from_partitioned_job(daily_job, hour_of_day=6, minute_of_hour=0)],
-    resources={
-        "warehouse": WarehouseResource(),
-        "ingestion": IngestionResource(),
-    },
-    executor=in_process_executor,
-)
+PUBLICATION_KEY = "funnelhouse_publication"
 
 
-def asset_keys_for(sources: list[str]) -> list[AssetKey]:
-    """The named sources' raw assets and everything downstream of raw: transforms, gate, publish."""
-    keys = [key for name in sources for key in raw_assets[name].keys]
-    return keys + [key for assets_def in downstream_assets for key in assets_def.keys]
+@dataclass(frozen=True)
+class Deployment:
+    """The shape of a deployment's graph: which sources it uses and how it publishes."""
+
+    sources: tuple[str, ...]
+    publication: str = BY_DEPENDENCY
+
+
+def load_deployment() -> Deployment:
+    """FUNNELHOUSE_SOURCES and FUNNELHOUSE_PUBLICATION (env or .dlt/config.toml), or the defaults:
+    every registered source, publication by dependency."""
+    import dlt
+
+    publication = dlt.config.get(PUBLICATION_KEY) or BY_DEPENDENCY
+    if publication not in PUBLICATIONS:
+        raise ValueError(f"FUNNELHOUSE_PUBLICATION must be one of {', '.join(PUBLICATIONS)}")
+    return Deployment(tuple(registry.enabled_sources()), str(publication))
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The definitions of one deployment, and what the CLI needs to select from them."""
+
+    deployment: Deployment
+    project: Project
+    definitions: Definitions
+    ingest: dict[str, dg.AssetsDefinition]
+    downstream: tuple[dg.AssetsDefinition, ...]
+
+    def asset_keys_for(self, sources: Sequence[str]) -> list[AssetKey]:
+        """The named sources' raw assets and everything downstream of raw: models, gate, publish."""
+        keys = [key for name in sources for key in self.ingest[name].keys]
+        return keys + [key for assets_def in self.downstream for key in assets_def.keys]
+
+
+@cache
+def build_pipeline(deployment: Deployment) -> Pipeline:
+    specs = [registry.spec(name) for name in deployment.sources]
+    proj = project(deployment.sources)
+    ingest = {spec.name: build_ingest_assets(spec) for spec in specs}
+    downstream = (build_transform_assets(proj), *build_publish_assets(proj, deployment.publication))
+    history_start = date.fromisoformat(HISTORY_START)
+    checks = [build_gate(name, history_start) for name in proj.marts]
+    monitors = build_monitors(specs)
+    # In-process: the multiprocess executor costs ~10 s per step here, and parallel steps would
+    # contend for DuckDB's single-writer lock.
+    job = define_asset_job(
+        JOB_NAME,
+        selection=AssetSelection.all(),
+        partitions_def=daily_partitions,
+        executor_def=in_process_executor,
+        description="Ingest the enabled sources for the day (plus the lookback), rebuild the models, run the "
+                    "gate, publish what passed.",
+    )
+    definitions = Definitions(
+        assets=[*ingest.values(), *downstream],
+        asset_checks=[*checks, *([monitors] if monitors else [])],
+        jobs=[job],
+        schedules=[build_schedule_from_partitioned_job(job, hour_of_day=6, minute_of_hour=0)],
+        resources={"warehouse": WarehouseResource(), "ingestion": IngestionResource()},
+        executor=in_process_executor,
+    )
+    return Pipeline(deployment, proj, definitions, ingest, downstream)
+
+
+def build_definitions(sources: Sequence[str] | None = None, publication: str = BY_DEPENDENCY) -> Definitions:
+    """The definitions for these sources (default: every registered source)."""
+    names = tuple(registry.source_names() if sources is None else sources)
+    return build_pipeline(Deployment(names, publication)).definitions
+
+
+@dg.definitions
+def defs() -> Definitions:
+    return build_pipeline(load_deployment()).definitions

@@ -1,4 +1,5 @@
-"""Asset metadata every warehouse table carries: row count and column schema."""
+"""Asset metadata every warehouse table carries: row count and column schema, with the contract's
+column descriptions where the table has a contract."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from dagster import MetadataValue, TableColumn, TableSchema
 
+from transforms.contracts import MartContract
 from warehouse import Warehouse
 from warehouse.engine import Column
+
+
+def mart_column_schema(contract: MartContract) -> TableSchema:
+    """The published contract's columns, as the Dagster UI shows them before any run."""
+    return TableSchema(columns=[TableColumn(c.name, c.type, description=c.description or None)
+                                for c in contract.columns])
 
 
 def table_metadata(
@@ -19,12 +27,16 @@ def table_metadata(
     row_count: int | None = None,
     columns: Sequence[Column] = (),
     conn: sa.Connection | None = None,
+    contract: MartContract | None = None,
 ) -> dict[str, Any]:
     """Pass `conn` when describing several tables: a DuckDB connection costs ~40 ms to open and close."""
     columns = columns or warehouse.columns(schema, table, conn)
     count = warehouse.row_count(schema, table, conn) if row_count is None else row_count
+    described = {c.name: c.description for c in contract.columns} if contract else {}
     return {
         "dagster/row_count": MetadataValue.int(count),
-        "dagster/column_schema": TableSchema(columns=[TableColumn(c.name, c.type) for c in columns]),
+        "dagster/column_schema": TableSchema(columns=[
+            TableColumn(c.name, c.type, description=described.get(c.name) or None) for c in columns
+        ]),
         "dagster/relation_identifier": MetadataValue.text(f"{schema}.{table}"),
     }

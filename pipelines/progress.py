@@ -1,7 +1,8 @@
 """Live progress for CLI runs: the current step and rows fetched so far per source.
 
 Reads the run's own event log (steps starting and finishing) and the connectors' row counters,
-and renders one line: redrawn in place on a terminal, printed on change otherwise (CI logs).
+and renders one line: redrawn in place on a terminal; otherwise (CI logs) printed for every step
+that starts, however short, and on a change of the row counts at most once a second.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class ProgressReporter:
                 continue
             if event.event_type == DagsterEventType.STEP_START:
                 self._running.append(event.step_key)
+                if not self.tty:
+                    # A step shorter than the poll interval would otherwise never be shown.
+                    self._print(self.line())
             else:
                 if event.step_key in self._running:
                     self._running.remove(event.step_key)
@@ -75,19 +79,23 @@ class ProgressReporter:
         number = self._done if self._stop.is_set() and not self._running else self._done + 1
         return f"[{elapsed:6.1f}s] step {number}: {step} | {counts}"
 
+    def _print(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+        self._last_print = time.monotonic()
+        self._last_line = line
+
     def _render(self, final: bool = False) -> None:
         line = self.line()
         now = time.monotonic()
         if self.tty:
             self.stream.write("\r\033[K" + line + ("\n" if final else ""))
             self.stream.flush()
+            self._last_line = line
         elif line.split("] ", 1)[-1] != self._last_line.split("] ", 1)[-1] and (
             final or now - self._last_print >= 1.0
         ) or now - self._last_print >= self.quiet_interval:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-            self._last_print = now
-        self._last_line = line
+            self._print(line)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):

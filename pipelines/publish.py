@@ -1,37 +1,70 @@
-"""Publish: the candidates that passed the gate replace `marts.*` in one transaction."""
+"""Publish: candidates that passed their gate replace `marts.*`, each recording the run that did it.
+
+By dependency (the default): one step per mart, downstream of its own candidate and of every
+candidate mart it is built from. Dagster skips exactly the publish steps behind a failed blocking
+check, as dbt's tests block only what is downstream: a bad CRM row does not freeze the ad marts.
+All or nothing (FUNNELHOUSE_PUBLICATION=all_or_nothing): one step swaps every mart in one
+transaction, only when every gate passed, for teams that prefer one consistent version.
+"""
 
 from collections.abc import Iterator
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, MaterializeResult, multi_asset
 
-from pipelines.metadata import table_metadata
-from pipelines.models import model_key
+from pipelines.metadata import mart_column_schema, table_metadata
 from pipelines.resources import WarehouseResource
+from pipelines.transform import model_key
 from transforms import runner
-from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, discover
+from transforms.contracts import marts
+from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
+from transforms.project import Project
 
-MARTS = tuple(m.name for m in discover() if m.layer == "marts")
+BY_DEPENDENCY = "by_dependency"
+ALL_OR_NOTHING = "all_or_nothing"
+PUBLICATIONS = (BY_DEPENDENCY, ALL_OR_NOTHING)
 
 
-@multi_asset(
-    name="publish_marts",
-    specs=[
-        AssetSpec(
-            model_key(PUBLISHED_SCHEMA, name),
-            deps=[model_key(CANDIDATE_SCHEMA, name)],
-            group_name="marts",
-            description=f"Published marts.{name}: the BI contract. Replaced only when every blocking check passed.",
-            kinds={"sql"},
-        )
-        for name in MARTS
-    ],
-    can_subset=False,
-)
-def publish_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+def _spec(project: Project, name: str, deps: list[str]) -> AssetSpec:
+    contract = marts()[name]
+    return AssetSpec(
+        model_key(PUBLISHED_SCHEMA, name),
+        deps=[model_key(CANDIDATE_SCHEMA, dep) for dep in deps],
+        group_name="marts",
+        description=f"Published {PUBLISHED_SCHEMA}.{name}: the BI contract. {contract.description}",
+        kinds={"sql"},
+        metadata={"dagster/column_schema": mart_column_schema(contract), "contract": f"transforms/marts/{name}.yml"},
+    )
+
+
+def _publish(context: AssetExecutionContext, project: Project, names: list[str],
+             warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
     wh = warehouse.warehouse()
-    counts = runner.publish(wh, MARTS)
-    context.log.info("published " + ", ".join(f"marts.{n} ({c} rows)" for n, c in counts.items()))
+    counts = runner.publish(wh, names, context.run.run_id, project.sources)
+    context.log.info("published " + ", ".join(f"{PUBLISHED_SCHEMA}.{n} ({c} rows)" for n, c in counts.items()))
     with wh.begin() as conn:
-        metadata = {name: table_metadata(wh, PUBLISHED_SCHEMA, name, counts[name], conn=conn) for name in MARTS}
-    for name in MARTS:
-        yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, name), metadata=metadata[name])
+        for name in names:
+            metadata = table_metadata(wh, PUBLISHED_SCHEMA, name, counts[name], conn=conn, contract=marts()[name])
+            yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, name), metadata=metadata)
+
+
+def build_publish_assets(project: Project, publication: str = BY_DEPENDENCY) -> list[AssetsDefinition]:
+    if publication not in PUBLICATIONS:
+        raise ValueError(f"publication must be one of {', '.join(PUBLICATIONS)}")
+    if publication == ALL_OR_NOTHING:
+        names = list(project.marts)
+
+        @multi_asset(name="publish_marts", specs=[_spec(project, n, list(project.marts)) for n in names],
+                     can_subset=False)
+        def publish_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+            yield from _publish(context, project, names, warehouse)
+
+        return [publish_marts]
+    return [_publish_one(project, name) for name in project.marts]
+
+
+def _publish_one(project: Project, name: str) -> AssetsDefinition:
+    @multi_asset(name=f"publish_{name}", specs=[_spec(project, name, [name, *project.upstream_marts(name)])])
+    def publish(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+        yield from _publish(context, project, [name], warehouse)
+
+    return publish

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from connectors.registry import build_source
+from pipelines.quality import GATE_CHECK
+from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 
 DAGSTER_YAML = """\
 telemetry:
@@ -40,7 +42,10 @@ class RunSummary:
     rows_fetched: dict[str, int] = field(default_factory=dict)
     checks: list[CheckReport] = field(default_factory=list)
     published: dict[str, int] = field(default_factory=dict)
+    # Marts this run was to publish and did not, each with why.
+    held_back: dict[str, str] = field(default_factory=dict)
     failed_steps: dict[str, str] = field(default_factory=dict)
+    candidates: set[str] = field(default_factory=set)
 
     @property
     def blocking_failures(self) -> list[CheckReport]:
@@ -48,7 +53,7 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return not self.failed_steps and not self.blocking_failures and bool(self.published)
+        return not self.failed_steps and not self.blocking_failures and not self.held_back and bool(self.published)
 
     def render(self) -> str:
         lines = [f"funnelhouse run {self.run_id[:8]}: {self.start} to {self.end}, sources {', '.join(self.sources)}"]
@@ -75,6 +80,8 @@ class RunSummary:
             lines.append("published: " + ", ".join(f"marts.{n} ({c:,} rows)" for n, c in self.published.items()))
         else:
             lines.append("published: nothing; marts keep their previous version")
+        for name, reason in self.held_back.items():
+            lines.append(f"held back: marts.{name} keeps its previous version: {reason}")
         lines.append(f"status: {'OK' if self.ok else 'FAILED'} in {self.seconds:.1f}s")
         return "\n".join(lines)
 
@@ -99,27 +106,33 @@ def preflight(sources: list[str]) -> None:
         build_source(name)
 
 
-def run(start: date, end: date, sources: list[str], stream: Any = None) -> RunSummary:
+def run(start: date, end: date, sources: str | None = None, stream: Any = None) -> RunSummary:
+    """Run the deployment's job for the window: `sources` (a comma list, default every enabled
+    source) are ingested, and the models build on what earlier runs loaded for the others."""
     from dagster import DagsterInstance
 
     from connectors.common import progress as rows
-    from pipelines import definitions
+    from connectors.registry import parse_source_list
+    from pipelines.definitions import JOB_NAME, build_pipeline, load_deployment
     from pipelines.progress import ProgressReporter
     from pipelines.window import partition_tags
 
-    preflight(sources)
+    deployment = load_deployment()
+    names = parse_source_list(sources, allowed=list(deployment.sources))
+    preflight(names)
     ensure_dagster_home()
-    job = definitions.defs.resolve_job_def(definitions.JOB_NAME)
+    pipeline = build_pipeline(deployment)
+    job = pipeline.definitions.resolve_job_def(JOB_NAME)
     instance = DagsterInstance.get()
     run_id = str(uuid.uuid4())
-    summary = RunSummary(run_id, start, end, sources)
+    summary = RunSummary(run_id, start, end, names)
     started = time.monotonic()
     with ProgressReporter(instance, run_id, stream=stream):
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
             tags={**partition_tags(start, end), "funnelhouse/trigger": "cli"},
-            asset_selection=definitions.asset_keys_for(sources),
+            asset_selection=pipeline.asset_keys_for(names),
             raise_on_error=False,
             # The progress line and the summary replace Dagster's console event log; the full log
             # stays in the instance, where the UI shows it.
@@ -128,6 +141,7 @@ def run(start: date, end: date, sources: list[str], stream: Any = None) -> RunSu
         summary.rows_fetched = rows.snapshot()
     summary.seconds = time.monotonic() - started
     _collect(result, summary)
+    _hold_back(pipeline.project, summary)
     return summary
 
 
@@ -139,8 +153,10 @@ def _collect(result: Any, summary: RunSummary) -> None:
         if path[0].startswith("raw_") and "rows_loaded" in meta:
             source = path[0][len("raw_"):]
             summary.rows_loaded[source] = summary.rows_loaded.get(source, 0) + int(meta["rows_loaded"].value)
-        if path[0] == "marts":
+        if path[0] == PUBLISHED_SCHEMA:
             summary.published[path[1]] = int(meta["dagster/row_count"].value)
+        if path[0] == CANDIDATE_SCHEMA:
+            summary.candidates.add(path[1])
     for evaluation in result.get_asset_check_evaluations():
         meta = evaluation.metadata
         summary.checks.append(CheckReport(
@@ -152,11 +168,36 @@ def _collect(result: Any, summary: RunSummary) -> None:
             failures=list(meta["failed_expectations"].value) if "failed_expectations" in meta else [],
             errors=list(meta["validator_errors"].value) if "validator_errors" in meta else [],
         ))
+    gated = {c.asset.split("/", 1)[1] for c in summary.checks if c.check == GATE_CHECK and not c.passed}
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
+            # A gate step fails when its check does: that is a held-back mart, reported as such.
+            if event.step_key.startswith("gate_") and event.step_key[len("gate_"):] in gated:
+                continue
             error = event.event_specific_data.error if event.event_specific_data else None
             message = _root_message(error) if error else "failed"
             summary.failed_steps[event.step_key] = message
+
+
+def _hold_back(project: Any, summary: RunSummary) -> None:
+    """Why each mart this run did not publish kept its previous version, in dependency order."""
+    failed_gates = {c.asset.split("/", 1)[1]: c for c in summary.checks if c.check == GATE_CHECK and not c.passed}
+    for name in project.marts:
+        if name in summary.published:
+            continue
+        if name in failed_gates:
+            check = failed_gates[name]
+            details = check.errors or [f["description"] for f in check.failures]
+            kind = "its gate could not run" if check.outcome == "error" else "its gate failed"
+            reason = f"{kind}: {'; '.join(details)}"
+        elif held := [u for u in project.upstream_marts(name) if u in summary.held_back]:
+            reason = f"it is built from {', '.join(f'marts.{u}' for u in held)}, held back"
+        elif name not in summary.candidates:
+            steps = ", ".join(summary.failed_steps) or "an upstream step"
+            reason = f"its candidate was not rebuilt, since {steps} failed"
+        else:
+            reason = f"publish_{name} did not complete"
+        summary.held_back[name] = reason
 
 
 def _root_message(error: Any) -> str:

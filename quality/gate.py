@@ -11,15 +11,16 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from connectors.common.spec import SourceSpec
 from quality.runner import Finding, Outcome, validate
 from quality.suites import (
-    FRESHNESS_RULES,
-    MART_RULES,
-    QUARANTINE_RULES,
+    DateBounds,
     build_freshness_expectations,
     build_quarantine_expectations,
     build_rules,
+    checks,
 )
+from transforms.contracts import domains, marts
 from warehouse import Warehouse
 
 log = logging.getLogger("funnelhouse.quality")
@@ -42,21 +43,28 @@ def _checked(
         return Outcome(f"{schema}.{table}", 0, errors=(error,))
 
 
-def check_mart(warehouse: Warehouse, schema: str, name: str, history_start: date, window_end: date) -> Outcome:
-    rules = MART_RULES[name]
-    return _checked(warehouse, schema, name, lambda: build_rules(rules, history_start, window_end, warehouse.dialect),
-                    rules.grain)
+def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error") -> Outcome:
+    """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert."""
+    contract = marts()[name]
+    return _checked(warehouse, schema, name,
+                    lambda: build_rules(checks(contract, bounds, severity), warehouse.dialect), contract.grain)
 
 
-def check_freshness(warehouse: Warehouse, source: str, window_end: date) -> Outcome:
-    rule = FRESHNESS_RULES[source]
-    return _checked(warehouse, rule.schema, rule.table, lambda: build_freshness_expectations(rule, window_end))
+def check_freshness(warehouse: Warehouse, spec: SourceSpec, window_end: date) -> Outcome:
+    """The source's newest record against the run's end, on its staging model."""
+    rule = spec.freshness
+    assert rule is not None
+    entity = domains()[spec.domain].entities[rule.entity]
+    is_timestamp = next(c.type for c in entity.columns if c.name == rule.column) == "timestamp"
+    return _checked(warehouse, "staging", f"stg_{spec.name}__{rule.entity}",
+                    lambda: build_freshness_expectations(rule.column, is_timestamp, rule.max_lag_days, window_end))
 
 
-def check_quarantine(warehouse: Warehouse, source: str, run_started: datetime) -> Outcome:
+def check_quarantine(warehouse: Warehouse, spec: SourceSpec, run_started: datetime) -> Outcome:
     """Fails (for a warning, not a block) when this run quarantined any record of the source."""
-    rule = QUARANTINE_RULES[source]
-    return _checked(warehouse, rule.schema, rule.table, lambda: build_quarantine_expectations(rule, run_started),
+    rule = spec.quarantine
+    assert rule is not None
+    return _checked(warehouse, spec.dataset, rule.table, lambda: build_quarantine_expectations(rule, run_started),
                     rule.identifying)
 
 

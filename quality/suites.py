@@ -1,112 +1,47 @@
-"""What each published table must satisfy, as plain data; `build_rules` turns it into GX rules.
+"""What each published table must satisfy, built from its contract (`transforms/marts/<name>.yml`);
+`build_rules` turns that into GX rules.
 
-Rules per table: keys not null, grain unique, measures non-negative, pairwise orderings
-(clicks <= impressions), ISO 4217 currencies, dates inside [history start, run end], at least one
-row. `checks` lists them engine-neutrally (the benchmark's one-pass SQL reads the same list); each
-becomes the GX expectation reported when it fails, plus cheaper screening expectations the gate
-runs first. Freshness is a separate, per-source suite on staging tables.
+`checks` lists a contract's rules engine-neutrally (the benchmark's one-pass SQL reads the same
+list): keys not null, grain unique, measures non-negative, pairwise orderings (clicks <=
+impressions), ISO 4217 currencies, dates inside what the data can be, at least N rows. Each becomes
+the GX expectation reported when it fails, plus cheaper screening expectations the gate runs first.
+Freshness and quarantine are separate, per-source suites, declared in the sources' specs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from connectors.common.spec import QuarantineRule
 from quality.currencies import ISO_4217
 from quality.runner import Rule
+from transforms.contracts import CheckSpec, MartContract
+
+# Clocks disagree a little: a CRM record stamped by the vendor a few minutes "ahead" is not bad data.
+CLOCK_SKEW = timedelta(minutes=10)
+# Accounts report in their own time zone; the easternmost (UTC+14) starts its day 14 hours before
+# UTC does, so its "today" can be UTC's tomorrow.
+EASTERNMOST_OFFSET = timedelta(hours=14)
 
 
 @dataclass(frozen=True)
-class TableRules:
-    table: str
-    grain: tuple[str, ...]
-    not_null: tuple[str, ...] = ()
-    non_negative: tuple[str, ...] = ()
-    # (smaller, larger): every row must have smaller <= larger
-    ordered_pairs: tuple[tuple[str, str], ...] = ()
-    currency_columns: tuple[str, ...] = ()
-    date_column: str | None = None
-    # Ads and web data exist only inside the partitioned history; CRM records may predate it.
-    bounded_below: bool = True
+class DateBounds:
+    """What a date can be when the gate runs: from the history start (for data that exists only
+    inside the loaded history) up to now."""
 
+    history_start: date
+    now: datetime  # timezone-aware
 
-@dataclass(frozen=True)
-class FreshnessRule:
-    source: str
-    schema: str
-    table: str
-    column: str
-    max_lag_days: int = 3
+    def upper(self, is_timestamp: bool) -> str:
+        latest = self.now.astimezone(UTC) + CLOCK_SKEW
+        if is_timestamp:
+            return latest.isoformat()
+        return (latest + EASTERNMOST_OFFSET).date().isoformat()
 
-
-MART_RULES: dict[str, TableRules] = {
-    "campaign_performance_daily": TableRules(
-        table="campaign_performance_daily",
-        grain=("date_day", "platform", "account_id", "campaign_id"),
-        not_null=("currency_code", "campaign_key"),
-        non_negative=("spend", "impressions", "clicks", "conversions", "conversions_value"),
-        ordered_pairs=(("clicks", "impressions"),),
-        currency_columns=("currency_code", "reporting_currency"),
-        date_column="date_day",
-    ),
-    "ad_group_performance_daily": TableRules(
-        table="ad_group_performance_daily",
-        grain=("date_day", "platform", "account_id", "campaign_id", "ad_group_id"),
-        not_null=("currency_code", "campaign_key"),
-        non_negative=("spend", "impressions", "clicks", "conversions", "conversions_value"),
-        ordered_pairs=(("clicks", "impressions"),),
-        currency_columns=("currency_code",),
-        date_column="date_day",
-    ),
-    "web_traffic_daily": TableRules(
-        table="web_traffic_daily",
-        grain=("date_day", "property_id", "source", "medium", "campaign", "channel_group"),
-        non_negative=("sessions", "users", "new_users", "engaged_sessions", "key_events", "revenue"),
-        ordered_pairs=(("engaged_sessions", "sessions"), ("new_users", "users")),
-        currency_columns=("currency_code",),
-        date_column="date_day",
-    ),
-    "crm_deals": TableRules(
-        table="crm_deals",
-        grain=("deal_id",),
-        not_null=("source_system", "created_at", "stage"),
-        non_negative=("amount",),
-        currency_columns=("currency_code",),
-        date_column="created_at",
-        bounded_below=False,
-    ),
-    "campaign_kpis_daily": TableRules(
-        table="campaign_kpis_daily",
-        grain=("date_day", "campaign_key"),
-        not_null=("currency_code",),
-        non_negative=("spend", "impressions", "clicks", "conversions", "sessions", "leads", "deals_won", "revenue"),
-        ordered_pairs=(("clicks", "impressions"),),
-        currency_columns=("currency_code",),
-        date_column="date_day",
-    ),
-}
-
-@dataclass(frozen=True)
-class QuarantineRule:
-    """Records a connector set aside as unreadable: the run that quarantined any is flagged."""
-
-    source: str
-    schema: str
-    table: str = "quarantine"
-    timestamp: str = "quarantined_at"
-    identifying: tuple[str, ...] = ("source_table", "record_id", "field", "raw_value", "error")
-
-
-QUARANTINE_RULES: dict[str, QuarantineRule] = {
-    "hubspot": QuarantineRule("hubspot", "raw_hubspot"),
-}
-
-FRESHNESS_RULES: dict[str, FreshnessRule] = {
-    "google_ads": FreshnessRule("google_ads", "staging", "stg_google_ads__campaign_stats", "date_day"),
-    "google_analytics": FreshnessRule("google_analytics", "staging", "stg_google_analytics__traffic_daily", "date_day"),
-    "hubspot": FreshnessRule("hubspot", "staging", "stg_hubspot__contacts", "updated_at"),
-}
+    def lower(self, is_timestamp: bool) -> str:
+        return bound(self.history_start, is_timestamp)
 
 
 def bound(day: date, is_timestamp: bool, end_of_day: bool = False) -> str:
@@ -129,6 +64,9 @@ class Check:
     min_value: Any = None
     max_value: Any = None
     value_set: tuple[str, ...] = ()
+    severity: str = "error"
+    # between: whether the bounds are timestamps (ISO text with a time zone) rather than dates
+    timestamps: bool = False
 
     @property
     def name(self) -> str:
@@ -137,20 +75,30 @@ class Check:
         return f"{self.kind}:{joiner.join(self.columns)}" if self.columns else self.kind
 
 
-def checks(rules: TableRules, history_start: date, window_end: date) -> list[Check]:
-    out = [Check("not_null", (column,)) for column in dict.fromkeys(rules.grain + rules.not_null)]
-    out.append(Check("unique", rules.grain))
-    out += [Check("non_negative", (column,), min_value=0) for column in rules.non_negative]
-    out += [Check("ordered", pair) for pair in rules.ordered_pairs]
-    out += [Check("in_set", (column,), value_set=tuple(sorted(ISO_4217))) for column in rules.currency_columns]
-    if rules.date_column:
-        is_timestamp = rules.date_column.endswith("_at")
-        lower = bound(history_start, is_timestamp) if rules.bounded_below else None
-        # The window end is inclusive; timestamps on that day are inside it.
-        upper = bound(window_end, is_timestamp, end_of_day=True)
-        out.append(Check("between", (rules.date_column,), min_value=lower, max_value=upper))
-    out.append(Check("row_count", min_value=1))
-    return out
+# Reports list rules in this order, whatever order the contract declares them in.
+_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "row_count")
+
+
+def checks(contract: MartContract, bounds: DateBounds, severity: str | None = None) -> list[Check]:
+    """The contract's rules (all, or only those of one severity) as engine-neutral checks."""
+    out = [_check(spec, contract, bounds) for spec in contract.all_checks()
+           if severity is None or spec.severity == severity]
+    return sorted(out, key=lambda c: _ORDER.index(c.kind))
+
+
+def _check(spec: CheckSpec, contract: MartContract, bounds: DateBounds) -> Check:
+    if spec.kind == "non_negative":
+        return Check("non_negative", spec.columns, min_value=0, severity=spec.severity)
+    if spec.kind == "currency":
+        return Check("in_set", spec.columns, value_set=tuple(sorted(ISO_4217)), severity=spec.severity)
+    if spec.kind == "min_rows":
+        return Check("row_count", min_value=spec.argument, severity=spec.severity)
+    if spec.kind == "dates":
+        is_timestamp = contract.column(spec.columns[0]).type == "timestamp"
+        lower = bounds.lower(is_timestamp) if spec.argument == "history" else None
+        return Check("between", spec.columns, min_value=lower, max_value=bounds.upper(is_timestamp),
+                     severity=spec.severity, timestamps=is_timestamp)
+    return Check(spec.kind, spec.columns, severity=spec.severity)
 
 
 def expectation(check: Check) -> Any:
@@ -235,17 +183,15 @@ def gx_rule(check: Check, dialect: str) -> Rule:
     return Rule(expectation(check))
 
 
-def build_rules(rules: TableRules, history_start: date, window_end: date, dialect: str) -> list[Rule]:
-    return [gx_rule(check, dialect) for check in checks(rules, history_start, window_end)]
+def build_rules(checks_: list[Check], dialect: str) -> list[Rule]:
+    return [gx_rule(check, dialect) for check in checks_]
 
 
-def build_freshness_expectations(rule: FreshnessRule, window_end: date) -> list[Any]:
-    from datetime import timedelta
-
+def build_freshness_expectations(column: str, is_timestamp: bool, max_lag_days: int, window_end: date) -> list[Any]:
     import great_expectations as gx
 
-    oldest_acceptable = bound(window_end - timedelta(days=rule.max_lag_days), rule.column.endswith("_at"))
-    return [gx.expectations.ExpectColumnMaxToBeBetween(column=rule.column, min_value=oldest_acceptable)]
+    oldest_acceptable = bound(window_end - timedelta(days=max_lag_days), is_timestamp)
+    return [gx.expectations.ExpectColumnMaxToBeBetween(column=column, min_value=oldest_acceptable)]
 
 
 def build_quarantine_expectations(rule: QuarantineRule, run_started: datetime) -> list[Any]:

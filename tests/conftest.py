@@ -15,6 +15,11 @@ from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--snapshot-update", action="store_true", help="rewrite generated snapshots instead of comparing")
+
+
 # Fixed so expected totals never drift with the wall clock.
 TODAY = date(2026, 11, 20)
 

@@ -1,17 +1,17 @@
-"""SQL models: discovered from files, rendered, dependency-parsed and transpiled per engine.
+"""SQL models: one SELECT each, written once in the DuckDB dialect, rendered and transpiled per engine.
 
-Each model is one SELECT written once in the DuckDB dialect. Its file says where it lands:
-`staging/<source>__<entity>.sql` -> `staging.stg_<source>__<entity>`,
+A model's file says where it lands: `staging/<source>__<entity>.sql` -> `staging.stg_<source>__<entity>`,
 `intermediate/int_*.sql` -> `intermediate.int_*`, and `marts/<name>.sql` -> the out-of-sight
-candidate `marts_candidate.<name>`, which publish later copies into `marts`.
+candidate `marts_candidate.<name>`, which publish later swaps into `marts`. Which models exist, and
+what the unions in them stack, depends on the enabled sources: see `transforms.project`.
 Dependencies are the tables a model reads, parsed by sqlglot, so there is no list to keep in sync.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -19,12 +19,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
-ROOT = Path(__file__).resolve().parent
 LAYERS = ("staging", "intermediate", "marts")
 CANDIDATE_SCHEMA = "marts_candidate"
 PUBLISHED_SCHEMA = "marts"
 SEED_SCHEMA = "staging"
 SEEDS = {"campaign_key_overrides": ("platform", "campaign_id", "campaign_key")}
+
+Relation = tuple[str, str]
+UnionFunction = Callable[[str, str], str]
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,23 @@ class Model:
     name: str
     path: Path
     description: str
-    deps: tuple[tuple[str, str], ...] = field(default=())
+    # The enabled sources' unions, as `{{ union(domain, entity) }}` renders them.
+    union: UnionFunction = field(compare=False, repr=False)
+    deps: tuple[Relation, ...] = ()
+    # For a staging model: a typed relation of no rows for each raw table it reads, standing in
+    # while that source has never loaded.
+    stand_ins: Mapping[Relation, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def relation(self) -> str:
         return f"{self.schema}.{self.name}"
 
-    def render(self, variables: dict[str, str]) -> str:
-        return render(self.path.read_text(), variables)
+    @property
+    def key(self) -> Relation:
+        return self.schema, self.name
+
+    def render(self, variables: Mapping[str, str]) -> str:
+        return render(self.path.read_text(), variables, self.union)
 
 
 def campaign_key(expr: str) -> str:
@@ -58,17 +69,22 @@ _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, ke
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:-]*$")
 
 
-def render(sql: str, variables: dict[str, str]) -> str:
+def _no_unions(domain: str, entity: str) -> str:
+    raise ValueError(f"union({domain!r}, {entity!r}) needs a project: render the model through transforms.project")
+
+
+def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_unions) -> str:
     def var(name: str) -> str:
         value = variables[name]
         if not _SAFE_VALUE.match(value):
             raise ValueError(f"variable {name!r} has characters that cannot be inlined into SQL")
         return f"'{value}'"
 
-    return _ENV.from_string(sql).render(var=var, campaign_key=campaign_key, safe_divide=safe_divide)
+    return _ENV.from_string(sql).render(var=var, campaign_key=campaign_key, safe_divide=safe_divide, union=union)
 
 
-def _description(sql: str) -> str:
+def description(sql: str) -> str:
+    """The model's leading `--` comment block, as one line."""
     lines = []
     for line in sql.splitlines():
         if not line.startswith("--"):
@@ -77,7 +93,7 @@ def _description(sql: str) -> str:
     return " ".join(lines)
 
 
-def _target(layer: str, stem: str) -> tuple[str, str]:
+def target(layer: str, stem: str) -> Relation:
     if layer == "staging":
         return "staging", f"stg_{stem}"
     if layer == "intermediate":
@@ -85,7 +101,7 @@ def _target(layer: str, stem: str) -> tuple[str, str]:
     return CANDIDATE_SCHEMA, stem
 
 
-def referenced_tables(sql: str) -> tuple[tuple[str, str], ...]:
+def referenced_tables(sql: str) -> tuple[Relation, ...]:
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     found = {
@@ -96,26 +112,28 @@ def referenced_tables(sql: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found))
 
 
-@lru_cache(maxsize=1)
-def discover() -> tuple[Model, ...]:
-    """Every model, in an order where each comes after what it reads."""
-    placeholder_vars = {"reporting_currency": "XXX"}
-    models: list[Model] = []
-    for layer in LAYERS:
-        for path in sorted((ROOT / layer).glob("*.sql")):
-            sql = path.read_text()
-            schema, name = _target(layer, path.stem)
-            deps = referenced_tables(render(sql, placeholder_vars))
-            models.append(Model(layer, schema, name, path, _description(sql), deps))
-    return tuple(_topological(models))
+def replace_tables(sql: str, stand_ins: Mapping[Relation, str]) -> str:
+    """The SQL with each named table read from its stand-in subquery instead, under the same alias."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and (node.db, node.name) in stand_ins:
+            subquery = sqlglot.parse_one(stand_ins[(node.db, node.name)], read="duckdb").subquery(
+                node.alias_or_name, copy=False
+            )
+            return subquery
+        return node
+
+    return tree.transform(swap).sql(dialect="duckdb")
 
 
-def _topological(models: list[Model]) -> list[Model]:
-    by_relation = {(m.schema, m.name): m for m in models}
+def topological(models: list[Model]) -> list[Model]:
+    """The models in an order where each comes after what it reads."""
+    by_relation = {m.key: m for m in models}
     ordered: list[Model] = []
-    state: dict[tuple[str, str], str] = {}
+    state: dict[Relation, str] = {}
 
-    def visit(key: tuple[str, str]) -> None:
+    def visit(key: Relation) -> None:
         if state.get(key) == "done":
             return
         if state.get(key) == "visiting":

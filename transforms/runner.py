@@ -1,19 +1,32 @@
-"""Runs models inside the warehouse: each becomes a table in one transaction (drop + create as)."""
+"""Runs models inside the warehouse: each becomes a table in one transaction (drop + create as), and
+publish swaps candidates into `marts`, recording who published what."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, SEED_SCHEMA, SEEDS, Model, transpile
+from transforms.models import (
+    CANDIDATE_SCHEMA,
+    PUBLISHED_SCHEMA,
+    SEED_SCHEMA,
+    SEEDS,
+    Model,
+    replace_tables,
+    transpile,
+)
 from warehouse import Warehouse
 from warehouse.engine import Column
 
 SCHEMAS = ("staging", "intermediate", CANDIDATE_SCHEMA, PUBLISHED_SCHEMA)
+# Who published each mart, when, and from which sources: one row per publication.
+AUDIT_SCHEMA = "audit"
+PUBLICATIONS = f"{AUDIT_SCHEMA}.publications"
 
 
 @dataclass(frozen=True)
@@ -21,45 +34,58 @@ class BuildResult:
     relation: str
     row_count: int
     columns: tuple[Column, ...] = ()
+    # Raw tables read as empty stand-ins, because their source has never loaded.
+    stood_in: tuple[str, ...] = ()
 
 
 class MissingInputError(RuntimeError):
     """A model reads a table that does not exist yet, typically a source never ingested."""
 
 
-def compiled_sql(model: Model, dialect: str, variables: dict[str, str]) -> str:
-    return transpile(model.render(variables), dialect)
+def compiled_sql(model: Model, dialect: str, variables: Mapping[str, str], stand_ins: Mapping = ()) -> str:
+    sql = model.render(variables)
+    if stand_ins:
+        sql = replace_tables(sql, stand_ins)
+    return transpile(sql, dialect)
 
 
-def build(warehouse: Warehouse, model: Model, variables: dict[str, str], conn: sa.Connection | None = None) -> BuildResult:
+def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn: sa.Connection | None = None) -> BuildResult:
     """One transaction: replace the table, read back count and schema.
 
     Pass `conn` to build several models on one connection: opening a DuckDB connection costs about
-    as much as building a small model. Missing inputs are diagnosed only when the build fails, since
-    a catalog lookup per model costs as much again.
+    as much as building a small model. Missing inputs are looked for only when a build fails, since
+    a catalog lookup per model costs as much again. A staging model whose source has never loaded
+    is then rebuilt from empty stand-ins with the raw tables' declared columns.
     """
     if conn is None:
         with warehouse.engine.connect() as own:
             return build(warehouse, model, variables, own)
-    sql = compiled_sql(model, warehouse.dialect, variables)
-    ddl = [f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
-           f"CREATE TABLE {model.relation} AS {sql}"]
     try:
-        with conn.begin():
-            for statement in ddl:
-                warehouse.run_statement(conn, statement)
-            count = warehouse.row_count(model.schema, model.name, conn)
-            columns = tuple(warehouse.columns(model.schema, model.name, conn))
+        return _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables), conn)
     except Exception as exc:
         with conn.begin():
             existing = warehouse.relations(conn)
-        missing = [f"{s}.{t}" for s, t in model.deps if (s, t) not in existing]
-        if missing:
+        missing = [dep for dep in model.deps if dep not in existing]
+        if not missing:
+            raise
+        standing = {dep: model.stand_ins[dep] for dep in missing if dep in model.stand_ins}
+        if len(standing) < len(missing):
+            names = ", ".join(f"{s}.{t}" for s, t in missing if (s, t) not in standing)
             raise MissingInputError(
-                f"{model.relation} reads {', '.join(missing)}, which does not exist yet: "
-                "ingest that source (or run its upstream models) first"
+                f"{model.relation} reads {names}, which does not exist yet: run its upstream models first"
             ) from exc
-        raise
+        result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn)
+        return BuildResult(result.relation, result.row_count, result.columns,
+                           tuple(f"{s}.{t}" for s, t in standing))
+
+
+def _replace(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection) -> BuildResult:
+    with conn.begin():
+        for statement in (f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
+                          f"CREATE TABLE {model.relation} AS {sql}"):
+            warehouse.run_statement(conn, statement)
+        count = warehouse.row_count(model.schema, model.name, conn)
+        columns = tuple(warehouse.columns(model.schema, model.name, conn))
     return BuildResult(model.relation, count, columns)
 
 
@@ -83,18 +109,28 @@ def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:
     return BuildResult(relation, len(rows))
 
 
-def publish(warehouse: Warehouse, names: Sequence[str]) -> dict[str, int]:
-    """Swap every candidate into `marts` in one transaction: all of them or none."""
+def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Sequence[str]) -> dict[str, int]:
+    """Replace `marts.<name>` with its candidate for every name, in one transaction: all of them or
+    none. Each publication is recorded in `audit.publications` in the same transaction."""
     existing = warehouse.relations()
     missing = [n for n in names if (CANDIDATE_SCHEMA, n) not in existing]
     if missing:
         raise MissingInputError(f"no candidate to publish for {', '.join(missing)}")
-    warehouse.ensure_schemas([PUBLISHED_SCHEMA])
-    statements: list[str] = []
-    for name in names:
-        statements += [
-            f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{name}",
-            f"CREATE TABLE {PUBLISHED_SCHEMA}.{name} AS SELECT * FROM {CANDIDATE_SCHEMA}.{name}",
-        ]
-    warehouse.execute(statements)
-    return {name: warehouse.row_count(PUBLISHED_SCHEMA, name) for name in names}
+    warehouse.ensure_schemas([PUBLISHED_SCHEMA, AUDIT_SCHEMA])
+    published_at = datetime.now(UTC)
+    counts: dict[str, int] = {}
+    with warehouse.begin() as conn:
+        warehouse.run_statement(conn, f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (mart varchar NOT NULL, "
+                                      "run_id varchar NOT NULL, published_at timestamp with time zone NOT NULL, "
+                                      "row_count bigint NOT NULL, sources varchar NOT NULL)")
+        for name in names:
+            warehouse.run_statement(conn, f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{name}")
+            warehouse.run_statement(conn, f"CREATE TABLE {PUBLISHED_SCHEMA}.{name} AS "
+                                          f"SELECT * FROM {CANDIDATE_SCHEMA}.{name}")
+            counts[name] = warehouse.row_count(PUBLISHED_SCHEMA, name, conn)
+            conn.execute(
+                sa.text(f"INSERT INTO {PUBLICATIONS} VALUES (:mart, :run_id, :at, :rows, :sources)"),
+                {"mart": name, "run_id": run_id, "at": published_at, "rows": counts[name],
+                 "sources": ",".join(sources)},
+            )
+    return counts

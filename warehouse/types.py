@@ -52,8 +52,7 @@ def dlt_hint(type_name: str) -> dict[str, Any]:
 
 
 def sql_type(type_name: str) -> str:
-    """The type in SQL both engines read alike (models are written in DuckDB's dialect and
-    transpiled for PostgreSQL)."""
+    """The type in SQL both engines read alike, as is or transpiled from DuckDB's dialect."""
     kind, precision, scale = parse(type_name)
     if kind == "decimal":
         return f"decimal({precision}, {scale})"
@@ -63,7 +62,7 @@ def sql_type(type_name: str) -> str:
         "date": "date",
         "timestamp": "timestamp with time zone",
         "bigint": "bigint",
-        "double": "double",
+        "double": "double precision",
     }[kind]
 
 

@@ -3,15 +3,16 @@ the GX gate rule by rule."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bench.gate_baseline import one_pass, one_pass_sql
 from quality import gate
-from quality.suites import MART_RULES, checks
+from quality.suites import DateBounds, checks
+from transforms.contracts import marts
 from warehouse import Warehouse
 
-HISTORY_START = date(2020, 1, 1)
-WINDOW_END = date(2026, 1, 31)
+# Late on the last day of January: dates reach 2026-02-01 (UTC+14 accounts), timestamps 23:55.
+BOUNDS = DateBounds(date(2020, 1, 1), datetime(2026, 1, 31, 23, 45, tzinfo=UTC))
 SCHEMA = "marts_candidate"
 AD_GROUPS = "ad_group_performance_daily"
 GRAIN = "unique:date_day,platform,account_id,campaign_id,ad_group_id"
@@ -38,7 +39,7 @@ BAD_COUNTS = {
     "non_negative:conversions": 1,  # row 5
     "ordered:clicks<=impressions": 2,  # rows 4 and 5
     "in_set:currency_code": 1,    # row 4 (row 5's NULL is in no set, and not counted)
-    "between:date_day": 2,        # row 4 after the window, row 5 before the history
+    "between:date_day": 2,        # row 4 in the future, row 5 before the history
 }
 
 
@@ -51,16 +52,19 @@ def _ad_groups(warehouse_url: str, rows: list[str]) -> Warehouse:
     return warehouse
 
 
+def _checks(name: str = AD_GROUPS):
+    return checks(marts()[name], BOUNDS)
+
+
 def _one_pass(warehouse: Warehouse, name: str = AD_GROUPS) -> dict[str, int]:
-    return one_pass(warehouse, SCHEMA, name, MART_RULES[name], HISTORY_START, WINDOW_END)
+    return one_pass(warehouse, SCHEMA, name, _checks(name))
 
 
 def test_one_select_with_one_column_per_rule_of_the_suite():
-    rules = MART_RULES[AD_GROUPS]
-    sql = one_pass_sql(rules, SCHEMA, HISTORY_START, WINDOW_END)
+    sql = one_pass_sql(_checks(), SCHEMA, AD_GROUPS)
     assert sql.count("SELECT") == 2  # the statement, and the ISO 4217 list it anti-joins
     assert sql.rstrip().endswith(f'FROM "{SCHEMA}"."{AD_GROUPS}"')
-    assert len(_split_columns(sql)) == len(checks(rules, HISTORY_START, WINDOW_END))
+    assert len(_split_columns(sql)) == len(_checks())
 
 
 def _split_columns(sql: str) -> list[str]:
@@ -70,7 +74,7 @@ def _split_columns(sql: str) -> list[str]:
 
 def test_counts_every_rule_by_hand(warehouse_url: str):
     counts = _one_pass(_ad_groups(warehouse_url, BAD_ROWS))
-    assert set(counts) == {c.name for c in checks(MART_RULES[AD_GROUPS], HISTORY_START, WINDOW_END)}
+    assert set(counts) == {c.name for c in _checks()}
     assert {name: n for name, n in counts.items() if n} == BAD_COUNTS
 
 
@@ -81,29 +85,29 @@ def test_a_good_table_counts_nothing_and_an_empty_one_only_its_row_count(warehou
     assert {name: n for name, n in _one_pass(warehouse).items() if n} == {"row_count": 1}
 
 
-def test_timestamps_are_bounded_above_through_the_window_end_day(warehouse_url: str):
+def test_timestamps_are_bounded_above_by_now_and_the_clock_skew(warehouse_url: str):
     warehouse = Warehouse(warehouse_url)
     warehouse.execute([
         f"CREATE SCHEMA {SCHEMA}",
         f"""CREATE TABLE {SCHEMA}.crm_deals (deal_id varchar, source_system varchar, created_at timestamp with time zone,
-            stage varchar, amount decimal(38,6), currency_code varchar)""",
+            closed_at timestamp with time zone, stage varchar, amount decimal(38,6), currency_code varchar)""",
         f"""INSERT INTO {SCHEMA}.crm_deals VALUES
-            ('d1', 'hubspot', TIMESTAMPTZ '2019-06-01 10:00:00+00', 'won', 5, 'USD'),
-            ('d2', 'hubspot', TIMESTAMPTZ '2026-01-31 23:30:00+00', 'won', 5, 'USD'),
-            ('d2', 'hubspot', TIMESTAMPTZ '2026-02-01 00:30:00+00', 'won', 5, 'USD'),
-            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', 'won', 5, 'USD'),
-            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', 'won', 5, 'USD')""",
+            ('d1', 'hubspot', TIMESTAMPTZ '2019-06-01 10:00:00+00', NULL, 'won', 5, 'USD'),
+            ('d2', 'hubspot', TIMESTAMPTZ '2026-01-31 23:50:00+00', NULL, 'won', 5, 'USD'),
+            ('d2', 'hubspot', TIMESTAMPTZ '2026-02-01 00:30:00+00', NULL, 'won', 5, 'USD'),
+            ('d3', 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', TIMESTAMPTZ '2026-02-01 00:00:00+00', 'won', 5, 'USD'),
+            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL, 'won', 5, 'USD')""",
     ])
     counts = _one_pass(warehouse, "crm_deals")
-    # CRM records may predate the history; a NULL deal id is missing, not a duplicate.
+    # CRM records may predate the history, and reach up to now plus the clock skew (23:55).
     assert {name: n for name, n in counts.items() if n} == {
-        "not_null:deal_id": 2, "unique:deal_id": 1, "between:created_at": 1,
+        "not_null:deal_id": 1, "unique:source_system,deal_id": 1, "between:created_at": 1, "between:closed_at": 1,
     }
 
 
 def test_what_the_gate_fails_the_baseline_counts_rule_by_rule(warehouse_url: str):
     warehouse = _ad_groups(warehouse_url, BAD_ROWS)
-    outcome = gate.check_mart(warehouse, SCHEMA, AD_GROUPS, HISTORY_START, WINDOW_END)
+    outcome = gate.check_mart(warehouse, SCHEMA, AD_GROUPS, BOUNDS)
     assert outcome.status == "failed", gate.render(outcome)
     failed = {f.rule for f in outcome.failures}
     assert failed == set(BAD_COUNTS)

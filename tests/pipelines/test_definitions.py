@@ -1,77 +1,124 @@
-"""The Dagster definitions load, and their shape is the one the docs promise."""
+"""The Dagster definitions load for every deployment shape, and their graph is the snapshot's.
+
+`tests/pipelines/snapshots/definitions.txt` is generated: after a deliberate change to the graph,
+run `pytest tests/pipelines/test_definitions.py --snapshot-update` and review its diff.
+"""
 
 from __future__ import annotations
 
-from dagster import AssetKey
+from pathlib import Path
 
-from pipelines.definitions import JOB_NAME, defs
-from quality.suites import MART_RULES
+import pytest
+from dagster import AssetKey, Definitions
 
-EXPECTED_ASSETS = {
-    "raw_google_ads/customers", "raw_google_ads/campaign_stats", "raw_google_ads/ad_group_stats",
-    "raw_google_analytics/traffic_daily",
-    "raw_hubspot/contacts", "raw_hubspot/deals", "raw_hubspot/deal_contacts", "raw_hubspot/quarantine",
-    "staging/campaign_key_overrides",
-    "staging/stg_google_ads__customers", "staging/stg_google_ads__campaign_stats",
-    "staging/stg_google_ads__ad_group_stats", "staging/stg_google_analytics__traffic_daily",
-    "staging/stg_hubspot__contacts", "staging/stg_hubspot__deals", "staging/stg_hubspot__deal_contacts",
-    "intermediate/int_ad_campaigns_daily", "intermediate/int_web_traffic_daily",
-    "intermediate/int_contacts_first_touch", "intermediate/int_deals_attributed",
-    *(f"marts_candidate/{name}" for name in MART_RULES),
-    *(f"marts/{name}" for name in MART_RULES),
-}
+from connectors import registry
+from pipelines.definitions import JOB_NAME, build_definitions, defs
+from pipelines.publish import ALL_OR_NOTHING
+from transforms.contracts import marts
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
 
 
-def test_asset_keys_are_the_warehouse_relations():
-    graph = defs.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert keys == EXPECTED_ASSETS
+def _source_sets() -> list[tuple[str, ...]]:
+    names = tuple(registry.source_names())
+    return [names, *((name,) for name in names)]
+
+
+def describe(definitions: Definitions) -> list[str]:
+    """One line per asset (group, partitioned, upstream) and per check (blocking or warning)."""
+    graph = definitions.resolve_asset_graph()
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        parents = ",".join(sorted(p.to_user_string() for p in node.parent_keys)) or "-"
+        partitioned = "daily" if node.partitions_def is not None else "-"
+        lines.append(f"asset {key.to_user_string()} group={node.group_name} partitions={partitioned} deps={parents}")
+    for key in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+        spec = graph.get_check_spec(key)
+        lines.append(f"check {key.asset_key.to_user_string()}:{key.name} {'blocking' if spec.blocking else 'warning'}")
+    return lines
+
+
+def _snapshot_text() -> str:
+    blocks = []
+    for sources in _source_sets():
+        blocks.append("\n".join([f"# sources: {','.join(sources)}", *describe(build_definitions(sources))]))
+    return "\n\n".join(blocks) + "\n"
+
+
+def test_the_graph_of_every_deployment_shape_matches_the_snapshot(request: pytest.FixtureRequest):
+    text = _snapshot_text()
+    if request.config.getoption("--snapshot-update"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(text)
+    assert SNAPSHOT.read_text() == text, "the asset graph changed: run pytest --snapshot-update and review the diff"
 
 
 def test_assets_are_grouped_by_layer():
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     for key in graph.get_all_asset_keys():
-        group = graph.get(key).group_name
-        layer = key.path[0]
         expected = {"staging": "staging", "intermediate": "intermediate", "marts": "marts",
-                    "marts_candidate": "marts"}.get(layer, "raw")
-        assert group == expected, key
+                    "marts_candidate": "marts"}.get(key.path[0], "raw")
+        assert graph.get(key).group_name == expected, key
 
 
-def test_ads_and_analytics_are_daily_partitioned_and_crm_is_not():
-    graph = defs.resolve_asset_graph()
-    assert graph.get(AssetKey(["raw_google_ads", "campaign_stats"])).partitions_def is not None
-    assert graph.get(AssetKey(["raw_google_analytics", "traffic_daily"])).partitions_def is not None
-    assert graph.get(AssetKey(["raw_hubspot", "contacts"])).partitions_def is None
+def test_windowed_sources_are_daily_partitioned_and_the_others_are_not():
+    graph = build_definitions().resolve_asset_graph()
+    for spec in registry.specs().values():
+        for table in spec.tables:
+            node = graph.get(AssetKey([spec.dataset, table.name]))
+            assert (node.partitions_def is not None) == spec.windowed, (spec.name, table.name)
 
 
-def test_every_candidate_mart_has_a_blocking_gate_and_publish_is_downstream():
-    graph = defs.resolve_asset_graph()
-    checks = {
-        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key) for key in graph.asset_check_keys
-    }
-    for name in MART_RULES:
-        spec = checks[(f"marts_candidate/{name}", "quality_gate")]
+def test_each_mart_publishes_behind_its_own_blocking_gate():
+    definitions = build_definitions()
+    graph = definitions.resolve_asset_graph()
+    job = definitions.resolve_job_def(JOB_NAME)
+    steps = {node.name for node in job.graph.nodes}
+    for name in marts():
+        spec = graph.get_check_spec(next(k for k in graph.asset_check_keys
+                                         if k.asset_key == AssetKey(["marts_candidate", name])))
         assert spec.blocking
-        published = graph.get(AssetKey(["marts", name]))
-        assert AssetKey(["marts_candidate", name]) in published.parent_keys
-    for source in ("google_ads", "google_analytics", "hubspot"):
-        assert any(n == "source_freshness" and k.startswith("staging/stg_" + source) for k, n in checks)
+        assert AssetKey(["marts_candidate", name]) in graph.get(AssetKey(["marts", name])).parent_keys
+        # A step each, so a failed gate holds back only this mart's publication.
+        assert {f"gate_{name}", f"publish_{name}"} <= steps
+
+
+def test_all_or_nothing_publishes_in_one_step_behind_every_gate():
+    definitions = build_definitions(publication=ALL_OR_NOTHING)
+    graph = definitions.resolve_asset_graph()
+    steps = {node.name for node in definitions.resolve_job_def(JOB_NAME).graph.nodes}
+    assert "publish_marts" in steps and not any(s.startswith("publish_") and s != "publish_marts" for s in steps)
+    candidates = {AssetKey(["marts_candidate", name]) for name in marts()}
+    for name in marts():
+        assert candidates <= graph.get(AssetKey(["marts", name])).parent_keys
 
 
 def test_one_job_for_the_whole_graph_on_a_daily_schedule():
-    job = defs.resolve_job_def(JOB_NAME)
+    definitions = build_definitions()
+    job = definitions.resolve_job_def(JOB_NAME)
     assert job.partitions_def is not None
-    schedules = list(defs.schedules or [])
+    schedules = list(definitions.schedules or [])
     assert len(schedules) == 1 and schedules[0].job_name == JOB_NAME
 
 
-def test_loading_definitions_reads_no_configuration(monkeypatch):
-    import importlib
-
-    import pipelines.definitions
-
+def test_loading_reads_no_source_setting_makes_no_source_and_writes_nothing(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
     for key in ("SOURCES__GOOGLE_ADS__CUSTOMER_IDS", "SOURCES__HUBSPOT__CREDENTIALS__ACCESS_TOKEN"):
         monkeypatch.delenv(key, raising=False)
-    module = importlib.reload(pipelines.definitions)
-    assert module.defs.resolve_job_def(module.JOB_NAME) is not None
+    monkeypatch.setattr(registry, "build_source", _never_called)
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", "hubspot")
+    loaded = defs()
+    assert loaded.resolve_job_def(JOB_NAME) is not None
+    assert {k.path[0] for k in loaded.resolve_asset_graph().get_all_asset_keys()} >= {"raw_hubspot", "marts"}
+    assert not any(tmp_path.iterdir())
+
+
+def _never_called(*args, **kwargs):
+    raise AssertionError("building the definitions made a dlt source")
+
+
+def test_an_unknown_enabled_source_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads,tiktok_ads")
+    with pytest.raises(ValueError, match="FUNNELHOUSE_SOURCES: unknown source.*tiktok_ads"):
+        defs()

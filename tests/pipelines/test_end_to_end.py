@@ -1,4 +1,6 @@
-"""`funnelhouse run` end to end against the sandbox, on DuckDB and PostgreSQL."""
+"""`funnelhouse run` end to end against the sandbox, on DuckDB and PostgreSQL: every source, each
+source alone on a fresh warehouse, a backfill months in the past, reruns, vendor faults, and bad
+rows that hold back only the marts built from them."""
 
 from __future__ import annotations
 
@@ -7,19 +9,25 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 
+from connectors import registry
 from pipelines import cli
-from quality.suites import FRESHNESS_RULES, MART_RULES, QUARANTINE_RULES
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World
 from tests.conftest import TODAY
+from transforms.contracts import marts
 from warehouse import Warehouse
 
 END = TODAY - timedelta(days=1)
 START = END - timedelta(days=13)
-MARTS = ("campaign_performance_daily", "web_traffic_daily", "crm_deals", "campaign_kpis_daily")
-CHECKS = len(MART_RULES) + len(FRESHNESS_RULES) + len(QUARANTINE_RULES)  # one gate per mart, one warning per source
+MARTS = tuple(marts())
+ADS_MARTS = {"campaign_performance_daily", "ad_group_performance_daily", "campaign_kpis_daily"}
+SPECS = registry.specs()
+# One gate per mart, and one warning per source's freshness and quarantine rule.
+CHECKS = len(MARTS) + sum(bool(s.freshness) + bool(s.quarantine) for s in SPECS.values())
+DUCKDB = "duckdb:///.funnelhouse/warehouse.duckdb"
 pytestmark = pytest.mark.slow
 
 
@@ -35,14 +43,14 @@ def project(tmp_path, monkeypatch) -> Iterator[SandboxServer]:
         yield server
 
 
-def _run(capsys: pytest.CaptureFixture, *extra: str) -> tuple[int, str]:
-    code = cli.main(["run", "--start-date", START.isoformat(), "--end-date", END.isoformat(), *extra])
+def _run(capsys: pytest.CaptureFixture, *extra: str, start: date = START, end: date = END) -> tuple[int, str]:
+    code = cli.main(["run", "--start-date", start.isoformat(), "--end-date", end.isoformat(), *extra])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
-def _snapshot(warehouse: Warehouse) -> dict[str, list[tuple]]:
-    return {name: sorted(map(repr, warehouse.rows(f"SELECT * FROM marts.{name}"))) for name in MARTS}
+def _snapshot(warehouse: Warehouse, names: tuple[str, ...] = MARTS) -> dict[str, list[str]]:
+    return {name: sorted(map(repr, warehouse.rows(f"SELECT * FROM marts.{name}"))) for name in names}
 
 
 def _expected_spend(world: World, first: date) -> dict[str, Decimal]:
@@ -82,6 +90,15 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     ) > 0
 
 
+def _run_id(out: str) -> str:
+    """The run's id as the summary shows it (its first 8 characters)."""
+    return out.split("funnelhouse run ", 1)[1].split(":", 1)[0]
+
+
+def _published_by(warehouse: Warehouse, run_id: str) -> set[str]:
+    return {mart for mart, run in warehouse.rows("SELECT mart, run_id FROM audit.publications") if run.startswith(run_id)}
+
+
 def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: SandboxServer, capsys):
     project.state.faults.chaos = True
     project.state.faults.every = 4
@@ -92,13 +109,18 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     # The unreadable amount is quarantined and flagged, naming record and field, without blocking.
     assert "[warning] raw_hubspot/quarantine nothing_quarantined" in out
     assert "'field': 'amount'" in out and "'raw_value': '12,50 EUR'" in out
-    # Live progress: the current step and rows per source, as the run goes.
+    # Live progress: every step as it starts, and rows per source as they arrive.
     assert "step 1: ingest_google_ads |" in out and " rows · google_analytics " in out
+    assert "publish_crm_deals |" in out
     served = {fault for _, fault in project.state.faults.served()}
     assert {"rate_limit", "unavailable"} <= served, served
-    warehouse = Warehouse("duckdb:///.funnelhouse/warehouse.duckdb")
+    warehouse = Warehouse(DUCKDB)
     _assert_exact_totals(warehouse, project.state.world)
     first = _snapshot(warehouse)
+    # Each published mart records the run that published it, and from which sources.
+    published = warehouse.rows("SELECT mart, run_id, sources FROM audit.publications ORDER BY mart")
+    assert published == [(name, published[0][1], ",".join(SPECS)) for name in sorted(MARTS)]
+    assert _run_id(out) == published[0][1][:8]
 
     # The demo's report covers the run's window only, though the mart holds older CRM revenue too.
     report = cli.top_campaigns_by_roas(START, END).splitlines()
@@ -113,6 +135,7 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     assert code == 0, out
     assert f"checks: {CHECKS} passed, 0 failed" in out
     assert _snapshot(warehouse) == first
+    assert warehouse.scalar("SELECT count(DISTINCT run_id) FROM audit.publications") == 2
 
     # One source alone re-ingests only that source and republishes the same marts.
     code, out = _run(capsys, "--sources", "google_analytics")
@@ -128,7 +151,7 @@ def test_no_secret_reaches_the_warehouse_logs_or_run_records(project: SandboxSer
     issued = "ya29.sandbox-access-"  # every access token the fake OAuth endpoint hands out
     for secret in [*secrets, issued]:
         assert secret not in out
-    warehouse = Warehouse("duckdb:///.funnelhouse/warehouse.duckdb")
+    warehouse = Warehouse(DUCKDB)
     text_columns: dict[tuple[str, str], list[str]] = {}
     for schema, table, column in warehouse.rows(
         "SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
@@ -168,20 +191,74 @@ def test_run_on_postgres_with_vendor_faults_is_exact_and_idempotent(
     assert _snapshot(warehouse) == first
 
 
-def test_failed_step_or_gate_leaves_marts_at_the_previous_version(project: SandboxServer, capsys):
+def _alone(source: str) -> list[str]:
+    """The marts a deployment with only this source publishes: those whose domains it feeds."""
+    return sorted(n for n, c in marts().items() if set(c.requires) <= {SPECS[source].domain})
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("source", list(SPECS))
+def test_one_source_alone_on_a_fresh_warehouse(project: SandboxServer, source: str, engine: str, monkeypatch,
+                                               capsys, request):
+    """Only this source configured and enabled: it publishes every mart its domain feeds."""
+    for key in project.source_settings():
+        if not key.startswith(f"SOURCES__{source.upper()}__"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", source)
+    if engine == "postgres":
+        monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
+    code, out = _run(capsys, "--sources", source)
+    assert code == 0, out
+    assert _alone(source), f"{source} feeds no mart"
+    published = [line for line in out.splitlines() if line.startswith("published: ")][0]
+    assert sorted(part.split(" (")[0].removeprefix("marts.") for part in published[len("published: "):].split(", ")) \
+        == _alone(source)
+    warehouse = Warehouse(DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url"))
+    for name in _alone(source):
+        assert warehouse.row_count("marts", name) > 0, name
+    others = {spec.dataset for name, spec in SPECS.items() if name != source}
+    assert not others & {schema for schema, _ in warehouse.relations()}
+
+
+def test_a_backfill_months_in_the_past_publishes_while_the_crm_moved_on(project: SandboxServer, capsys):
+    """July, run in late November: the CRM holds deals created and won long after the window."""
+    project.state.world = World(today=TODAY, history_days=400)
+    start, end = date(2026, 7, 1), date(2026, 7, 31)
+    code, out = _run(capsys, start=start, end=end)
+    assert code == 0, out
+    warehouse = Warehouse(DUCKDB)
+    days = warehouse.rows("SELECT min(date_day), max(date_day) FROM marts.campaign_performance_daily")[0]
+    # The window (the lookback's 30 days before its end lie inside it).
+    assert days == (start, end)
+    after = "SELECT count(*) FROM marts.crm_deals WHERE created_at > :end"
+    assert warehouse.scalar(after, end=end + timedelta(days=1)) > 100
+    assert warehouse.scalar("SELECT max(date_day) FROM marts.campaign_kpis_daily") > end
+
+
+def test_a_vendor_outage_publishes_nothing_and_says_why(project: SandboxServer, capsys):
     code, out = _run(capsys)
     assert code == 0, out
-    warehouse = Warehouse("duckdb:///.funnelhouse/warehouse.duckdb")
+    warehouse = Warehouse(DUCKDB)
     before = _snapshot(warehouse)
 
-    # A vendor outage that outlasts the retries fails its step; nothing downstream is published.
+    # An outage that outlasts the retries fails its step; the models build in one step after every
+    # ingestion, so no candidate is rebuilt and every mart keeps its previous version.
     project.state.faults.push("google_analytics", "unavailable", times=20)
     code, out = _run(capsys)
     assert code == 1, out
     assert "step failed: ingest_google_analytics" in out and "gave up after 6 attempts" in out
     assert "published: nothing; marts keep their previous version" in out
+    for name in MARTS:
+        assert (f"held back: marts.{name} keeps its previous version: its candidate was not rebuilt, since "
+                "ingest_google_analytics failed") in out
     assert _snapshot(warehouse) == before
-    project.state.faults.clear()
+
+
+def test_a_bad_ads_row_holds_back_only_the_marts_built_from_it(project: SandboxServer, capsys):
+    code, out = _run(capsys)
+    assert code == 0, out
+    warehouse = Warehouse(DUCKDB)
+    before = _snapshot(warehouse)
 
     project.state.world.negative_spend = True
     code, out = _run(capsys)
@@ -189,10 +266,47 @@ def test_failed_step_or_gate_leaves_marts_at_the_previous_version(project: Sandb
     assert "[BLOCKING] marts_candidate/campaign_performance_daily quality_gate" in out
     assert "expect_column_values_to_be_between on spend: 1 unexpected rows" in out
     assert "'campaign_id': '20000000001'" in out  # a sample offending row
-    assert "published: nothing; marts keep their previous version" in out
-    assert _snapshot(warehouse) == before
+    held = {line.split("held back: marts.")[1].split(" ")[0] for line in out.splitlines() if "held back: " in line}
+    assert held == ADS_MARTS
+    assert ("held back: marts.campaign_performance_daily keeps its previous version: its gate failed: "
+            "expect_column_values_to_be_between on spend: 1 unexpected rows") in out
+    assert {name: rows for name, rows in _snapshot(warehouse).items() if name in ADS_MARTS} == \
+        {name: rows for name, rows in before.items() if name in ADS_MARTS}
+    assert _published_by(warehouse, _run_id(out)) == set(MARTS) - ADS_MARTS
     # The bad row did reach the candidate, out of sight: that is what the gate is for.
     assert warehouse.scalar("SELECT min(spend) FROM marts_candidate.campaign_performance_daily") < 0
+
+
+def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, capsys):
+    code, out = _run(capsys)
+    assert code == 0, out
+    warehouse = Warehouse(DUCKDB)
+    world = project.state.world
+    won = next(d for d in world.deals() if d.is_won and d.currency_code == "USD")
+    requests.post(f"{project.url}/_sandbox/hubspot/touch",
+                  json={"object_type": "deals", "ids": [won.deal_id], "properties": {"amount": "-250.00"}},
+                  timeout=10).raise_for_status()
+    code, out = _run(capsys)
+    assert code == 1, out
+    held = {line.split("held back: marts.")[1].split(" ")[0] for line in out.splitlines() if "held back: " in line}
+    # The deal's mart and the KPIs whose revenue it lowers wait; the ad and web marts publish.
+    assert "crm_deals" in held and held <= {"crm_deals", "campaign_kpis_daily"}
+    assert _published_by(warehouse, _run_id(out)) == set(MARTS) - held
+    assert warehouse.scalar("SELECT min(amount) FROM marts.crm_deals") >= 0
+
+
+def test_all_or_nothing_publication_holds_back_every_mart(project: SandboxServer, monkeypatch, capsys):
+    monkeypatch.setenv("FUNNELHOUSE_PUBLICATION", "all_or_nothing")
+    code, out = _run(capsys)
+    assert code == 0, out
+    warehouse = Warehouse(DUCKDB)
+    before = _snapshot(warehouse)
+    project.state.world.negative_spend = True
+    code, out = _run(capsys)
+    assert code == 1, out
+    assert "published: nothing; marts keep their previous version" in out
+    assert _snapshot(warehouse) == before
+    assert not _published_by(warehouse, _run_id(out))
 
 
 def test_missing_setting_fails_fast_naming_the_key_not_the_value(project: SandboxServer, monkeypatch, capsys):
@@ -202,3 +316,10 @@ def test_missing_setting_fails_fast_naming_the_key_not_the_value(project: Sandbo
     assert code == 2
     assert "hubspot" in err and "ACCESS_TOKEN" in err
     assert secret not in err
+
+
+def test_a_source_not_enabled_is_refused_naming_the_setting(project: SandboxServer, monkeypatch, capsys):
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads")
+    code, err = _run(capsys, "--sources", "hubspot")
+    assert code == 2
+    assert "hubspot" in err and "not enabled" in err and "FUNNELHOUSE_SOURCES" in err

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from connectors import registry
 from quality import gate
-from quality.suites import MART_RULES
+from quality.suites import DateBounds
 from tests.transforms.fixture import build_fixture
+from transforms.contracts import marts
 from transforms.models import CANDIDATE_SCHEMA
 from warehouse import Warehouse
 
-HISTORY_START = date(2020, 1, 1)
-WINDOW_END = date(2026, 1, 2)
+# The gate runs "now" in the fixture's world: the midnight after its last record.
+NOW = datetime(2026, 1, 3, 0, 0, tzinfo=UTC)
+BOUNDS = DateBounds(date(2020, 1, 1), NOW)
+MARTS = tuple(marts())
 
 
 @pytest.fixture(scope="module")
 def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"))
     warehouse.ensure_schemas(["pristine"])
-    warehouse.execute(f"CREATE TABLE pristine.{n} AS SELECT * FROM {CANDIDATE_SCHEMA}.{n}" for n in MART_RULES)
+    warehouse.execute(f"CREATE TABLE pristine.{n} AS SELECT * FROM {CANDIDATE_SCHEMA}.{n}" for n in MARTS)
     return warehouse
 
 
@@ -29,19 +33,19 @@ def candidates(built: Warehouse) -> Warehouse:
     """The built candidates, restored to their pristine state for each test."""
     built.execute(
         statement
-        for n in MART_RULES
+        for n in MARTS
         for statement in (f"DROP TABLE IF EXISTS {CANDIDATE_SCHEMA}.{n}",
                           f"CREATE TABLE {CANDIDATE_SCHEMA}.{n} AS SELECT * FROM pristine.{n}")
     )
     return built
 
 
-def _check(warehouse: Warehouse, name: str, window_end: date = WINDOW_END):
-    return gate.check_mart(warehouse, CANDIDATE_SCHEMA, name, HISTORY_START, window_end)
+def _check(warehouse: Warehouse, name: str, bounds: DateBounds = BOUNDS):
+    return gate.check_mart(warehouse, CANDIDATE_SCHEMA, name, bounds)
 
 
 def test_good_candidates_pass(candidates: Warehouse):
-    for name in MART_RULES:
+    for name in MARTS:
         outcome = _check(candidates, name)
         assert outcome.success, gate.render(outcome)
         assert outcome.evaluated >= 5
@@ -73,10 +77,20 @@ BAD_ROWS = {
         "UPDATE marts_candidate.campaign_performance_daily SET currency_code = 'XYZ' WHERE campaign_id = 'c2'",
         "expect_column_values_to_be_in_set", "currency_code",
     ),
-    "date after the window": (
+    "day in the future": (
         "web_traffic_daily",
         "UPDATE marts_candidate.web_traffic_daily SET date_day = DATE '2026-03-01' WHERE campaign = '(organic)'",
         "expect_column_values_to_be_between", "date_day",
+    ),
+    "day before the history": (
+        "campaign_performance_daily",
+        "UPDATE marts_candidate.campaign_performance_daily SET date_day = DATE '2019-12-31' WHERE campaign_id = 'c2'",
+        "expect_column_values_to_be_between", "date_day",
+    ),
+    "deal created in the future": (
+        "crm_deals",
+        "UPDATE marts_candidate.crm_deals SET created_at = TIMESTAMPTZ '2026-01-03 00:30:00+00' WHERE deal_id = 'd1'",
+        "expect_column_values_to_be_between", "created_at",
     ),
     "no rows": (
         "campaign_kpis_daily",
@@ -86,7 +100,7 @@ BAD_ROWS = {
     "duplicate deal": (
         "crm_deals",
         "INSERT INTO marts_candidate.crm_deals SELECT * FROM marts_candidate.crm_deals WHERE deal_id = 'd1'",
-        "expect_column_values_to_be_unique", "deal_id",
+        "expect_compound_columns_to_be_unique", "source_system,deal_id",
     ),
     "negative deal amount": (
         "crm_deals",
@@ -137,18 +151,31 @@ def test_missing_table_is_a_validator_error(tmp_path):
     assert "crm_deals" in gate.render(outcome)
 
 
+def test_dates_follow_what_the_data_is_not_the_run_window(candidates: Warehouse):
+    # CRM records bounded by now: a deal created minutes ago (inside the clock skew), and KPI rows
+    # from long before the ads history, are good data.
+    candidates.execute([
+        "UPDATE marts_candidate.crm_deals SET created_at = TIMESTAMPTZ '2026-01-03 00:05:00+00' WHERE deal_id = 'd1'",
+        "UPDATE marts_candidate.campaign_kpis_daily SET date_day = DATE '2015-06-01' WHERE deals_won = 2",
+        # An account in UTC+14 is already a day ahead of UTC.
+        "UPDATE marts_candidate.campaign_performance_daily SET date_day = DATE '2026-01-03' WHERE campaign_id = 'c2'",
+    ])
+    for name in ("crm_deals", "campaign_kpis_daily", "campaign_performance_daily"):
+        outcome = _check(candidates, name)
+        assert outcome.success, gate.render(outcome)
+
+
 @pytest.mark.parametrize("source", ["google_ads", "hubspot"])  # a date column, and a timestamp with time zone
 def test_freshness_passes_when_recent_and_fails_when_stale(candidates: Warehouse, source: str):
-    fresh = gate.check_freshness(candidates, source, date(2026, 1, 3))
+    spec = registry.spec(source)
+    fresh = gate.check_freshness(candidates, spec, date(2026, 1, 3))
     assert fresh.success, gate.render(fresh)
-    stale = gate.check_freshness(candidates, source, date(2026, 2, 1))
+    stale = gate.check_freshness(candidates, spec, date(2026, 2, 1))
     assert stale.status == "failed", gate.render(stale)
     assert stale.failures[0].expectation == "expect_column_max_to_be_between"
 
 
 def test_quarantine_check_flags_only_records_this_run_set_aside(warehouse_url: str):
-    from datetime import UTC, datetime
-
     warehouse = Warehouse(warehouse_url)
     warehouse.execute([
         "CREATE SCHEMA raw_hubspot",
@@ -157,8 +184,9 @@ def test_quarantine_check_flags_only_records_this_run_set_aside(warehouse_url: s
         "INSERT INTO raw_hubspot.quarantine VALUES ('deals', '901', 'amount', '12,50 EUR', 'not a number', "
         "TIMESTAMPTZ '2026-01-01 10:00:00+00')",
     ])
-    assert gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 2, tzinfo=UTC)).success
-    outcome = gate.check_quarantine(warehouse, "hubspot", datetime(2026, 1, 1, 9, tzinfo=UTC))
+    spec = registry.spec("hubspot")
+    assert gate.check_quarantine(warehouse, spec, datetime(2026, 1, 2, tzinfo=UTC)).success
+    outcome = gate.check_quarantine(warehouse, spec, datetime(2026, 1, 1, 9, tzinfo=UTC))
     assert outcome.status == "failed"
     sample = outcome.failures[0].sample[0]
     assert sample["record_id"] == "901" and sample["field"] == "amount" and sample["source_table"] == "deals"

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from connectors import registry
 from transforms import runner
-from transforms.models import discover
+from transforms.project import project
 from warehouse import Warehouse
 
-RAW_DDL = [
-    "CREATE SCHEMA IF NOT EXISTS raw_google_ads",
-    "CREATE SCHEMA IF NOT EXISTS raw_google_analytics",
-    "CREATE SCHEMA IF NOT EXISTS raw_hubspot",
-    "CREATE TABLE raw_google_ads.customers (customer_id varchar, descriptive_name varchar, currency_code varchar, time_zone varchar)",
-    """CREATE TABLE raw_google_ads.campaign_stats (customer_id varchar, campaign_id varchar, campaign_name varchar,
-        campaign_status varchar, advertising_channel_type varchar, date_day date, impressions bigint, clicks bigint,
-        cost_micros bigint, spend decimal(38,6), conversions double precision, conversions_value double precision)""",
-    """CREATE TABLE raw_google_ads.ad_group_stats (customer_id varchar, campaign_id varchar, ad_group_id varchar,
-        ad_group_name varchar, ad_group_status varchar, date_day date, impressions bigint, clicks bigint,
-        cost_micros bigint, spend decimal(38,6), conversions double precision, conversions_value double precision)""",
-    """CREATE TABLE raw_google_analytics.traffic_daily (property_id varchar, date_day date, session_source varchar,
-        session_medium varchar, session_campaign_name varchar, session_default_channel_group varchar, sessions bigint,
-        total_users bigint, new_users bigint, engaged_sessions bigint, key_events double precision,
-        total_revenue decimal(38,6), currency_code varchar, time_zone varchar)""",
-    """CREATE TABLE raw_hubspot.contacts (id varchar, email varchar, firstname varchar, lastname varchar,
-        createdate timestamp with time zone, lastmodifieddate timestamp with time zone, hs_analytics_source varchar,
-        hs_analytics_source_data_1 varchar, hs_analytics_source_data_2 varchar, hs_analytics_first_url varchar,
-        archived boolean)""",
-    """CREATE TABLE raw_hubspot.deals (id varchar, dealname varchar, amount decimal(38,6), deal_currency_code varchar,
-        dealstage varchar, pipeline varchar, createdate timestamp with time zone, closedate timestamp with time zone,
-        hs_lastmodifieddate timestamp with time zone, hs_is_closed boolean, hs_is_closed_won boolean, archived boolean)""",
-    "CREATE TABLE raw_hubspot.deal_contacts (deal_id varchar, contact_id varchar)",
-]
+
+def raw_ddl(sources: tuple[str, ...] | None = None) -> list[str]:
+    """The raw tables of these sources (default: all), created from their specs' declarations."""
+    specs = [registry.spec(n) for n in (sources or registry.source_names())]
+    return [statement for spec in specs for statement in (
+        f"CREATE SCHEMA IF NOT EXISTS {spec.dataset}", *(table.ddl(spec.dataset) for table in spec.tables))]
+
 
 URL = "https://shop.example/landing?utm_source=google&utm_medium={medium}&utm_campaign={campaign}"
 
@@ -86,17 +70,23 @@ EXPECTED_KPIS = {
 }
 
 
-def create_raw(warehouse: Warehouse) -> None:
-    warehouse.execute(RAW_DDL + RAW_ROWS)
+ALL = tuple(registry.source_names())
 
 
-def build_fixture(url: str, seeds_dir: Path) -> Warehouse:
-    """The raw fixture loaded, the overrides seeded and every model built."""
+def create_raw(warehouse: Warehouse, sources: tuple[str, ...] = ALL) -> None:
+    """The sources' raw tables with the hand-computed rows."""
+    datasets = {registry.spec(name).dataset for name in sources}
+    warehouse.execute(raw_ddl(sources) + [row for row in RAW_ROWS if row.split()[2].split(".")[0] in datasets])
+
+
+def build_fixture(url: str, seeds_dir: Path, sources: tuple[str, ...] = ALL, loaded: tuple[str, ...] | None = None) -> Warehouse:
+    """The raw fixture of the `loaded` sources (default: all of `sources`), the overrides seeded and
+    every model of the `sources` project built."""
     warehouse = Warehouse(url)
-    create_raw(warehouse)
+    create_raw(warehouse, sources if loaded is None else loaded)
     overrides = seeds_dir / "overrides.csv"
     overrides.write_text(OVERRIDES_CSV)
     runner.load_seed(warehouse, "campaign_key_overrides", overrides)
-    for model in discover():
+    for model in project(sources).models:
         runner.build(warehouse, model, {"reporting_currency": "USD"})
     return warehouse

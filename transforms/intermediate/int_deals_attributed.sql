@@ -1,16 +1,21 @@
--- Each CRM deal attributed to the first touch of its earliest associated contact.
+-- Each CRM deal attributed to the first touch of its earliest associated contact. Ids are unique
+-- within a CRM only, so every join matches the source system too.
 with ranked_contacts as (
     select
+        dc.source_system,
         dc.deal_id,
         c.contact_id,
         c.utm_source,
         c.utm_medium,
         c.utm_campaign,
         c.campaign_key,
-        row_number() over (partition by dc.deal_id order by c.created_at, c.contact_id) as contact_rank
-    from staging.stg_hubspot__deal_contacts as dc
+        row_number() over (
+            partition by dc.source_system, dc.deal_id order by c.created_at, c.contact_id
+        ) as contact_rank
+    from {{ union('crm', 'deal_contacts') }} as dc
     inner join intermediate.int_contacts_first_touch as c
-        on c.contact_id = dc.contact_id
+        on c.source_system = dc.source_system
+        and c.contact_id = dc.contact_id
 )
 
 select
@@ -22,7 +27,8 @@ select
     r.utm_medium,
     r.utm_campaign,
     r.campaign_key
-from staging.stg_hubspot__deals as d
+from {{ union('crm', 'deals') }} as d
 left join ranked_contacts as r
-    on r.deal_id = d.deal_id
+    on r.source_system = d.source_system
+    and r.deal_id = d.deal_id
     and r.contact_rank = 1

@@ -17,9 +17,10 @@ select
     g.clicks,
     g.conversions,
     g.conversions_value
-from staging.stg_google_ads__ad_group_stats as g
-left join staging.stg_google_ads__customers as a
-    on a.account_id = g.account_id
+from {{ union('ads', 'ad_group_stats') }} as g
+left join {{ union('ads', 'accounts') }} as a
+    on a.platform = g.platform
+    and a.account_id = g.account_id
 left join intermediate.int_ad_campaigns_daily as c
     on c.date_day = g.date_day
     and c.platform = g.platform

@@ -1,6 +1,8 @@
 -- One row per day and paid campaign key: ads, web and CRM joined on the campaign key, with every
 -- KPI of docs/metrics.md. Money columns are in the campaign's ad-account currency; won deals in
--- another currency count in deals_won but not in revenue until FX rates are loaded.
+-- another currency count in deals_won but not in revenue until FX rates are loaded. Counts are cast
+-- to the contract's types, so both engines publish the same ones (sums would be HUGEINT on DuckDB
+-- and numeric on PostgreSQL).
 with campaign_keys as (
     select campaign_key, currency_code
     from intermediate.int_ad_campaigns_daily
@@ -62,14 +64,14 @@ joined as (
         spine.date_day,
         spine.campaign_key,
         k.currency_code,
-        coalesce(ads.spend, 0) as spend,
-        coalesce(ads.impressions, 0) as impressions,
-        coalesce(ads.clicks, 0) as clicks,
-        coalesce(ads.conversions, 0) as conversions,
-        coalesce(web.sessions, 0) as sessions,
-        coalesce(leads.leads, 0) as leads,
-        coalesce(deals.deals_won, 0) as deals_won,
-        coalesce(deals.deals_won_other_currency, 0) as deals_won_other_currency,
+        cast(coalesce(ads.spend, 0) as decimal(38, 6)) as spend,
+        cast(coalesce(ads.impressions, 0) as bigint) as impressions,
+        cast(coalesce(ads.clicks, 0) as bigint) as clicks,
+        cast(coalesce(ads.conversions, 0) as double) as conversions,
+        cast(coalesce(web.sessions, 0) as bigint) as sessions,
+        cast(coalesce(leads.leads, 0) as bigint) as leads,
+        cast(coalesce(deals.deals_won, 0) as bigint) as deals_won,
+        cast(coalesce(deals.deals_won_other_currency, 0) as bigint) as deals_won_other_currency,
         cast(coalesce(deals.revenue, 0) as decimal(38, 6)) as revenue
     from spine
     inner join campaign_keys as k

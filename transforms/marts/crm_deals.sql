@@ -1,6 +1,7 @@
--- One row per CRM deal, with the first-touch utm of its contact and the campaign key.
+-- One row per CRM deal, across every enabled CRM, with the first-touch utm of its contact and the
+-- campaign key.
 select
-    'hubspot' as source_system,
+    source_system,
     deal_id,
     deal_name,
     created_at,

@@ -1,6 +1,5 @@
 -- Google Ads ad-group metrics per day, in the shared column vocabulary.
 select
-    'google_ads' as platform,
     customer_id as account_id,
     campaign_id,
     ad_group_id,

@@ -1,7 +1,6 @@
 -- Google Ads campaign metrics per day, in the shared column vocabulary. Spend is in the account's
 -- currency, converted from micros exactly by the connector.
 select
-    'google_ads' as platform,
     customer_id as account_id,
     campaign_id,
     campaign_name,

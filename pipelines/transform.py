@@ -1,0 +1,153 @@
+"""Staging, intermediate and candidate-mart tables (the SQL models plus the seed) as one subsettable
+multi-asset, built for the enabled sources' project (`transforms.project`).
+
+Every table stays its own asset, but all of them run in one Dagster step, the way dagster-dbt runs
+a dbt project: one connection for every model, and no per-step bookkeeping per model. The gate's
+checks sit on the candidates, in steps of their own, so a failed check holds back only its mart's
+publication. The price is coarser failure upstream: a failed ingestion step skips every model.
+"""
+
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    AssetSpec,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from pipelines.metadata import mart_column_schema, table_metadata
+from pipelines.resources import WarehouseResource
+from transforms import runner
+from transforms.contracts import marts
+from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, Model
+from transforms.project import Project
+from warehouse import Settings, Warehouse
+
+GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+STEP_NAME = "transform_models"
+
+
+def model_key(schema: str, name: str) -> AssetKey:
+    return AssetKey([schema, name])
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table the step builds: a SQL model, or a seed (model None)."""
+
+    spec: AssetSpec
+    model: Model | None
+
+    @property
+    def key(self) -> AssetKey:
+        return self.spec.key
+
+    @property
+    def relation(self) -> str:
+        return ".".join(self.key.path)
+
+    def build(self, wh: Warehouse, settings: Settings, conn: sa.Connection) -> runner.BuildResult:
+        if self.model is None:
+            return runner.load_seed(wh, self.key.path[1], settings.campaign_key_overrides)
+        return runner.build(wh, self.model, {"reporting_currency": settings.reporting_currency}, conn)
+
+
+def _model_spec(model: Model) -> AssetSpec:
+    metadata = {"sql_file": str(model.path.relative_to(model.path.parents[2]))}
+    if model.layer == "marts":
+        metadata["dagster/column_schema"] = mart_column_schema(marts()[model.name])
+    return AssetSpec(
+        key=model_key(model.schema, model.name),
+        deps=[model_key(s, t) for s, t in model.deps],
+        group_name=GROUPS[model.layer],
+        description=(marts()[model.name].description if model.layer == "marts" else model.description) or None,
+        kinds={"sql"},
+        metadata=metadata,
+    )
+
+
+def _seed_spec(name: str) -> AssetSpec:
+    return AssetSpec(
+        key=model_key(SEED_SCHEMA, name),
+        group_name="staging",
+        description="User-owned CSV mapping a platform campaign to a campaign key, where names do not match "
+                    "utm_campaign (FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES).",
+        kinds={"csv"},
+    )
+
+
+def tables(project: Project) -> tuple[Table, ...]:
+    """Dependency order: the seeds read nothing, and the project's models are sorted."""
+    return (*(Table(_seed_spec(name), None) for name in project.seeds),
+            *(Table(_model_spec(m), m) for m in project.models))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
+
+
+def _build_selected(
+    context: AssetExecutionContext, project: Project, wh: Warehouse, settings: Settings
+) -> Iterator[MaterializeResult]:
+    """Build the selected tables in order, on one connection. Like separate steps would, a failure
+    skips only what depends on it; the step then fails naming each failed model."""
+    selected = context.selected_asset_keys
+    failed: dict[str, str] = {}
+    skipped: list[str] = []
+    broken: set[AssetKey] = set()
+    with wh.engine.connect() as conn:
+        for table in tables(project):
+            if table.key not in selected:
+                continue
+            if any(dep.asset_key in broken for dep in table.spec.deps):
+                broken.add(table.key)
+                skipped.append(table.relation)
+                continue
+            try:
+                result = table.build(wh, settings, conn)
+            except Exception as exc:
+                broken.add(table.key)
+                failed[table.relation] = _first_line(exc)
+                context.log.error(f"model {table.relation} failed:\n{traceback.format_exc()}")
+                continue
+            if result.stood_in:
+                context.log.warning(f"{table.relation}: {', '.join(result.stood_in)} not loaded yet (its source "
+                                    "has never run): built empty, with the declared columns")
+            schema, name = table.key.path
+            contract = marts().get(name) if schema == CANDIDATE_SCHEMA else None
+            metadata = table_metadata(wh, schema, name, result.row_count, result.columns, contract=contract)
+            if result.stood_in:
+                metadata["stand_ins"] = MetadataValue.json(list(result.stood_in))
+            yield MaterializeResult(asset_key=table.key, metadata=metadata)
+    if failed:
+        summary = "; ".join(f"{relation}: {error}" for relation, error in failed.items())
+        raise Failure(
+            description=f"{len(failed)} model{'s' if len(failed) > 1 else ''} failed: {summary}"
+            + (f" (not built, downstream of a failure: {', '.join(skipped)})" if skipped else ""),
+            metadata={
+                "failed_models": MetadataValue.json(failed),
+                "skipped_models": MetadataValue.json(skipped),
+            },
+        )
+
+
+def build_transform_assets(project: Project) -> AssetsDefinition:
+    @multi_asset(
+        name=STEP_NAME,
+        specs=[table.spec for table in tables(project)],
+        can_subset=True,
+        description="Builds the selected SQL models (and seeds) in dependency order, in one step.",
+    )
+    def transform_models(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+        yield from _build_selected(context, project, warehouse.warehouse(), warehouse.settings())
+
+    return transform_models

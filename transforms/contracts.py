@@ -1,0 +1,231 @@
+"""The declarations beside the SQL: each domain's staging contract and each published mart's contract.
+
+`transforms/domains/<domain>.yml` says which entities a domain's sources map their raw data to, and
+their columns and types; the unions read exactly those. `transforms/marts/<name>.yml` says what a
+published table is: its grain, columns with types and descriptions, the checks it must pass with
+their severity, and the domains it needs. The gate's suites, the README's BI contract and the
+Dagster column metadata are all built from these files, so they cannot drift apart.
+
+Checks, per column or per table, each `error` (blocks publication) unless it says `severity: warn`:
+- `not_null`, `non_negative`, `currency` (an ISO 4217 code): a column's values;
+- `dates: history | now`: a date or timestamp column is at most now (plus clock skew), and with
+  `history` at least the history start. What the data is decides: ads and web facts exist only
+  inside the loaded history; CRM records and what derives from them may predate it, and are
+  bounded by now, never by a run's window;
+- `ordered: [smaller, larger]`, `min_rows: n`, `unique: [columns]` (the grain is always unique and
+  its columns not null).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from warehouse import types
+
+ROOT = Path(__file__).resolve().parent
+DOMAINS_DIR = ROOT / "domains"
+MARTS_DIR = ROOT / "marts"
+
+SEVERITIES = ("error", "warn")
+COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates")
+TABLE_CHECKS = ("ordered", "min_rows", "unique")
+DATE_BOUNDS = ("history", "now")
+
+
+class ContractError(ValueError):
+    """A declaration file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class ColumnContract:
+    name: str
+    type: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One declared check: `kind` on `columns`, with its argument and severity."""
+
+    kind: str
+    columns: tuple[str, ...] = ()
+    argument: Any = None
+    severity: str = "error"
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True)
+class EntityContract:
+    name: str
+    description: str
+    grain: tuple[str, ...]
+    columns: tuple[ColumnContract, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class DomainContract:
+    name: str
+    description: str
+    # The column each union adds, carrying the source's name: `platform` for ads.
+    discriminator: str
+    entities: dict[str, EntityContract]
+
+
+@dataclass(frozen=True)
+class MartContract:
+    name: str
+    description: str
+    requires: tuple[str, ...]
+    grain: tuple[str, ...]
+    columns: tuple[ColumnContract, ...]
+    checks: tuple[CheckSpec, ...]
+    path: Path
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnContract:
+        return next(c for c in self.columns if c.name == name)
+
+    def all_checks(self) -> tuple[CheckSpec, ...]:
+        """The declared checks plus what the grain implies: its columns not null, its rows unique."""
+        declared = {(c.kind, c.columns) for c in self.checks}
+        implied = [CheckSpec("not_null", (column,)) for column in self.grain if ("not_null", (column,)) not in declared]
+        implied.append(CheckSpec("unique", self.grain))
+        return tuple(implied) + self.checks
+
+
+def _load(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ContractError(f"{path}: expected a mapping at the top")
+    return data
+
+
+def _columns(path: Path, where: str, raw: Any) -> tuple[tuple[ColumnContract, ...], list[CheckSpec]]:
+    if not isinstance(raw, dict) or not raw:
+        raise ContractError(f"{path}: {where}: 'columns' must map each column name to its type and description")
+    columns: list[ColumnContract] = []
+    checks: list[CheckSpec] = []
+    for name, spec in raw.items():
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise ContractError(f"{path}: {where}: column {name!r} needs a type")
+        try:
+            types.parse(str(spec["type"]))
+        except ValueError as exc:
+            raise ContractError(f"{path}: {where}: column {name!r}: {exc}") from None
+        unknown = set(spec) - {"type", "description", "checks"}
+        if unknown:
+            raise ContractError(f"{path}: {where}: column {name!r}: unknown keys {sorted(unknown)}")
+        columns.append(ColumnContract(str(name), str(spec["type"]), str(spec.get("description") or "").strip()))
+        for item in spec.get("checks") or []:
+            kind, argument, severity = _check_item(path, f"{where}: column {name!r}", item, COLUMN_CHECKS)
+            if kind == "dates" and argument not in DATE_BOUNDS:
+                raise ContractError(f"{path}: {where}: column {name!r}: dates must be one of {DATE_BOUNDS}")
+            if kind == "dates" and types.parse(str(spec["type"]))[0] not in ("date", "timestamp"):
+                raise ContractError(f"{path}: {where}: column {name!r}: dates needs a date or timestamp column")
+            checks.append(CheckSpec(kind, (str(name),), argument, severity))
+    return tuple(columns), checks
+
+
+def _check_item(path: Path, where: str, item: Any, allowed: tuple[str, ...]) -> tuple[str, Any, str]:
+    """`not_null`, or `{dates: history}`, or `{non_negative: null, severity: warn}`."""
+    if isinstance(item, str):
+        kind, argument, severity = item, None, "error"
+    elif isinstance(item, dict):
+        rest = {k: v for k, v in item.items() if k != "severity"}
+        if len(rest) != 1:
+            raise ContractError(f"{path}: {where}: each check names one kind, got {sorted(rest)}")
+        (kind, argument), = rest.items()
+        severity = item.get("severity", "error")
+    else:
+        raise ContractError(f"{path}: {where}: a check is a name or a one-key mapping, got {item!r}")
+    if kind not in allowed:
+        raise ContractError(f"{path}: {where}: unknown check {kind!r}; known: {', '.join(allowed)}")
+    if severity not in SEVERITIES:
+        raise ContractError(f"{path}: {where}: severity must be one of {SEVERITIES}")
+    return kind, argument, severity
+
+
+def load_mart(path: Path) -> MartContract:
+    data = _load(path)
+    name = path.stem
+    columns, checks = _columns(path, name, data.get("columns"))
+    names = {c.name for c in columns}
+    grain = tuple(data.get("grain") or ())
+    if not grain or not set(grain) <= names:
+        raise ContractError(f"{path}: grain must list declared columns")
+    for item in data.get("checks") or []:
+        kind, argument, severity = _check_item(path, name, item, TABLE_CHECKS)
+        if kind in ("ordered", "unique"):
+            cols = tuple(argument or ())
+            if (kind == "ordered" and len(cols) != 2) or not cols or not set(cols) <= names:
+                raise ContractError(f"{path}: {kind} must list {'two ' if kind == 'ordered' else ''}declared columns")
+            checks.append(CheckSpec(kind, cols, None, severity))
+        else:
+            if not isinstance(argument, int) or argument < 0:
+                raise ContractError(f"{path}: min_rows must be a whole number")
+            checks.append(CheckSpec(kind, (), argument, severity))
+    requires = tuple(data.get("requires") or ())
+    if not requires:
+        raise ContractError(f"{path}: requires must name the domains without which the mart is not built")
+    unknown = set(data) - {"description", "requires", "grain", "columns", "checks"}
+    if unknown:
+        raise ContractError(f"{path}: unknown keys {sorted(unknown)}")
+    return MartContract(name, " ".join(str(data.get("description") or "").split()), requires, grain, columns,
+                        tuple(checks), path)
+
+
+def load_domain(path: Path) -> DomainContract:
+    data = _load(path)
+    entities: dict[str, EntityContract] = {}
+    for name, raw in (data.get("entities") or {}).items():
+        where = f"entity {name}"
+        columns, checks = _columns(path, where, (raw or {}).get("columns"))
+        if checks:
+            raise ContractError(f"{path}: {where}: staging contracts declare no checks")
+        grain = tuple(raw.get("grain") or ())
+        if not grain or not set(grain) <= {c.name for c in columns}:
+            raise ContractError(f"{path}: {where}: grain must list declared columns")
+        entities[str(name)] = EntityContract(str(name), str(raw.get("description") or ""), grain, columns)
+    discriminator = data.get("discriminator")
+    if not discriminator or not entities:
+        raise ContractError(f"{path}: a domain needs a discriminator and entities")
+    return DomainContract(path.stem, str(data.get("description") or ""), str(discriminator), entities)
+
+
+@cache
+def domains() -> dict[str, DomainContract]:
+    return {path.stem: load_domain(path) for path in sorted(DOMAINS_DIR.glob("*.yml"))}
+
+
+@cache
+def marts() -> dict[str, MartContract]:
+    """Every published mart's contract, by name. Each mart's SQL has one, and the reverse."""
+    found = {path.stem: load_mart(path) for path in sorted(MARTS_DIR.glob("*.yml"))}
+    sql = {path.stem for path in MARTS_DIR.glob("*.sql")}
+    if set(found) != sql:
+        raise ContractError(f"marts without a contract: {sorted(sql - set(found))}; "
+                            f"contracts without SQL: {sorted(set(found) - sql)}")
+    known = set(domains())
+    for contract in found.values():
+        unknown = set(contract.requires) - known
+        if unknown:
+            raise ContractError(f"{contract.path}: requires unknown domain(s) {sorted(unknown)}")
+    return found
