@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench dev lint sandbox clean
+.PHONY: demo test test-fast bench dev lint sandbox docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test-fast: $(STAMP)
 SCALE ?= medium
 bench: $(STAMP)
 	$(BIN)/python -m bench --scale $(SCALE)
+
+# The README's source and contract sections and .dlt/example.*.toml, from the specs and contracts.
+docs: $(STAMP)
+	$(BIN)/funnelhouse docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -169,6 +169,20 @@ def cmd_dev(args: argparse.Namespace) -> int:
         server.stop()
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pipelines import docs
+
+    if args.check:
+        drifted = docs.drifted()
+        for path in drifted:
+            print(f"funnelhouse: {path.relative_to(docs.ROOT)} is out of date with the specs and contracts; "
+                  "run `funnelhouse docs`", file=sys.stderr)
+        return 1 if drifted else 0
+    for path in docs.write():
+        print(f"rewrote {path.relative_to(docs.ROOT)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funnelhouse", description="Marketing data platform: ingest, model, gate, publish.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=3000)
     dev.add_argument("--sandbox-port", type=int, default=8765)
     dev.set_defaults(func=cmd_dev)
+    docs_p = sub.add_parser("docs", help="regenerate the README's source and contract sections and .dlt/example.*.toml")
+    docs_p.add_argument("--check", action="store_true", help="only report files that are out of date (exit 1)")
+    docs_p.set_defaults(func=cmd_docs)
     return parser
 
 

@@ -1,0 +1,149 @@
+"""The documentation generated from the declarations: the README's source and BI-contract sections,
+and the example `.dlt` configuration files. `funnelhouse docs` writes them; `funnelhouse docs --check`
+(and a test) fails when a file has drifted from the specs and contracts it documents.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from connectors import registry
+from connectors.common.spec import Mode, SourceSpec
+from transforms.contracts import CheckSpec, MartContract, marts
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+EXAMPLE_CONFIG = ROOT / ".dlt" / "example.config.toml"
+EXAMPLE_SECRETS = ROOT / ".dlt" / "example.secrets.toml"
+_BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z-]+) -->\n).*?(<!-- end generated -->)", re.DOTALL)
+
+
+def _mode(spec: SourceSpec) -> str:
+    if spec.mode is Mode.WINDOWED:
+        return f"by date window, re-reading the last {spec.lookback_days} days"
+    return {Mode.CURSOR: "incrementally, by a modified-date cursor", Mode.SNAPSHOT: "in full, every run",
+            Mode.FILE: "as new files land"}[spec.mode]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def source_section(spec: SourceSpec) -> str:
+    lines = [f"### {spec.name} ({spec.label})", "",
+             f"Domain `{spec.domain}`, read {_mode(spec)}. {spec.description}", "",
+             "| key | default | meaning |", "|---|---|---|"]
+    for setting in spec.settings:
+        default = "required" if setting.required else (
+            "optional" if setting.default is None else f"`{_toml_value(setting.default).strip(chr(34))}`")
+        lines.append(f"| `{setting.env(spec.name)}` | {default} | {_cell(setting.description)} |")
+    lines += ["", "Raw tables: " + "; ".join(
+        f"`{spec.dataset}.{t.name}` ({t.disposition}"
+        f"{' on ' + ', '.join(t.primary_key) if t.primary_key and t.disposition == 'merge' else ''})"
+        for t in spec.tables) + "."]
+    return "\n".join(lines)
+
+
+def _check_text(check: CheckSpec) -> str:
+    text = {"not_null": "not null", "non_negative": "≥ 0", "currency": "ISO 4217",
+            "dates": f"≤ now{', ≥ history start' if check.argument == 'history' else ''}"}.get(check.kind, check.kind)
+    return text + (" (warning)" if not check.blocking else "")
+
+
+def mart_section(contract: MartContract) -> str:
+    per_column: dict[str, list[str]] = {}
+    for check in contract.all_checks():
+        if check.kind in ("not_null", "non_negative", "currency", "dates"):
+            per_column.setdefault(check.columns[0], []).append(_check_text(check))
+    table_checks = []
+    for check in contract.checks:
+        if check.kind == "ordered":
+            table_checks.append(f"{check.columns[0]} ≤ {check.columns[1]}")
+        elif check.kind == "min_rows":
+            table_checks.append(f"at least {check.argument} row{'s' if check.argument != 1 else ''}")
+        elif check.kind == "unique":
+            table_checks.append(f"unique ({', '.join(check.columns)})")
+        else:
+            continue
+        table_checks[-1] += " (warning)" if not check.blocking else ""
+    lines = [f"### `marts.{contract.name}`", "", contract.description, "",
+             f"Grain: {' × '.join(contract.grain)} (unique, not null). Built when the "
+             f"{', '.join(contract.requires)} domain{'s have' if len(contract.requires) > 1 else ' has'} an enabled "
+             f"source. Contract: `transforms/marts/{contract.name}.yml`.", "",
+             "| column | type | description | checks |", "|---|---|---|---|"]
+    for column in contract.columns:
+        lines.append(f"| `{column.name}` | {column.type} | {_cell(column.description)} | "
+                     f"{', '.join(per_column.get(column.name, []))} |")
+    if table_checks:
+        lines += ["", "Table checks: " + "; ".join(table_checks) + "."]
+    return "\n".join(lines)
+
+
+def blocks() -> dict[str, str]:
+    return {
+        "sources": "\n\n".join(source_section(spec) for spec in registry.specs().values()),
+        "contract": "\n\n".join(mart_section(contract) for contract in marts().values()),
+    }
+
+
+def readme(text: str) -> str:
+    generated = blocks()
+
+    def fill(match: re.Match[str]) -> str:
+        return f"{match.group(1)}{generated[match.group('name')]}\n{match.group(3)}"
+
+    return _BLOCK.sub(fill, text)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return f'"{value}"'
+
+
+def example(secret: bool) -> str:
+    """`.dlt/example.secrets.toml` (secret) or `.dlt/example.config.toml`: every key, its default."""
+    if secret:
+        lines = ["# Copy to .dlt/secrets.toml (git-ignored) and fill in. Environment variables override these:",
+                 "# [sources.google_ads.credentials] developer_token  <->  SOURCES__GOOGLE_ADS__CREDENTIALS__DEVELOPER_TOKEN",
+                 "# Generated from the sources' specs by `funnelhouse docs`.", "",
+                 "# May carry a password, so it can live here rather than in config.toml.",
+                 'funnelhouse_warehouse_url = "postgresql://funnelhouse:password@db.internal:5432/marketing"']
+    else:
+        lines = ["# Copy to .dlt/config.toml. Environment variables override these:",
+                 "# [sources.google_ads] customer_ids  <->  SOURCES__GOOGLE_ADS__CUSTOMER_IDS",
+                 "# Generated from the sources' specs by `funnelhouse docs`.", "",
+                 f'funnelhouse_sources = "{",".join(registry.source_names())}"',
+                 'funnelhouse_publication = "by_dependency"',
+                 'funnelhouse_reporting_currency = "USD"',
+                 'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"']
+    for spec in registry.specs().values():
+        sections: dict[str, list[str]] = {}
+        for setting in spec.settings:
+            if setting.secret != secret:
+                continue
+            section, _, key = setting.key.rpartition(".")
+            value = "" if setting.required or setting.default is None else setting.default
+            sections.setdefault(section, []).append(f"{key} = {_toml_value(value)}")
+        for section, keys in sections.items():
+            lines += ["", f"[sources.{spec.name}{'.' + section if section else ''}]", *keys]
+    return "\n".join(lines) + "\n"
+
+
+def expected() -> dict[Path, str]:
+    return {README: readme(README.read_text()), EXAMPLE_CONFIG: example(False), EXAMPLE_SECRETS: example(True)}
+
+
+def drifted() -> list[Path]:
+    return [path for path, text in expected().items() if not path.exists() or path.read_text() != text]
+
+
+def write() -> list[Path]:
+    changed = drifted()
+    for path, text in expected().items():
+        if path in changed:
+            path.write_text(text)
+    return changed
