@@ -14,9 +14,13 @@ from connectors.registry import build_source
 from pipelines.quality import GATE_CHECK
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 
+# One run at a time: DuckDB admits one writing process, and a backfill from the UI (or the schedule
+# firing during one) would otherwise start runs that contend for it.
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
+run_queue:
+  max_concurrent_runs: 1
 """
 
 
