@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from transforms import runner
-from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, discover
+from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 from warehouse import Warehouse, load_settings
 
 JOB = "bench_transforms"
@@ -20,14 +20,15 @@ JOB = "bench_transforms"
 def through_dagster() -> float:
     from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job, in_process_executor
 
-    from pipelines import definitions
+    from pipelines.definitions import build_pipeline, load_deployment
 
+    pipeline = build_pipeline(load_deployment())
     job_def = define_asset_job(
         JOB,
-        selection=AssetSelection.assets(*definitions.downstream_assets).without_checks(),
+        selection=AssetSelection.assets(*pipeline.downstream).without_checks(),
         executor_def=in_process_executor,
     )
-    defs = Definitions.merge(definitions.defs, Definitions(jobs=[job_def]))
+    defs = Definitions.merge(pipeline.definitions, Definitions(jobs=[job_def]))
     job = defs.resolve_job_def(JOB)
     instance = DagsterInstance.get()
     started = time.perf_counter()
@@ -43,9 +44,12 @@ def through_dagster() -> float:
 
 def direct(warehouse: Warehouse) -> float:
     """The seed, each model as DROP + CREATE TABLE AS, then the publish copy: one connection."""
+    from connectors.registry import enabled_sources
+    from transforms.project import project
+
     settings = load_settings()
     variables = {"reporting_currency": settings.reporting_currency}
-    models = discover()
+    models = project(tuple(enabled_sources())).models
     compiled = [(m, runner.compiled_sql(m, warehouse.dialect, variables)) for m in models]
     marts = [m.name for m in models if m.layer == "marts"]
     started = time.perf_counter()

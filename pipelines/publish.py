@@ -39,12 +39,11 @@ def _spec(project: Project, name: str, deps: list[str]) -> AssetSpec:
 def _publish(context: AssetExecutionContext, project: Project, names: list[str],
              warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
     wh = warehouse.warehouse()
-    counts = runner.publish(wh, names, context.run.run_id, project.sources)
-    context.log.info("published " + ", ".join(f"{PUBLISHED_SCHEMA}.{n} ({c} rows)" for n, c in counts.items()))
-    with wh.begin() as conn:
-        for name in names:
-            metadata = table_metadata(wh, PUBLISHED_SCHEMA, name, counts[name], conn=conn, contract=marts()[name])
-            yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, name), metadata=metadata)
+    results = runner.publish(wh, names, context.run.run_id, project.sources)
+    context.log.info("published " + ", ".join(f"{r.relation} ({r.row_count} rows)" for r in results.values()))
+    for name, result in results.items():
+        metadata = table_metadata(wh, PUBLISHED_SCHEMA, name, result.row_count, result.columns, contract=marts()[name])
+        yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, name), metadata=metadata)
 
 
 def build_publish_assets(project: Project, publication: str = BY_DEPENDENCY) -> list[AssetsDefinition]:

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pipelines.partitions import HISTORY_START
-
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 PARTITION = "dagster/partition"
@@ -17,10 +15,6 @@ PARTITION = "dagster/partition"
 class RunWindow:
     start: date
     end: date
-
-    @property
-    def history_start(self) -> date:
-        return date.fromisoformat(HISTORY_START)
 
 
 def yesterday() -> date:

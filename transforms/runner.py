@@ -109,28 +109,37 @@ def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:
     return BuildResult(relation, len(rows))
 
 
-def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Sequence[str]) -> dict[str, int]:
+def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Sequence[str]) -> dict[str, BuildResult]:
     """Replace `marts.<name>` with its candidate for every name, in one transaction: all of them or
     none. Each publication is recorded in `audit.publications` in the same transaction."""
-    existing = warehouse.relations()
-    missing = [n for n in names if (CANDIDATE_SCHEMA, n) not in existing]
-    if missing:
-        raise MissingInputError(f"no candidate to publish for {', '.join(missing)}")
-    warehouse.ensure_schemas([PUBLISHED_SCHEMA, AUDIT_SCHEMA])
     published_at = datetime.now(UTC)
-    counts: dict[str, int] = {}
-    with warehouse.begin() as conn:
-        warehouse.run_statement(conn, f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (mart varchar NOT NULL, "
-                                      "run_id varchar NOT NULL, published_at timestamp with time zone NOT NULL, "
-                                      "row_count bigint NOT NULL, sources varchar NOT NULL)")
-        for name in names:
-            warehouse.run_statement(conn, f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{name}")
-            warehouse.run_statement(conn, f"CREATE TABLE {PUBLISHED_SCHEMA}.{name} AS "
-                                          f"SELECT * FROM {CANDIDATE_SCHEMA}.{name}")
-            counts[name] = warehouse.row_count(PUBLISHED_SCHEMA, name, conn)
-            conn.execute(
-                sa.text(f"INSERT INTO {PUBLICATIONS} VALUES (:mart, :run_id, :at, :rows, :sources)"),
-                {"mart": name, "run_id": run_id, "at": published_at, "rows": counts[name],
-                 "sources": ",".join(sources)},
-            )
-    return counts
+    results: dict[str, BuildResult] = {}
+    with warehouse.engine.connect() as conn:
+        try:
+            with conn.begin():
+                for statement in (f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED_SCHEMA}",
+                                  f"CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA}",
+                                  f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (mart varchar NOT NULL, run_id varchar "
+                                  "NOT NULL, published_at timestamp with time zone NOT NULL, row_count bigint NOT NULL, "
+                                  "sources varchar NOT NULL)"):
+                    warehouse.run_statement(conn, statement)
+                for name in names:
+                    warehouse.run_statement(conn, f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{name}")
+                    warehouse.run_statement(conn, f"CREATE TABLE {PUBLISHED_SCHEMA}.{name} AS "
+                                                  f"SELECT * FROM {CANDIDATE_SCHEMA}.{name}")
+                    count = warehouse.row_count(PUBLISHED_SCHEMA, name, conn)
+                    columns = tuple(warehouse.columns(PUBLISHED_SCHEMA, name, conn))
+                    results[name] = BuildResult(f"{PUBLISHED_SCHEMA}.{name}", count, columns)
+                    conn.execute(
+                        sa.text(f"INSERT INTO {PUBLICATIONS} VALUES (:mart, :run_id, :at, :rows, :sources)"),
+                        {"mart": name, "run_id": run_id, "at": published_at, "rows": count, "sources": ",".join(sources)},
+                    )
+        except Exception as exc:
+            # Looked for only now: a catalog query per publication costs as much as a small one.
+            with conn.begin():
+                existing = warehouse.relations(conn)
+            missing = [n for n in names if (CANDIDATE_SCHEMA, n) not in existing]
+            if missing:
+                raise MissingInputError(f"no candidate to publish for {', '.join(missing)}") from exc
+            raise
+    return results

@@ -125,3 +125,20 @@ def test_ad_group_performance_carries_campaign_and_account(built: Warehouse):
     assert [tuple(r) for r in rows] == [
         (date(2026, 1, 1), "Acct US", "Brand | Search", "brand_search", "ag1", "USD", Decimal("25.000000"), 50),
     ]
+
+
+def test_publish_swaps_in_one_transaction_and_logs_the_run(built: Warehouse):
+    results = runner.publish(built, ["crm_deals", "web_traffic_daily"], "run-123", ("hubspot", "google_analytics"))
+    assert {n: r.row_count for n, r in results.items()} == {
+        "crm_deals": built.row_count(CANDIDATE_SCHEMA, "crm_deals"),
+        "web_traffic_daily": built.row_count(CANDIDATE_SCHEMA, "web_traffic_daily"),
+    }
+    logged = built.rows("SELECT mart, run_id, row_count, sources FROM audit.publications WHERE run_id = 'run-123' "
+                        "ORDER BY mart")
+    assert logged == [("crm_deals", "run-123", 5, "hubspot,google_analytics"),
+                      ("web_traffic_daily", "run-123", 4, "hubspot,google_analytics")]
+    before = built.scalar("SELECT count(*) FROM audit.publications")
+    with pytest.raises(runner.MissingInputError, match="no candidate to publish for no_such_mart"):
+        runner.publish(built, ["crm_deals", "no_such_mart"], "run-456", ("hubspot",))
+    # Nothing of the failed publication remains: not its log rows, not its first mart's swap.
+    assert built.scalar("SELECT count(*) FROM audit.publications") == before
