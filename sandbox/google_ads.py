@@ -641,9 +641,9 @@ def _prepare(req: Request, state: SandboxState, stream: bool) -> tuple[Query, li
         rows = _rows_json(state.world, account, query, req.fault)
     except QueryError as exc:
         return Response(400, failure(400, "queryError", exc.code, exc.message, exc.trigger))
-    log = state.vendor(VENDOR)
-    with log.lock:
-        log.queries.append((customer_id, body["query"], login))
+    query_log = state.vendor(VENDOR)
+    with query_log.lock:
+        query_log.queries.append((customer_id, body["query"], login))
     return query, rows
 
 
