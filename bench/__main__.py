@@ -114,6 +114,7 @@ def _load_figures(warehouse: Any, work: Path, with_postgres: bool) -> list[Figur
 
 
 def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[str, Any]:
+    from connectors import registry
     from pipelines.run import ensure_dagster_home
     from warehouse import Warehouse
 
@@ -144,7 +145,7 @@ def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[s
         print(f"bench[{scale.name}]: replaying the connectors' requests ...", flush=True)
         replayed = ingestion.replay(sb.url, sb.recorded())
         dlt_dir = work / ".funnelhouse" / "dlt" / warehouse.fingerprint
-        for source in ("google_ads", "google_analytics", "hubspot"):
+        for source in registry.source_names():
             rows = sum(n for t, n in raw_rows.items() if t.startswith(source + "."))
             # The connector's figure is its dlt run inside the full build (fetch, decode, normalize,
             # load); the Dagster step around it also records one materialization per partition,

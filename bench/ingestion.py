@@ -21,11 +21,14 @@ REPLAY_HEADERS = ("authorization", "developer-token", "login-customer-id", "cont
 
 
 def replay(base_url: str, recorded: list[RecordedRequest]) -> dict[str, dict[str, float]]:
-    """Seconds and bytes per vendor; OAuth token calls count toward the vendor that follows them."""
+    """Seconds and bytes per source; requests to shared fakes (Google's OAuth tokens) are no
+    source's and are not replayed."""
+    from connectors.registry import specs
+
     out: dict[str, dict[str, float]] = defaultdict(lambda: {"seconds": 0.0, "requests": 0, "bytes": 0})
     session = requests.Session()
     for req in recorded:
-        if req.vendor == "oauth":
+        if req.vendor not in specs():
             continue
         headers = {k: v for k, v in req.headers.items() if k.lower() in REPLAY_HEADERS}
         started = time.perf_counter()

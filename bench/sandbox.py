@@ -21,18 +21,9 @@ from bench.scales import HISTORY_DAYS, Scale
 class RecordedRequest:
     method: str
     path: str
+    vendor: str  # the fake that served it: a source's name, or a shared fake's (google_oauth)
     headers: dict[str, str]
     body: bytes
-
-    @property
-    def vendor(self) -> str:
-        if self.path.startswith("/crm/"):
-            return "hubspot"
-        if self.path.startswith("/v1beta/"):
-            return "google_analytics"
-        if self.path.startswith("/token"):
-            return "oauth"
-        return "google_ads"
 
 
 class Sandbox:
@@ -49,7 +40,7 @@ class Sandbox:
         resp = self.http.get(f"{self.url}/_sandbox/requests", params={"full": "1"})
         resp.raise_for_status()
         return [
-            RecordedRequest(r["method"], r["path"], r["headers"], base64.b64decode(r["body"]))
+            RecordedRequest(r["method"], r["path"], r["vendor"], r["headers"], base64.b64decode(r["body"]))
             for r in resp.json()["requests"]
         ]
 
@@ -74,8 +65,8 @@ def sandbox(scale: Scale, today: date, log_dir: Path) -> Iterator[Sandbox]:
             elif line.startswith("export "):
                 key, _, value = line[len("export "):].strip().partition("=")
                 env[key] = value
-                if key == "SOURCES__HUBSPOT__CREDENTIALS__ACCESS_TOKEN":
-                    break
+            elif env:
+                break  # the line after the settings: the sandbox is serving
         if url is None or not env:
             raise RuntimeError(f"the sandbox did not start; see {log_dir / 'sandbox.log'}")
         yield Sandbox(url, env, proc)

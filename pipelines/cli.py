@@ -68,7 +68,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
           f"{', recording requests' if args.record else ''}); point the sources at it with:", flush=True)
     for key, value in server.source_settings().items():
         print(f"export {key}={value}")
-    sys.stdout.flush()
+    # Ends the list for a caller reading it (the benchmark); a shell evaluating it skips a comment.
+    print("# Ctrl-C stops the sandbox", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -87,12 +88,17 @@ def _start_sandbox_env(port: int = 0) -> object:
     return server
 
 
+def _in_words(names: list[str]) -> str:
+    return " and ".join(filter(None, [", ".join(names[:-1]), *names[-1:]]))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from connectors.registry import spec
     from pipelines.run import run
     from pipelines.window import yesterday
 
     server = _start_sandbox_env()
-    print(f"sandbox: fake Google Ads, GA4 and HubSpot APIs on {server.url}")
+    print(f"sandbox: fake {_in_words([spec(name).label for name in server.sources])} APIs on {server.url}")
     end = yesterday()
     start = end - timedelta(days=args.days - 1)
     # The demo shows everything funnelhouse does: every registered source, whatever the deployment enables.

@@ -1,21 +1,14 @@
 """Faults on demand: queued ones for tests, and a steady trickle in `--faults` (chaos) mode.
 
-Each vendor module decides what a fault name means on its wire (Google's 429 RESOURCE_EXHAUSTED
-with retryDelay, HubSpot's 429 with policyName, ...). This module only decides *when*.
+Each fake decides what a fault name means on its wire (Google's 429 RESOURCE_EXHAUSTED with
+retryDelay, HubSpot's 429 with policyName, ...) and which of its faults a client should ride out
+(`Fake.retryable`, what chaos cycles through). This module only decides *when*.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
-
-# Faults a client is expected to ride out by retrying; chaos mode cycles through these.
-RETRYABLE: dict[str, tuple[str, ...]] = {
-    "google_ads": ("rate_limit", "unavailable", "stream_rate_limit", "expired_token"),
-    "google_analytics": ("rate_limit", "unavailable", "expired_token"),
-    "hubspot": ("rate_limit", "server_error"),
-    "google_oauth": ("unavailable",),
-}
 
 
 class Faults:
@@ -36,15 +29,16 @@ class Faults:
             self._queued.clear()
             self._served.clear()
 
-    def next(self, vendor: str) -> str | None:
+    def next(self, vendor: str, retryable: tuple[str, ...] = ()) -> str | None:
+        """The fault for the vendor's next request: a queued one, else in chaos mode every `every`th
+        request one of `retryable`, in turn."""
         with self._lock:
             self._counts[vendor] += 1
             fault = None
             if self._queued[vendor]:
                 fault = self._queued[vendor].popleft()
-            elif self.chaos and vendor in RETRYABLE and self._counts[vendor] % self.every == 0:
-                cycle = RETRYABLE[vendor]
-                fault = cycle[(self._counts[vendor] // self.every) % len(cycle)]
+            elif self.chaos and retryable and self._counts[vendor] % self.every == 0:
+                fault = retryable[(self._counts[vendor] // self.every) % len(retryable)]
             if fault:
                 self._served.append((vendor, fault))
             return fault

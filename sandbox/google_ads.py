@@ -5,6 +5,9 @@ Answers GAQL over `customer`, `campaign` and `ad_group` from the world, in the p
 documented shape: `{"error": {code, message, status, details: [GoogleAdsFailure]}}`, wrapped in the
 stream's JSON array where searchStream would wrap it.
 
+Its slice of the world is the accounts below (`PLATFORM`): their campaigns' paid clicks feed
+web analytics and the CRM as Google cpc and display traffic.
+
 Faults (`req.fault`): rate_limit, stream_rate_limit, unavailable, expired_token, and, to exercise a
 client's record checks, malformed_cost, missing_date and unset_conversions.
 """
@@ -14,20 +17,37 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sandbox import credentials
-from sandbox.google_oauth import check_bearer
-from sandbox.server import Request, Response, SandboxState
-from sandbox.world import Account, AdMetrics, Campaign, DayKey, World, add_to_total, day_key, sum_totals, total_metrics
+from sandbox import google_oauth
+from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
+from sandbox.world import World, ads
+from sandbox.world.ads import (
+    Account,
+    AdMetrics,
+    AdPlatform,
+    AdTotal,
+    Attribution,
+    Campaign,
+    add_to_total,
+    normalize_campaign,
+    sum_totals,
+    total_metrics,
+)
+from sandbox.world.core import DayKey, day_key
 
 VENDOR = "google_ads"
 API_VERSION = "v26"
+DEVELOPER_TOKEN = "sandbox-developer-token"
+# The manager account the sandbox's source settings go through.
+MANAGER_CUSTOMER_ID = "9999999999"
 FAILURE_TYPE = f"type.googleapis.com/google.ads.googleads.{API_VERSION}.errors.GoogleAdsFailure"
 # Google's sizes. Tests shrink them to exercise a client's handling of several batches or pages.
 STREAM_BATCH_ROWS = 10_000
@@ -41,6 +61,50 @@ _STATUS_MESSAGES = {
     403: ("PERMISSION_DENIED", "The caller does not have permission"),
     429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
 }
+
+
+# --- its slice of the world -------------------------------------------------------------------------
+def _campaign(cid: str, name: str, channel: str, imps: int, ctr: float, cpc: float, cvr: float, value: float,
+              ad_groups: int = 3, utm: str | None = None, status: str = "ENABLED") -> Campaign:
+    return Campaign(cid, name, utm or normalize_campaign(name), channel, status, imps, ctr, cpc, cvr, value, ad_groups)
+
+
+ACCOUNTS: tuple[Account, ...] = (
+    Account("1234567890", "Acme Outdoor US", "USD", "America/New_York", (
+        _campaign("20000000001", "Brand | Search | US", "SEARCH", 4200, 0.085, 0.65, 0.060, 95.0),
+        _campaign("20000000002", "Generic Tents | Search | US", "SEARCH", 9800, 0.042, 1.35, 0.028, 140.0),
+        _campaign("20000000003", "Summer Sale | PMax | US", "PERFORMANCE_MAX", 15000, 0.018, 0.80, 0.015, 120.0),
+        # Its name does not normalise to its utm_campaign: the overrides mapping joins it.
+        _campaign("20000000004", "Q4 Remarketing - Display", "DISPLAY", 30000, 0.006, 0.45, 0.010, 80.0,
+                  utm="remarketing_q4"),
+    )),
+    Account("2345678901", "Acme Outdoor DE", "EUR", "Europe/Berlin", (
+        _campaign("20000000011", "Brand | Search | DE", "SEARCH", 2600, 0.080, 0.55, 0.055, 90.0),
+        _campaign("20000000012", "Wanderschuhe | Search | DE", "SEARCH", 7000, 0.038, 1.10, 0.025, 110.0),
+        _campaign("20000000013", "Herbst Video | DE", "VIDEO", 22000, 0.004, 0.30, 0.004, 60.0, ad_groups=2),
+    )),
+    Account("3456789012", "Acme Outdoor UK", "GBP", "Europe/London", (
+        _campaign("20000000021", "Brand | Search | UK", "SEARCH", 2100, 0.082, 0.60, 0.058, 85.0),
+        _campaign("20000000022", "Camping Gear | Shopping | UK", "SHOPPING", 8800, 0.022, 0.50, 0.020, 70.0),
+    )),
+)
+
+# Channel types whose clicks arrive as cpc (search results and shopping); the rest as display.
+_CPC_CHANNELS = ("SEARCH", "SHOPPING", "PERFORMANCE_MAX")
+_CHANNEL_GROUPS = {"SEARCH": "Paid Search", "SHOPPING": "Paid Shopping", "PERFORMANCE_MAX": "Cross-network",
+                   "DISPLAY": "Display", "VIDEO": "Paid Video"}
+
+
+def attribution(campaign: Campaign) -> Attribution:
+    """A campaign's clicks as GA4's default channel grouping and HubSpot's original source see them."""
+    cpc = campaign.channel_type in _CPC_CHANNELS
+    analytics_source = "PAID_SEARCH" if cpc else "PAID_SOCIAL" if campaign.channel_type == "VIDEO" \
+        else "OTHER_CAMPAIGNS"
+    return Attribution("google", "cpc" if cpc else "display", _CHANNEL_GROUPS[campaign.channel_type],
+                       analytics_source)
+
+
+PLATFORM = AdPlatform(VENDOR, ACCOUNTS, attribution)
 
 
 class QueryError(Exception):
@@ -115,7 +179,7 @@ FIELDS: dict[str, FieldDef] = {
         "ad_group", STRING, lambda c, w: f"customers/{c.account.customer_id}/adGroups/{c.ad_group[0]}"),
     # The world's ad group ids carry leading zeros; served verbatim so they join back to the world.
     "ad_group.id": FieldDef("ad_group", INT64, lambda c, w: c.ad_group[0]),
-    "ad_group.name": FieldDef("ad_group", STRING, lambda c, w: w.ad_group_name(c.campaign, c.ad_group[1])),
+    "ad_group.name": FieldDef("ad_group", STRING, lambda c, w: ads.ad_group_name(c.campaign, c.ad_group[1])),
     "ad_group.status": FieldDef("ad_group", ENUM, lambda c, w: "ENABLED"),
     "ad_group.campaign": FieldDef(
         "ad_group", STRING, lambda c, w: f"customers/{c.account.customer_id}/campaigns/{c.campaign.campaign_id}"),
@@ -366,7 +430,7 @@ def _entities(world: World, account: Account, resource: str) -> Iterable[Ctx]:
         if resource == "campaign":
             yield Ctx(account, campaign)
             continue
-        for index, ad_group_id in enumerate(world.ad_group_ids(campaign), start=1):
+        for index, ad_group_id in enumerate(ads.ad_group_ids(world, campaign), start=1):
             yield Ctx(account, campaign, (ad_group_id, index))
 
 
@@ -374,11 +438,12 @@ def _stats(world: World, ctx: Ctx, days: list[date]) -> AdMetrics | None:
     """Sum of the ad group days under ctx; None when nothing served (Google omits such rows)."""
     if ctx.ad_group:
         total = None
-        for _, values in world.ad_group_days(ctx.account, ctx.campaign, ctx.ad_group[0], map(day_key, days)):
+        for _, values in ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], map(day_key, days)):
             total = add_to_total(total, values)
     else:
         campaigns = [ctx.campaign] if ctx.campaign else ctx.account.campaigns
-        total = sum_totals(world.campaign_day(ctx.account, campaign, day) for campaign in campaigns for day in days)
+        total = sum_totals(ads.campaign_day(world, ctx.account, campaign, day)
+                           for campaign in campaigns for day in days)
     return None if total is None else total_metrics(total)
 
 
@@ -457,11 +522,11 @@ def _row_format(world: World, ctx: Ctx, select: list[str]) -> tuple[str, Callabl
 
 def _entity_days(world: World, ctx: Ctx, keys: list[DayKey]) -> Iterable[tuple[DayKey, tuple]]:
     if ctx.ad_group:
-        return world.ad_group_days(ctx.account, ctx.campaign, ctx.ad_group[0], keys)
+        return ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], keys)
     campaigns = [ctx.campaign] if ctx.campaign else ctx.account.campaigns
     out = []
     for key in keys:
-        total = sum_totals(world.campaign_day(ctx.account, campaign, key.day) for campaign in campaigns)
+        total = sum_totals(ads.campaign_day(world, ctx.account, campaign, key.day) for campaign in campaigns)
         if total is not None:
             m = total_metrics(total)
             out.append((key, (m.impressions, m.clicks, m.cost_micros, m.conversions, m.conversions_value)))
@@ -528,6 +593,14 @@ def _rows_with_fault(rows: list[dict], fault: str | None) -> list[dict]:
 
 
 # --- handlers --------------------------------------------------------------------------------------
+@dataclass
+class QueryLog:
+    """This fake's state: what tests assert on, which customer was asked what under which manager."""
+
+    queries: list[tuple[str, str, str | None]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 def _prepare(req: Request, state: SandboxState, stream: bool) -> tuple[Query, list[str]] | Response:
     """Shared by both methods: faults, auth, customer, query. A Response means answer it as is."""
     if req.fault in ("rate_limit", "stream_rate_limit"):
@@ -536,10 +609,10 @@ def _prepare(req: Request, state: SandboxState, stream: bool) -> tuple[Query, li
     if req.fault == "unavailable":
         return Response(503, {"error": {"code": 503, "message": "The service is currently unavailable.",
                                         "status": "UNAVAILABLE"}})
-    denied = check_bearer(req, state)
+    denied = google_oauth.check_bearer(req, state)
     if denied is not None:
         return denied
-    if req.headers.get("developer-token") != credentials.GOOGLE_ADS_DEVELOPER_TOKEN:
+    if req.headers.get("developer-token") != DEVELOPER_TOKEN:
         return Response(401, failure(401, "authenticationError", "DEVELOPER_TOKEN_INVALID",
                                      "The developer token is not valid."))
     login = req.headers.get("login-customer-id")
@@ -550,7 +623,7 @@ def _prepare(req: Request, state: SandboxState, stream: bool) -> tuple[Query, li
     if not customer_id.isdigit():
         return Response(400, failure(400, "authenticationError", "CLIENT_CUSTOMER_ID_INVALID",
                                      "Client customer ID is not a number.", customer_id))
-    account = state.world.account(customer_id)
+    account = PLATFORM.account(customer_id)
     if account is None:
         return Response(403, failure(403, "authenticationError", "CUSTOMER_NOT_FOUND",
                                      "No customer found for the provided customer id."))
@@ -568,8 +641,9 @@ def _prepare(req: Request, state: SandboxState, stream: bool) -> tuple[Query, li
         rows = _rows_json(state.world, account, query, req.fault)
     except QueryError as exc:
         return Response(400, failure(400, "queryError", exc.code, exc.message, exc.trigger))
-    # What tests assert on: which customer was asked what, and under which manager account.
-    state.__dict__.setdefault("google_ads_queries", []).append((customer_id, body["query"], login))
+    query_log = state.vendor(VENDOR)
+    with query_log.lock:
+        query_log.queries.append((customer_id, body["query"], login))
     return query, rows
 
 
@@ -627,8 +701,63 @@ def search(req: Request, state: SandboxState) -> Response:
     return Response(200, _json_object(page).encode())
 
 
+# --- what the sandbox needs of this fake -----------------------------------------------------------
+def _env(sandbox_url: str) -> dict[str, str]:
+    return source_env(VENDOR, {
+        "base_url": f"{sandbox_url}/{API_VERSION}",
+        "token_url": google_oauth.token_url(sandbox_url),
+        "customer_ids": ",".join(a.customer_id for a in ACCOUNTS),
+        "login_customer_id": MANAGER_CUSTOMER_ID,
+        "credentials.developer_token": DEVELOPER_TOKEN,
+        **google_oauth.CLIENT_SETTINGS,
+    })
+
+
+def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
+    """What the connector loads for the days start to end: every customer, and the campaign and ad
+    group rows that served."""
+    keys = [day_key(day) for day in _days(start, end)]
+    campaign_rows = ad_group_rows = 0
+    campaigns: AdTotal | None = None
+    ad_groups: AdTotal | None = None
+    for account in ACCOUNTS:
+        for campaign in account.campaigns:
+            for key in keys:
+                total = ads.campaign_day(world, account, campaign, key.day)
+                if total is not None:
+                    campaign_rows += 1
+                    campaigns = sum_totals([campaigns, total])
+            for ad_group_id in ads.ad_group_ids(world, campaign):
+                for _, values in ads.ad_group_days(world, account, campaign, ad_group_id, keys):
+                    ad_group_rows += 1
+                    ad_groups = add_to_total(ad_groups, values)
+    return {
+        "customers": {"rows": len(ACCOUNTS), "sums": {}},
+        "campaign_stats": {"rows": campaign_rows, "sums": _stat_sums(campaigns)},
+        "ad_group_stats": {"rows": ad_group_rows, "sums": _stat_sums(ad_groups)},
+    }
+
+
+def _stat_sums(total: AdTotal | None) -> dict[str, int | Decimal]:
+    impressions, clicks, cost_micros, conversion_cents, value_cents = total or (0, 0, 0, 0, 0)
+    return {"impressions": impressions, "clicks": clicks, "cost_micros": cost_micros,
+            "spend": Decimal(cost_micros) / 10**6, "conversions": Decimal(conversion_cents) / 100,
+            "conversions_value": Decimal(value_cents) / 100}
+
+
 _CUSTOMER = rf"/{API_VERSION}/customers/(?P<customer_id>[^/]+)/googleAds"
-ROUTES = [
-    ("POST", _CUSTOMER + r":searchStream", search_stream),
-    ("POST", _CUSTOMER + r":search", search),
-]
+
+FAKE = Fake(
+    vendor=VENDOR,
+    routes=(
+        ("POST", _CUSTOMER + r":searchStream", search_stream),
+        ("POST", _CUSTOMER + r":search", search),
+    ),
+    retryable=("rate_limit", "unavailable", "stream_rate_limit", "expired_token"),
+    env=_env,
+    state=QueryLog,
+    warm=lambda world: ads.warm(world, ACCOUNTS),
+    requires=(google_oauth.FAKE,),
+    ad_platform=PLATFORM,
+    expected_totals=expected_totals,
+)

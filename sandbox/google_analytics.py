@@ -1,4 +1,4 @@
-"""Fake of the Google Analytics Data API v1beta `properties.runReport`, serving `World.web_rows`.
+"""Fake of the Google Analytics Data API v1beta `properties.runReport`, serving the world's web traffic.
 
 Follows the documented wire format: proto3 JSON (int64 `offset`/`limit` as strings or numbers,
 every dimension and metric value a string, empty fields left out, so `rows` and `rowCount` are
@@ -20,13 +20,17 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sandbox.google_oauth import check_bearer
-from sandbox.server import Request, Response, SandboxState
-from sandbox.world import GA4_CURRENCY, GA4_PROPERTY_ID
+from sandbox import google_oauth
+from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
+from sandbox.world import World, ads, web
 
 VENDOR = "google_analytics"
+API_VERSION = "v1beta"
+PROPERTY_ID = "345678901"
+CURRENCY = "USD"
 TIME_ZONE = "America/New_York"
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 250_000
@@ -59,7 +63,7 @@ def _error(code: int, status: str, message: str) -> Response:
 
 
 def run_report(req: Request, state: SandboxState) -> Response:
-    denied = check_bearer(req, state)
+    denied = google_oauth.check_bearer(req, state)
     if denied is not None:
         return denied
     if req.fault == "rate_limit":
@@ -71,7 +75,7 @@ def run_report(req: Request, state: SandboxState) -> Response:
         return _error(400, "INVALID_ARGUMENT", f"Invalid property ID: {property_id}. A numeric Property ID is "
                       "required. To learn more about Property ID, see "
                       "https://developers.google.com/analytics/devguides/reporting/data/v1/property-id.")
-    if property_id != GA4_PROPERTY_ID:
+    if property_id != PROPERTY_ID:
         return _error(403, "PERMISSION_DENIED", "User does not have sufficient permissions for this property. "
                       "To learn more about Property ID, see "
                       "https://developers.google.com/analytics/devguides/reporting/data/v1/property-id.")
@@ -95,9 +99,9 @@ def _report(spec: dict[str, Any], state: SandboxState, fault: str | None) -> dic
     for key in UNSUPPORTED:
         if spec.get(key):
             raise _Invalid(f"The sandbox does not implement '{key}'.")
-    currency = spec.get("currencyCode") or GA4_CURRENCY
-    if currency != GA4_CURRENCY:
-        raise _Invalid(f"The sandbox reports in {GA4_CURRENCY} only.")
+    currency = spec.get("currencyCode") or CURRENCY
+    if currency != CURRENCY:
+        raise _Invalid(f"The sandbox reports in {CURRENCY} only.")
     dims = _names(spec.get("dimensions"), "name", DIMENSIONS, "dimension")
     mets = _names(spec.get("metrics"), "name", METRIC_TYPES, "metric")
     if not mets and not dims:
@@ -110,7 +114,7 @@ def _report(spec: dict[str, Any], state: SandboxState, fault: str | None) -> dic
     # Documented: the API returns at most 250,000 rows per request, however many are asked for.
     limit = min(limit, MAX_LIMIT)
 
-    rows = _rows(state, ranges, dims, mets)
+    rows = _rows(state.world, ranges, dims, mets)
     if fault == "other_row" and "date" in dims:
         rows = _roll_into_other(rows, dims, mets)
     if not spec.get("keepEmptyRows"):
@@ -205,13 +209,13 @@ def _int64(value: Any, field: str) -> int:
 Row = tuple[tuple[str, ...], dict[str, float]]
 
 
-def _rows(state: SandboxState, ranges: list[tuple[str, date, date]], dims: list[str], mets: list[str]) -> list[Row]:
+def _rows(world: World, ranges: list[tuple[str, date, date]], dims: list[str], mets: list[str]) -> list[Row]:
     """World rows grouped by the requested dimensions, metrics summed within each group."""
     groups: dict[tuple[str, ...], dict[str, float]] = {}
     for name, start, end in ranges:
         day = start
         while day <= end:
-            for source in state.world.web_rows(day):
+            for source in web.rows(world, day):
                 values = {**source, "date": day.strftime("%Y%m%d"), "dateRange": name}
                 key = tuple(str(values[d]) for d in dims)
                 sums = groups.setdefault(key, dict.fromkeys(mets, 0))
@@ -288,4 +292,40 @@ def _format(value: float, metric_type: str) -> str:
     return json.dumps(float(value))
 
 
-ROUTES = [("POST", r"/v1beta/properties/(?P<property>[^/:]+):runReport", run_report)]
+# --- what the sandbox needs of this fake -----------------------------------------------------------
+# The raw columns the connector loads each metric into.
+METRIC_COLUMNS = {"sessions": "sessions", "totalUsers": "total_users", "newUsers": "new_users",
+                  "engagedSessions": "engaged_sessions", "keyEvents": "key_events", "totalRevenue": "total_revenue"}
+
+
+def _env(sandbox_url: str) -> dict[str, str]:
+    return source_env(VENDOR, {
+        "base_url": f"{sandbox_url}/{API_VERSION}",
+        "token_url": google_oauth.token_url(sandbox_url),
+        "property_ids": PROPERTY_ID,
+        **google_oauth.CLIENT_SETTINGS,
+    })
+
+
+def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
+    """What the connector loads for the days start to end: the report by every dimension, less the
+    rows whose metrics are all zero, each value as the wire writes it."""
+    rows = [values for _, values in _rows(world, [("", start, end)], list(DIMENSIONS), list(METRIC_TYPES))
+            if any(values.values())]
+    sums: dict[str, int | Decimal] = {}
+    for metric, column in METRIC_COLUMNS.items():
+        total = sum((Decimal(_format(values[metric], METRIC_TYPES[metric])) for values in rows), Decimal(0))
+        sums[column] = int(total) if METRIC_TYPES[metric] == "TYPE_INTEGER" else total
+    return {"traffic_daily": {"rows": len(rows), "sums": sums}}
+
+
+FAKE = Fake(
+    vendor=VENDOR,
+    routes=(("POST", rf"/{API_VERSION}/properties/(?P<property>[^/:]+):runReport", run_report),),
+    retryable=("rate_limit", "unavailable", "expired_token"),
+    env=_env,
+    # Reports are summed from every ad platform's campaign days.
+    warm=ads.warm,
+    requires=(google_oauth.FAKE,),
+    expected_totals=expected_totals,
+)

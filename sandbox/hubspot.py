@@ -1,6 +1,6 @@
 """Fake of HubSpot's CRM API: v3 object lists and search, v4 batch association reads.
 
-Serves `state.world.contacts()` / `state.world.deals()` in HubSpot's documented wire format:
+Serves the world's CRM contacts and deals in HubSpot's documented wire format:
 every property value is a string (or null when unset), datetimes are ISO 8601 with milliseconds
 and `Z`, `paging.next.after` is the cursor, errors carry `status`/`message`/`correlationId`/`category`
 (429s: `errorType` and `policyName`). Search keeps the real limits that shape a client: at most 200
@@ -18,21 +18,22 @@ import bisect
 import threading
 import time
 import uuid
-import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sandbox import credentials as c
-from sandbox.server import Request, Response, SandboxState
-from sandbox.world import Contact, Deal, World
+from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
+from sandbox.world import World, crm
+from sandbox.world.crm import Contact, Deal
 
 VENDOR = "hubspot"
+# A private app token: the sandbox's own, published on purpose.
+ACCESS_TOKEN = "pat-na1-00000000-0000-4000-8000-sandbox00000"
 
 LIST_LIMIT_MAX = 100
 SEARCH_LIMIT_MAX = 200
@@ -125,8 +126,8 @@ class _Index:
 def _index(today: Any, history_days: int, ad_group_scale: int) -> _Index:
     """The world's records, built once per world (the world is a pure function of its settings)."""
     world = World(today=today, history_days=history_days, ad_group_scale=ad_group_scale)
-    contacts = sorted(world.contacts(), key=lambda x: int(x.contact_id))
-    deals = sorted(world.deals(), key=lambda x: int(x.deal_id))
+    contacts = sorted(crm.contacts(world), key=lambda x: int(x.contact_id))
+    deals = sorted(crm.deals(world), key=lambda x: int(x.deal_id))
     contact_deals: dict[str, list[str]] = {}
     for deal in deals:
         contact_deals.setdefault(deal.contact_id, []).append(deal.deal_id)
@@ -159,16 +160,8 @@ class HubspotState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-_states: weakref.WeakKeyDictionary[SandboxState, HubspotState] = weakref.WeakKeyDictionary()
-_states_lock = threading.Lock()
-
-
 def hubspot_state(state: SandboxState) -> HubspotState:
-    with _states_lock:
-        found = _states.get(state)
-        if found is None:
-            found = _states[state] = HubspotState()
-        return found
+    return state.vendor(VENDOR)
 
 
 def records(state: SandboxState, object_type: str) -> list[Record]:
@@ -234,7 +227,7 @@ def _rate_limited(policy: str, message: str, daily_remaining: int) -> Response:
 
 def _gate(req: Request, state: SandboxState) -> Response | None:
     """Authentication first (as HubSpot does), then the fault queued for this request, if any."""
-    if req.bearer() != c.HUBSPOT_ACCESS_TOKEN:
+    if req.bearer() != ACCESS_TOKEN:
         return _error(401, "Authentication credentials not found. This API supports OAuth 2.0 authentication "
                            "and you can find more details at https://developers.hubspot.com/docs/methods/auth/"
                            "oauth-overview", "INVALID_AUTHENTICATION")
@@ -575,12 +568,37 @@ def control_settings(req: Request, state: SandboxState) -> Response:
                               "corrupted_deals": list(hs.corrupted_deals)})
 
 
-ROUTES = [
-    ("GET", r"/crm/v3/objects/(?P<object_type>contacts|deals)", list_objects),
-    ("POST", r"/crm/v3/objects/(?P<object_type>contacts|deals)/search", search_objects),
-    ("POST", r"/crm/v4/associations/(?P<from_type>contacts|deals)/(?P<to_type>contacts|deals)/batch/read",
-     batch_read_associations),
-    ("POST", r"/_sandbox/hubspot/touch", control_touch),
-    ("POST", r"/_sandbox/hubspot/settings", control_settings),
-    ("GET", r"/_sandbox/hubspot/settings", control_settings),
-]
+# --- what the sandbox needs of this fake -----------------------------------------------------------
+def _env(sandbox_url: str) -> dict[str, str]:
+    return source_env(VENDOR, {"base_url": sandbox_url, "credentials.access_token": ACCESS_TOKEN})
+
+
+def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
+    """What the connector loads, whatever the window (it follows a cursor): every contact and deal,
+    each deal's one contact, and nothing quarantined."""
+    deals = crm.deals(world)
+    return {
+        "contacts": {"rows": len(crm.contacts(world)), "sums": {}},
+        "deals": {"rows": len(deals), "sums": {"amount": sum((Decimal(d.amount) for d in deals), Decimal(0))}},
+        "deal_contacts": {"rows": len(deals), "sums": {}},
+        "quarantine": {"rows": 0, "sums": {}},
+    }
+
+
+FAKE = Fake(
+    vendor=VENDOR,
+    routes=(
+        ("GET", r"/crm/v3/objects/(?P<object_type>contacts|deals)", list_objects),
+        ("POST", r"/crm/v3/objects/(?P<object_type>contacts|deals)/search", search_objects),
+        ("POST", r"/crm/v4/associations/(?P<from_type>contacts|deals)/(?P<to_type>contacts|deals)/batch/read",
+         batch_read_associations),
+        ("POST", r"/_sandbox/hubspot/touch", control_touch),
+        ("POST", r"/_sandbox/hubspot/settings", control_settings),
+        ("GET", r"/_sandbox/hubspot/settings", control_settings),
+    ),
+    retryable=("rate_limit", "server_error"),
+    env=_env,
+    state=HubspotState,
+    warm=index_for,
+    expected_totals=expected_totals,
+)

@@ -20,10 +20,10 @@ import sandbox.google_ads as fake
 from connectors.common import http, progress
 from connectors.common.errors import AuthError, ConfigurationError, RecordError
 from connectors.google_ads import GoogleAdsCredentials, google_ads_source
-from sandbox import credentials as c
-from sandbox.world import World
+from sandbox import google_oauth
+from sandbox.world import World, ads
 
-SECRETS = (c.GOOGLE_CLIENT_SECRET, c.GOOGLE_REFRESH_TOKEN, c.GOOGLE_ADS_DEVELOPER_TOKEN)
+SECRETS = (google_oauth.CLIENT_SECRET, google_oauth.REFRESH_TOKEN, fake.DEVELOPER_TOKEN)
 STAT_COLUMNS = "impressions, clicks, cost_micros, spend, conversions, conversions_value"
 
 
@@ -34,14 +34,14 @@ def _days(start: date, end: date) -> list[date]:
 
 def expected_ad_groups(world: World, start: date, end: date) -> dict[tuple, tuple]:
     rows = {}
-    for account in world.accounts():
+    for account in fake.ACCOUNTS:
         for campaign in account.campaigns:
-            for index, ad_group_id in enumerate(world.ad_group_ids(campaign), start=1):
+            for index, ad_group_id in enumerate(ads.ad_group_ids(world, campaign), start=1):
                 for day in _days(start, end):
-                    m = world.ad_metrics(account, campaign, ad_group_id, day)
+                    m = ads.ad_metrics(world, account, campaign, ad_group_id, day)
                     if m is not None:
                         rows[(account.customer_id, ad_group_id, day)] = (
-                            campaign.campaign_id, world.ad_group_name(campaign, index), "ENABLED",
+                            campaign.campaign_id, ads.ad_group_name(campaign, index), "ENABLED",
                             m.impressions, m.clicks, m.cost_micros, Decimal(m.cost_micros) / 10**6,
                             m.conversions, m.conversions_value)
     return rows
@@ -53,7 +53,7 @@ def expected_campaigns(world: World, start: date, end: date) -> dict[tuple, tupl
         acc = sums[(customer_id, row[0], day)]
         for i, value in enumerate((row[3], row[4], row[5], row[7], row[8])):
             acc[i] += value
-    campaigns = {cp.campaign_id: cp for a in world.accounts() for cp in a.campaigns}
+    campaigns = {cp.campaign_id: cp for a in fake.ACCOUNTS for cp in a.campaigns}
     return {key: (campaigns[key[1]].name, campaigns[key[1]].status, campaigns[key[1]].channel_type,
                   v[0], v[1], v[2], Decimal(v[2]) / 10**6, v[3], v[4]) for key, v in sums.items()}
 
@@ -127,12 +127,12 @@ def test_loads_exact_rows_for_every_customer_and_currency(sandbox_env, world, tm
     _assert_rows_equal(_loaded_ad_groups(tmp_path), expected_ad_groups(world, start, yesterday))
     customers = _sql(tmp_path, "SELECT customer_id, descriptive_name, currency_code, time_zone "
                                "FROM raw_google_ads.customers ORDER BY 1")
-    assert customers == [(a.customer_id, a.name, a.currency_code, a.time_zone) for a in world.accounts()]
+    assert customers == [(a.customer_id, a.name, a.currency_code, a.time_zone) for a in fake.ACCOUNTS]
     assert {row[2] for row in customers} == {"USD", "EUR", "GBP"}
 
     # Spend stays in each account's own currency, exact to the micro.
     totals = dict(_sql(tmp_path, "SELECT customer_id, sum(spend) FROM raw_google_ads.campaign_stats GROUP BY 1"))
-    for account in world.accounts():
+    for account in fake.ACCOUNTS:
         micros = sum(row[5] for key, row in expected_ad_groups(world, start, yesterday).items()
                      if key[0] == account.customer_id)
         assert totals[account.customer_id] == Decimal(micros) / 10**6
@@ -145,8 +145,8 @@ def test_window_is_split_into_chunks_per_customer(sandbox_env, world, tmp_path, 
     start = yesterday - timedelta(days=9)
     _load(tmp_path, start_date=start, end_date=yesterday, lookback_days=0, chunk_days=3)
 
-    queries = sandbox_env.state.google_ads_queries
-    ids = [a.customer_id for a in world.accounts()]
+    queries = sandbox_env.state.vendor("google_ads").queries
+    ids = [a.customer_id for a in fake.ACCOUNTS]
     chunks = [(start, start + timedelta(days=2)), (start + timedelta(days=3), start + timedelta(days=5)),
               (start + timedelta(days=6), start + timedelta(days=8)), (yesterday, yesterday)]
     for resource in ("campaign", "ad_group"):
@@ -210,7 +210,7 @@ def test_restated_day_replaces_the_old_one_and_negative_cost_loads_as_is(sandbox
     _assert_rows_equal(_loaded_ad_groups(tmp_path), expected_ad_groups(restated, start, yesterday))
     negative = _sql(tmp_path, "SELECT cost_micros, spend FROM raw_google_ads.ad_group_stats WHERE cost_micros < 0")
     # The world makes every ad group of one campaign negative on one day.
-    assert len(negative) == len(world.ad_group_ids(world.accounts()[0].campaigns[0]))
+    assert len(negative) == len(ads.ad_group_ids(world, fake.ACCOUNTS[0].campaigns[0]))
     assert all(spend == Decimal(micros) / 10**6 < 0 for micros, spend in negative)
 
 
@@ -249,9 +249,9 @@ def test_non_numeric_cost_names_record_and_field(sandbox_env, world, yesterday):
         # One call at a time, so the fault lands on the first customer's stream.
         _campaign_tables(start_date=yesterday, end_date=yesterday, lookback_days=0, concurrent_requests=1)
     error = _cause(info.value, RecordError)
-    campaign = world.accounts()[0].campaigns[0]
+    campaign = fake.ACCOUNTS[0].campaigns[0]
     assert error.source == "google_ads"
-    assert error.record == f"customer {world.accounts()[0].customer_id} campaign {campaign.campaign_id} date {yesterday}"
+    assert error.record == f"customer {fake.ACCOUNTS[0].customer_id} campaign {campaign.campaign_id} date {yesterday}"
     assert error.field == "metrics.costMicros"
 
 
@@ -268,7 +268,7 @@ def test_unset_metrics_load_as_zero(sandbox_env, world, yesterday):
     sandbox_env.state.faults.push("google_ads", "unset_conversions")
     rows = _campaign_tables(start_date=yesterday, end_date=yesterday, lookback_days=0, concurrent_requests=1)
     expected = expected_campaigns(world, yesterday, yesterday)
-    first_customer = world.accounts()[0].customer_id
+    first_customer = fake.ACCOUNTS[0].customer_id
     for key, want in expected.items():
         got = rows[key]
         assert got[:-2] == want[:-2]
@@ -371,11 +371,11 @@ def test_no_secret_reaches_the_warehouse_logs_or_pipeline_files(sandbox_env, tmp
 # --- the fake itself: documented wire format and GAQL variants ----------------------------------------
 def _call(sandbox, query: str, method: str = "searchStream", customer_id: str = "1234567890", **extra):
     token = requests.post(f"{sandbox.url}/token", data={
-        "grant_type": "refresh_token", "client_id": c.GOOGLE_CLIENT_ID, "client_secret": c.GOOGLE_CLIENT_SECRET,
-        "refresh_token": c.GOOGLE_REFRESH_TOKEN}, timeout=5).json()["access_token"]
+        "grant_type": "refresh_token", "client_id": google_oauth.CLIENT_ID, "client_secret": google_oauth.CLIENT_SECRET,
+        "refresh_token": google_oauth.REFRESH_TOKEN}, timeout=5).json()["access_token"]
     return requests.post(f"{sandbox.url}/v26/customers/{customer_id}/googleAds:{method}",
                          json={"query": query, **extra}, timeout=10,
-                         headers={"Authorization": f"Bearer {token}", "developer-token": c.GOOGLE_ADS_DEVELOPER_TOKEN})
+                         headers={"Authorization": f"Bearer {token}", "developer-token": fake.DEVELOPER_TOKEN})
 
 
 @pytest.mark.parametrize(("query", "code"), [
@@ -409,7 +409,7 @@ def test_fake_answers_gaql_variants_consistently(sandbox, world, yesterday):
 
     total = _call(sandbox, "SELECT customer.currency_code, metrics.cost_micros, metrics.conversions FROM customer "
                            f"WHERE segments.date BETWEEN '{start}' AND '{yesterday}'").json()[0]["results"]
-    account = world.accounts()[0]
+    account = fake.ACCOUNTS[0]
     expected = [r for k, r in expected_ad_groups(world, start, yesterday).items() if k[0] == account.customer_id]
     assert len(total) == 1 and total[0]["customer"]["currencyCode"] == account.currency_code
     assert total[0]["metrics"]["costMicros"] == str(sum(r[5] for r in expected))
@@ -428,7 +428,7 @@ def test_fake_search_pages_with_tokens(sandbox, monkeypatch, world, yesterday):
         token = page.get("nextPageToken")
         if not token:
             break
-    account = world.accounts()[0]
+    account = fake.ACCOUNTS[0]
     expected = {(k[1], k[2].isoformat()) for k in expected_ad_groups(world, yesterday - timedelta(days=6), yesterday)
                 if k[0] == account.customer_id}
     assert {(r["adGroup"]["id"], r["segments"]["date"]) for r in seen} == expected

@@ -20,13 +20,13 @@ from connectors.common.window import DateWindow
 from connectors.google_analytics import GoogleAnalyticsCredentials, google_analytics_source
 from connectors.google_analytics.helpers import make_client, report_pages
 from connectors.google_analytics.rows import page_to_table
-from sandbox import credentials as c
-from sandbox.google_analytics import TIME_ZONE
+from sandbox import google_oauth
+from sandbox.google_analytics import CURRENCY, PROPERTY_ID, TIME_ZONE
 from sandbox.server import SandboxServer
-from sandbox.world import GA4_CURRENCY, GA4_PROPERTY_ID, World
+from sandbox.world import World, web
 
 END = date(2026, 11, 19)
-REPORT_PATH = f"/v1beta/properties/{GA4_PROPERTY_ID}:runReport"
+REPORT_PATH = f"/v1beta/properties/{PROPERTY_ID}:runReport"
 METRICS = ("sessions", "totalUsers", "newUsers", "engagedSessions", "keyEvents", "totalRevenue")
 
 
@@ -35,13 +35,13 @@ def expected_rows(world: World, start: date, end: date) -> set[tuple]:
     rows = set()
     day = start
     while day <= end:
-        for r in world.web_rows(day):
+        for r in web.rows(world, day):
             if not any(r[m] for m in METRICS):
                 continue
-            rows.add((GA4_PROPERTY_ID, day, r["sessionSource"], r["sessionMedium"], r["sessionCampaignName"],
+            rows.add((PROPERTY_ID, day, r["sessionSource"], r["sessionMedium"], r["sessionCampaignName"],
                       r["sessionDefaultChannelGroup"], r["sessions"], r["totalUsers"], r["newUsers"],
                       r["engagedSessions"], float(r["keyEvents"]), Decimal(str(r["totalRevenue"])),
-                      GA4_CURRENCY, TIME_ZONE))
+                      CURRENCY, TIME_ZONE))
         day += timedelta(days=1)
     return rows
 
@@ -134,10 +134,10 @@ def test_pages_until_row_count(sandbox_env: SandboxServer, world: World, tmp_pat
 def test_pages_advance_by_offset(sandbox_env: SandboxServer, world: World) -> None:
     window = DateWindow(END - timedelta(days=2), END)
     total = len(expected_rows(world, window.start, window.end))
-    creds = GoogleAnalyticsCredentials(client_id=c.GOOGLE_CLIENT_ID, client_secret=c.GOOGLE_CLIENT_SECRET,
-                                       refresh_token=c.GOOGLE_REFRESH_TOKEN)
+    creds = GoogleAnalyticsCredentials(client_id=google_oauth.CLIENT_ID, client_secret=google_oauth.CLIENT_SECRET,
+                                       refresh_token=google_oauth.REFRESH_TOKEN)
     client = make_client(f"{sandbox_env.url}/v1beta", f"{sandbox_env.url}/token", creds)
-    pages = list(report_pages(client, GA4_PROPERTY_ID, window, 10))
+    pages = list(report_pages(client, PROPERTY_ID, window, 10))
     assert [offset for offset, _ in pages] == list(range(0, total, 10))
     assert all(body["rowCount"] == total for _, body in pages)
     assert sum(len(body["rows"]) for _, body in pages) == total
@@ -201,7 +201,7 @@ def test_invalid_refresh_token_fails_fast_without_secrets(
     assert auth.source == "google_analytics"
     assert "invalid_grant" in str(auth)
     assert [p for _, p, _ in sandbox_env.state.requests] == ["/token"]
-    for secret in (bad_token, c.GOOGLE_CLIENT_SECRET):
+    for secret in (bad_token, google_oauth.CLIENT_SECRET):
         assert secret not in str(failed.value)
         assert secret not in caplog.text
 
@@ -241,7 +241,7 @@ def test_missing_credential_names_the_key(sandbox_env: SandboxServer, monkeypatc
     with pytest.raises(ConfigurationError) as missing:
         google_analytics_source()
     assert missing.value.key == "credentials.client_secret"
-    assert c.GOOGLE_REFRESH_TOKEN not in str(missing.value)
+    assert google_oauth.REFRESH_TOKEN not in str(missing.value)
 
 
 def test_building_the_source_does_no_io(sandbox: SandboxServer) -> None:
@@ -257,7 +257,7 @@ def test_malformed_metric_is_a_record_error(sandbox_env: SandboxServer, tmp_path
     with pytest.raises(PipelineStepFailed) as failed:
         run(tmp_path, start_date=END, end_date=END, lookback_days=0)
     error = next(e for e in cause_chain(failed.value) if isinstance(e, RecordError))
-    assert error.record == f"property {GA4_PROPERTY_ID} date {END:%Y%m%d} row 0"
+    assert error.record == f"property {PROPERTY_ID} date {END:%Y%m%d} row 0"
     assert error.field == "metricValues.sessions"
     assert "'n/a'" in str(error)
 
@@ -283,7 +283,7 @@ def test_no_secret_reaches_the_warehouse_or_logs(
     sandbox_env.state.faults.push("google_analytics", "expired_token")
     with caplog.at_level(logging.DEBUG):
         db = run(tmp_path, start_date=END - timedelta(days=1), end_date=END, lookback_days=0)
-    secrets = [c.GOOGLE_CLIENT_SECRET, c.GOOGLE_REFRESH_TOKEN, *sandbox_env.state.google_tokens]
+    secrets = [google_oauth.CLIENT_SECRET, google_oauth.REFRESH_TOKEN, *sandbox_env.state.vendor("google_oauth").tokens]
     assert len(secrets) >= 3  # at least one access token was issued and is still valid
     dumped = []
     with duckdb.connect(str(db), read_only=True) as con:

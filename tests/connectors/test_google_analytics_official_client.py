@@ -15,10 +15,10 @@ from google.analytics.data_v1beta.types import DateRange, Dimension, Metric, Met
 from google.api_core import exceptions as gexc
 from google.oauth2.credentials import Credentials
 
-from sandbox import credentials as c
-from sandbox.google_analytics import TIME_ZONE
+from sandbox import google_oauth
+from sandbox.google_analytics import CURRENCY, PROPERTY_ID, TIME_ZONE
 from sandbox.server import SandboxServer
-from sandbox.world import GA4_CURRENCY, GA4_PROPERTY_ID, World
+from sandbox.world import World, web
 
 END = date(2026, 11, 19)
 START = END - timedelta(days=2)
@@ -28,14 +28,14 @@ METRICS = ["sessions", "totalUsers", "newUsers", "engagedSessions", "keyEvents",
 
 @pytest.fixture
 def client(sandbox: SandboxServer) -> BetaAnalyticsDataClient:
-    creds = Credentials(token=None, refresh_token=c.GOOGLE_REFRESH_TOKEN, token_uri=f"{sandbox.url}/token",
-                        client_id=c.GOOGLE_CLIENT_ID, client_secret=c.GOOGLE_CLIENT_SECRET)
+    creds = Credentials(token=None, refresh_token=google_oauth.REFRESH_TOKEN, token_uri=f"{sandbox.url}/token",
+                        client_id=google_oauth.CLIENT_ID, client_secret=google_oauth.CLIENT_SECRET)
     return BetaAnalyticsDataClient(transport="rest", client_options={"api_endpoint": sandbox.url}, credentials=creds)
 
 
 def request(dimensions=DIMENSIONS, metrics=METRICS, **kwargs) -> RunReportRequest:
     return RunReportRequest(
-        property=f"properties/{GA4_PROPERTY_ID}",
+        property=f"properties/{PROPERTY_ID}",
         date_ranges=[DateRange(start_date=START.isoformat(), end_date=END.isoformat())],
         dimensions=[Dimension(name=d) for d in dimensions],
         metrics=[Metric(name=m) for m in metrics],
@@ -48,7 +48,7 @@ def world_rows(world: World) -> list[tuple[str, ...]]:
     out = []
     day = START
     while day <= END:
-        for r in world.web_rows(day):
+        for r in web.rows(world, day):
             if any(r[m] for m in METRICS):
                 out.append((day.strftime("%Y%m%d"), *(r[d] for d in DIMENSIONS[1:]),
                             *(str(r[m]) for m in METRICS[:5]), _decimal_text(r["totalRevenue"])))
@@ -75,7 +75,7 @@ def test_reads_the_same_rows_and_row_count(client: BetaAnalyticsDataClient, worl
         ("sessions", MetricType.TYPE_INTEGER), ("totalUsers", MetricType.TYPE_INTEGER),
         ("newUsers", MetricType.TYPE_INTEGER), ("engagedSessions", MetricType.TYPE_INTEGER),
         ("keyEvents", MetricType.TYPE_FLOAT), ("totalRevenue", MetricType.TYPE_CURRENCY)]
-    assert response.metadata.currency_code == GA4_CURRENCY
+    assert response.metadata.currency_code == CURRENCY
     assert response.metadata.time_zone == TIME_ZONE
     assert response.kind == "analyticsData#runReport"
 
@@ -103,7 +103,7 @@ def test_fewer_dimensions_aggregate_and_order_by_metric(client: BetaAnalyticsDat
     per_day = {}
     day = START
     while day <= END:
-        per_day[day.strftime("%Y%m%d")] = str(sum(r["sessions"] for r in world.web_rows(day)))
+        per_day[day.strftime("%Y%m%d")] = str(sum(r["sessions"] for r in web.rows(world, day)))
         day += timedelta(days=1)
     got = [(row.dimension_values[0].value, row.metric_values[0].value) for row in response.rows]
     assert dict(got) == per_day

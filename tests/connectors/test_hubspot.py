@@ -20,12 +20,11 @@ from connectors.common.http import RetryPolicy
 from connectors.hubspot import HubspotCredentials, hubspot_source
 from connectors.hubspot import settings as hs_settings
 from connectors.hubspot.tables import Quarantine, contacts_table, deals_table
-from sandbox import credentials as sandbox_credentials
+from sandbox.hubspot import ACCESS_TOKEN as TOKEN
 from sandbox.server import SandboxServer
-from sandbox.world import World
+from sandbox.world import World, crm
 from tests.conftest import TODAY
 
-TOKEN = sandbox_credentials.HUBSPOT_ACCESS_TOKEN
 LIST_CONTACTS = ("GET", "/crm/v3/objects/contacts")
 LIST_DEALS = ("GET", "/crm/v3/objects/deals")
 SEARCH_CONTACTS = ("POST", "/crm/v3/objects/contacts/search")
@@ -102,7 +101,7 @@ def set_fake_limits(sandbox: SandboxServer, **limits: int | None) -> None:
 # --- full refresh --------------------------------------------------------------------------------
 def test_first_run_reads_list_endpoints_with_exact_totals(sandbox_env: SandboxServer, world: World,
                                                            pipeline: dlt.Pipeline) -> None:
-    contacts, deals = world.contacts(), world.deals()
+    contacts, deals = crm.contacts(world), crm.deals(world)
     progress.reset()
 
     pipeline.run(hubspot_source(page_size=50))
@@ -166,7 +165,7 @@ def test_raw_schema_types_and_keys(sandbox_env: SandboxServer, pipeline: dlt.Pip
 # --- incremental --------------------------------------------------------------------------------
 def test_second_run_reads_changes_through_search(sandbox_env: SandboxServer, world: World,
                                                  pipeline: dlt.Pipeline) -> None:
-    contacts, deals = world.contacts(), world.deals()
+    contacts, deals = crm.contacts(world), crm.deals(world)
     pipeline.run(hubspot_source())
     touched_contacts = [contacts[3].contact_id, contacts[40].contact_id, contacts[-7].contact_id]
     touched_deals = [deals[2].deal_id, deals[-3].deal_id]
@@ -207,7 +206,7 @@ def test_second_run_reads_changes_through_search(sandbox_env: SandboxServer, wor
 def test_full_refresh_flag_reads_lists_and_every_row(sandbox_env: SandboxServer, world: World,
                                                      pipeline: dlt.Pipeline) -> None:
     pipeline.run(hubspot_source())
-    touch(sandbox_env, "contacts", [world.contacts()[0].contact_id], {"lastname": "Renamed"})
+    touch(sandbox_env, "contacts", [crm.contacts(world)[0].contact_id], {"lastname": "Renamed"})
     mark = len(sandbox_env.state.requests)
 
     pipeline.run(hubspot_source(full_refresh=True))
@@ -216,14 +215,14 @@ def test_full_refresh_flag_reads_lists_and_every_row(sandbox_env: SandboxServer,
     assert calls(log, SEARCH_CONTACTS) == calls(log, SEARCH_DEALS) == calls(log, BATCH_ASSOCIATIONS) == 0
     assert calls(log, LIST_CONTACTS) >= 1 and calls(log, LIST_DEALS) >= 1
     # Rows older than the stored cursor are not filtered out on a full refresh.
-    assert loaded(pipeline, "contacts") == len(world.contacts())
-    assert loaded(pipeline, "deals") == len(world.deals())
+    assert loaded(pipeline, "contacts") == len(crm.contacts(world))
+    assert loaded(pipeline, "deals") == len(crm.deals(world))
     assert rows(pipeline, "select count(*) from contacts where lastname = 'Renamed'") == [(1,)]
 
 
 def test_search_restarts_before_the_result_ceiling(sandbox_env: SandboxServer, world: World,
                                                    pipeline: dlt.Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
-    contacts = world.contacts()
+    contacts = crm.contacts(world)
     pipeline.run(hubspot_source().with_resources("contacts"))
     # Shrink the 10,000 ceiling on both sides so a few pages reach it: with 25 a page, each query
     # serves 50 results and the next one restarts from the last modified time seen.
@@ -256,7 +255,7 @@ def test_search_restarts_before_the_result_ceiling(sandbox_env: SandboxServer, w
 def test_search_ceiling_of_equal_timestamps_fails_clearly(sandbox_env: SandboxServer, world: World,
                                                           pipeline: dlt.Pipeline,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    contacts = world.contacts()
+    contacts = crm.contacts(world)
     pipeline.run(hubspot_source().with_resources("contacts"))
     set_fake_limits(sandbox_env, search_ceiling=10)
     monkeypatch.setattr(hs_settings, "SEARCH_RESULT_CEILING", 10)
@@ -296,9 +295,9 @@ def test_rate_limits_and_server_errors_are_retried(sandbox_env: SandboxServer, w
     assert TOKEN not in caplog.text
     statuses = [status for *_, status in sandbox_env.state.requests]
     assert statuses.count(429) == 2 and statuses.count(502) == 1 and statuses.count(503) == 1
-    assert rows(pipeline, "select count(*) from contacts") == [(len(world.contacts()),)]
+    assert rows(pipeline, "select count(*) from contacts") == [(len(crm.contacts(world)),)]
     assert rows(pipeline, "select count(*), sum(amount) from deals") == [
-        (len(world.deals()), sum(Decimal(d.amount) for d in world.deals()))]
+        (len(crm.deals(world)), sum(Decimal(d.amount) for d in crm.deals(world)))]
 
 
 def test_daily_limit_fails_at_once_with_a_clear_message(sandbox_env: SandboxServer, pipeline: dlt.Pipeline) -> None:
@@ -352,7 +351,7 @@ def test_bad_amount_is_quarantined_and_the_deal_still_loads(sandbox_env: Sandbox
     assert quarantined[0][:5] == ("deals", bad_id, "amount", "12,50 EUR", "not a number")
     assert quarantined[0][5] is not None
     assert rows(pipeline, f"select amount from deals where id = '{bad_id}'") == [(None,)]
-    deals = world.deals()
+    deals = crm.deals(world)
     assert rows(pipeline, "select count(*), sum(amount) from deals") == [
         (len(deals), sum(Decimal(d.amount) for d in deals if d.deal_id != bad_id))]
     assert any(bad_id in r.getMessage() and "'amount'" in r.getMessage() for r in caplog.records)

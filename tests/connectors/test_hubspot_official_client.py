@@ -18,12 +18,11 @@ from hubspot.crm.contacts import PublicObjectSearchRequest
 from connectors.hubspot import hubspot_source
 from connectors.hubspot.helpers import HubspotApi
 from connectors.hubspot.settings import CONTACT_PROPERTIES, DEAL_PROPERTIES
-from sandbox import credentials as sandbox_credentials
+from sandbox.hubspot import ACCESS_TOKEN as TOKEN
 from sandbox.server import SandboxServer
-from sandbox.world import World
+from sandbox.world import World, crm
 from tests.conftest import TODAY
 
-TOKEN = sandbox_credentials.HUBSPOT_ACCESS_TOKEN
 TEXT_PROPERTIES = ("email", "firstname", "lastname", "hs_analytics_source", "hs_analytics_source_data_1",
                    "hs_analytics_source_data_2", "hs_analytics_first_url")
 
@@ -69,7 +68,7 @@ def test_contact_pages_match_the_connector(client: HubSpot, loaded: dlt.Pipeline
         if page.paging is None or page.paging.next is None:
             break
         after = page.paging.next.after
-    assert pages == -(-len(world.contacts()) // 100)
+    assert pages == -(-len(crm.contacts(world)) // 100)
 
     warehouse = {r[0]: r[1:] for r in query(loaded, f"""
         select id, {", ".join(TEXT_PROPERTIES)}, createdate, lastmodifieddate, archived from contacts""")}
@@ -85,7 +84,7 @@ def test_contact_pages_match_the_connector(client: HubSpot, loaded: dlt.Pipeline
 
 def test_search_matches_the_connector(client: HubSpot, loaded: dlt.Pipeline, world: World,
                                       sandbox: SandboxServer) -> None:
-    since = max(c.updated_at for c in world.contacts()) - timedelta(days=2)
+    since = max(c.updated_at for c in crm.contacts(world)) - timedelta(days=2)
     since_ms = str(int(since.timestamp() * 1000))
     found, after = [], None
     while True:
@@ -113,7 +112,7 @@ def test_search_matches_the_connector(client: HubSpot, loaded: dlt.Pipeline, wor
 
 def test_deals_with_associations_match_the_connector(client: HubSpot, loaded: dlt.Pipeline, world: World) -> None:
     deals = client.crm.deals.get_all(properties=list(DEAL_PROPERTIES), associations=["contacts"])
-    assert len(deals) == len(world.deals())
+    assert len(deals) == len(crm.deals(world))
 
     warehouse = {r[0]: r[1:] for r in query(loaded, """
         select id, amount, dealname, dealstage, hs_is_closed, hs_is_closed_won, closedate from deals""")}

@@ -14,8 +14,9 @@ import requests
 from connectors import registry
 from pipelines import cli
 from sandbox.faults import Faults
+from sandbox.google_ads import ACCOUNTS
 from sandbox.server import SandboxServer
-from sandbox.world import World
+from sandbox.world import World, ads, crm, web
 from tests.conftest import TODAY
 from transforms.contracts import marts
 from warehouse import Warehouse
@@ -58,10 +59,10 @@ def _expected_spend(world: World, first: date) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     day = first
     while day <= END:
-        for account in world.accounts():
+        for account in ACCOUNTS:
             for campaign in account.campaigns:
-                for ad_group in world.ad_group_ids(campaign):
-                    metrics = world.ad_metrics(account, campaign, ad_group, day)
+                for ad_group in ads.ad_group_ids(world, campaign):
+                    metrics = ads.ad_metrics(world, account, campaign, ad_group, day)
                     if metrics:
                         totals[account.customer_id] = totals.get(account.customer_id, Decimal(0)) + \
                             Decimal(metrics.cost_micros) / Decimal(1_000_000)
@@ -78,9 +79,9 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     assert {k: Decimal(v) for k, v in actual.items()} == expected
     currencies = dict(warehouse.rows("SELECT DISTINCT account_id, currency_code FROM marts.campaign_performance_daily"))
     assert sorted(set(currencies.values())) == ["EUR", "GBP", "USD"]
-    sessions = sum(r["sessions"] for d in range((END - first).days + 1) for r in world.web_rows(first + timedelta(days=d)))
+    sessions = sum(r["sessions"] for d in range((END - first).days + 1) for r in web.rows(world, first + timedelta(days=d)))
     assert warehouse.scalar("SELECT sum(sessions) FROM marts.web_traffic_daily") == sessions
-    assert warehouse.scalar("SELECT count(*) FROM marts.crm_deals") == len(world.deals())
+    assert warehouse.scalar("SELECT count(*) FROM marts.crm_deals") == len(crm.deals(world))
     assert warehouse.scalar(
         "SELECT count(*) FROM (SELECT deal_id FROM marts.crm_deals GROUP BY deal_id HAVING count(*) > 1) d"
     ) == 0
@@ -282,7 +283,7 @@ def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, caps
     assert code == 0, out
     warehouse = Warehouse(DUCKDB)
     world = project.state.world
-    won = next(d for d in world.deals() if d.is_won and d.currency_code == "USD")
+    won = next(d for d in crm.deals(world) if d.is_won and d.currency_code == "USD")
     requests.post(f"{project.url}/_sandbox/hubspot/touch",
                   json={"object_type": "deals", "ids": [won.deal_id], "properties": {"amount": "-250.00"}},
                   timeout=10).raise_for_status()

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 import sandbox.google_ads as fake
-from sandbox import credentials as c
+from sandbox import google_oauth as oauth
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -29,9 +29,9 @@ def scaled() -> Iterator[SandboxServer]:
 
 def _headers(server: SandboxServer) -> dict[str, str]:
     token = requests.post(f"{server.url}/token", data={
-        "grant_type": "refresh_token", "client_id": c.GOOGLE_CLIENT_ID, "client_secret": c.GOOGLE_CLIENT_SECRET,
-        "refresh_token": c.GOOGLE_REFRESH_TOKEN}, timeout=10).json()["access_token"]
-    return {"authorization": f"Bearer {token}", "developer-token": c.GOOGLE_ADS_DEVELOPER_TOKEN}
+        "grant_type": "refresh_token", "client_id": oauth.CLIENT_ID, "client_secret": oauth.CLIENT_SECRET,
+        "refresh_token": oauth.REFRESH_TOKEN}, timeout=10).json()["access_token"]
+    return {"authorization": f"Bearer {token}", "developer-token": fake.DEVELOPER_TOKEN}
 
 
 def _stream(server: SandboxServer, headers: dict[str, str], query: str, customer_id: str = "1234567890",
@@ -60,7 +60,7 @@ def test_campaign_rows_are_the_sums_of_their_ad_groups_at_scale_3(scaled):
                 acc[i] += int(m[name])
             acc[3] += m["conversions"]
             acc[4] += m["conversionsValue"]
-        account = scaled.state.world.account(customer_id)
+        account = fake.PLATFORM.account(customer_id)
         assert len({r["adGroup"]["id"] for r in ad_groups}) == sum(3 * cp.ad_group_count for cp in account.campaigns)
         assert {(r["campaign"]["id"], r["segments"]["date"]) for r in campaigns} == sums.keys()
         for row in campaigns:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox import credentials as c
+from sandbox import google_ads, google_oauth, hubspot
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World
@@ -37,21 +37,21 @@ def _same(body: bytes) -> bytes:
 def _vendor_calls(url: str) -> dict[str, requests.Response]:
     http = requests.Session()
     token = http.post(f"{url}/token", data={
-        "grant_type": "refresh_token", "client_id": c.GOOGLE_CLIENT_ID, "client_secret": c.GOOGLE_CLIENT_SECRET,
-        "refresh_token": c.GOOGLE_REFRESH_TOKEN}, timeout=10).json()["access_token"]
+        "grant_type": "refresh_token", "client_id": google_oauth.CLIENT_ID, "client_secret": google_oauth.CLIENT_SECRET,
+        "refresh_token": google_oauth.REFRESH_TOKEN}, timeout=10).json()["access_token"]
     google = {"authorization": f"Bearer {token}"}
-    hubspot = {"authorization": f"Bearer {c.HUBSPOT_ACCESS_TOKEN}"}
+    crm = {"authorization": f"Bearer {hubspot.ACCESS_TOKEN}"}
     http.post(f"{url}/_sandbox/hubspot/settings", json={"search_per_second": None}, timeout=10)
     return {
         "ads": http.post(f"{url}/v26/customers/1234567890/googleAds:searchStream", json={"query": QUERY},
-                         headers={**google, "developer-token": c.GOOGLE_ADS_DEVELOPER_TOKEN,
+                         headers={**google, "developer-token": google_ads.DEVELOPER_TOKEN,
                                   "login-customer-id": "9999999999"}, timeout=10),
         "ga4": http.post(f"{url}/v1beta/properties/345678901:runReport", headers=google, timeout=10, json={
             "dateRanges": [{"startDate": "7daysAgo", "endDate": "yesterday"}],
             "dimensions": [{"name": "date"}, {"name": "sessionCampaignName"}], "metrics": [{"name": "sessions"}]}),
         "list": http.get(f"{url}/crm/v3/objects/deals", params={"limit": 5, "associations": "contacts"},
-                         headers=hubspot, timeout=10),
-        "search": http.post(f"{url}/crm/v3/objects/contacts/search", headers=hubspot, timeout=10, json={
+                         headers=crm, timeout=10),
+        "search": http.post(f"{url}/crm/v3/objects/contacts/search", headers=crm, timeout=10, json={
             "sorts": [{"propertyName": "createdate", "direction": "DESCENDING"}], "limit": 3}),
     }
 
@@ -61,13 +61,14 @@ def test_recorded_requests_replay_to_the_same_bodies(recording):
     listed = requests.get(f"{recording.url}/_sandbox/requests", params={"full": "1"}, timeout=10).json()
     assert listed["recording"] is True
     recorded = listed["requests"]
-    # Vendor requests only, in order, each with its query string and only the headers a replay needs.
-    assert [(r["method"], r["path"]) for r in recorded] == [
-        ("POST", "/token"),
-        ("POST", "/v26/customers/1234567890/googleAds:searchStream"),
-        ("POST", "/v1beta/properties/345678901:runReport"),
-        ("GET", "/crm/v3/objects/deals?limit=5&associations=contacts"),
-        ("POST", "/crm/v3/objects/contacts/search"),
+    # Vendor requests only, in order, each with its query string, the vendor that served it and
+    # only the headers a replay needs.
+    assert [(r["method"], r["path"], r["vendor"]) for r in recorded] == [
+        ("POST", "/token", "google_oauth"),
+        ("POST", "/v26/customers/1234567890/googleAds:searchStream", "google_ads"),
+        ("POST", "/v1beta/properties/345678901:runReport", "google_analytics"),
+        ("GET", "/crm/v3/objects/deals?limit=5&associations=contacts", "hubspot"),
+        ("POST", "/crm/v3/objects/contacts/search", "hubspot"),
     ]
     ads = recorded[1]
     assert ads["status"] == 200

@@ -6,8 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from sandbox import world as world_module
-from sandbox.world import ACCOUNTS, AdMetrics, World, day_key
+from sandbox.google_ads import ACCOUNTS
+from sandbox.world import World, ads, crm, web
+from sandbox.world.ads import AdMetrics
+from sandbox.world.core import day_key
 from tests.conftest import TODAY
 
 
@@ -16,7 +18,7 @@ def _campaign(campaign_id: str):
 
 
 def _history(world: World) -> list:
-    return [day_key(world.start + timedelta(days=i)) for i in range(world.history_days)]
+    return [day_key(day) for day in world.days()]
 
 
 def _campaign_totals(world: World) -> dict[str, tuple[list[float], int]]:
@@ -26,8 +28,8 @@ def _campaign_totals(world: World) -> dict[str, tuple[list[float], int]]:
     for account in ACCOUNTS:
         for campaign in account.campaigns:
             sums, rows = [0.0] * 5, 0
-            for ad_group_id in world.ad_group_ids(campaign):
-                for _, values in world.ad_group_days(account, campaign, ad_group_id, days):
+            for ad_group_id in ads.ad_group_ids(world, campaign):
+                for _, values in ads.ad_group_days(world, account, campaign, ad_group_id, days):
                     rows += 1
                     sums = [s + v for s, v in zip(sums, values, strict=True)]
             out[campaign.campaign_id] = (sums, rows)
@@ -38,19 +40,19 @@ def _campaign_totals(world: World) -> dict[str, tuple[list[float], int]]:
 def test_scale_one_values_are_pinned():
     world = World(today=TODAY, history_days=120)
     account, campaign = _campaign("20000000002")
-    assert world.ad_group_ids(campaign) == ["0002000001", "0002000002", "0002000003"]
-    assert world.ad_metrics(account, campaign, "0002000001", date(2026, 10, 5)) == AdMetrics(
+    assert ads.ad_group_ids(world, campaign) == ["0002000001", "0002000002", "0002000003"]
+    assert ads.ad_metrics(world, account, campaign, "0002000001", date(2026, 10, 5)) == AdMetrics(
         impressions=3397, clicks=157, cost_micros=242_320_000, conversions=4.62, conversions_value=646.8)
-    assert world.campaign_clicks(account, campaign, date(2026, 10, 5)) == 489
-    assert sum(world.campaign_clicks(a, c, date(2026, 10, 5)) for a in ACCOUNTS for c in a.campaigns) == 2160
-    assert len(world.contacts()) == 4622
-    assert len(world.deals()) == 1135
-    assert world.web_rows(date(2026, 10, 5))[1] == {
+    assert ads.campaign_clicks(world, account, campaign, date(2026, 10, 5)) == 489
+    assert sum(ads.campaign_clicks(world, a, c, date(2026, 10, 5)) for a in ACCOUNTS for c in a.campaigns) == 2160
+    assert len(crm.contacts(world)) == 4622
+    assert len(crm.deals(world)) == 1135
+    assert web.rows(world, date(2026, 10, 5))[1] == {
         "date": date(2026, 10, 5), "sessionSource": "google", "sessionMedium": "cpc",
         "sessionCampaignName": "generic_tents_search_us", "sessionDefaultChannelGroup": "Paid Search",
         "sessions": 424, "totalUsers": 347, "newUsers": 242, "engagedSessions": 286, "keyEvents": 14,
         "totalRevenue": 784.0}
-    first = world.contacts()[0]
+    first = crm.contacts(world)[0]
     assert (first.contact_id, first.created_at.isoformat(), first.utm_campaign) == (
         "9700001", "2026-07-23T15:27:18+00:00", "brand_search_us")
 
@@ -59,8 +61,8 @@ def test_outside_history_nothing_is_served():
     world = World(today=TODAY, history_days=120)
     account, campaign = _campaign("20000000001")
     for day in (world.start - timedelta(days=1), TODAY):
-        assert world.ad_metrics(account, campaign, "0001000001", day) is None
-        assert world.campaign_day(account, campaign, day) is None
+        assert ads.ad_metrics(world, account, campaign, "0001000001", day) is None
+        assert ads.campaign_day(world, account, campaign, day) is None
 
 
 # --- scaled worlds ----------------------------------------------------------------------------------
@@ -80,8 +82,8 @@ def test_tiny_ad_groups_keep_totals_and_omit_zero_impression_days():
     world = World(today=TODAY, history_days=14, ad_group_scale=3000)
     account, campaign = _campaign("20000000021")
     days = _history(world)
-    served = [values for ad_group_id in world.ad_group_ids(campaign)
-              for _, values in world.ad_group_days(account, campaign, ad_group_id, days)]
+    served = [values for ad_group_id in ads.ad_group_ids(world, campaign)
+              for _, values in ads.ad_group_days(world, account, campaign, ad_group_id, days)]
     assert served and all(values[0] > 0 for values in served)
     assert len(served) < 0.3 * len(days) * campaign.ad_group_count * 3000
     # Rounded without bias, the tiny parts still add up to what the campaign's model says.
@@ -97,27 +99,27 @@ def test_campaign_day_is_the_sum_of_its_ad_groups():
     world = World(today=TODAY, history_days=60, ad_group_scale=3)
     account, campaign = _campaign("20000000013")
     day = TODAY - timedelta(days=10)
-    parts = [m for ag in world.ad_group_ids(campaign) if (m := world.ad_metrics(account, campaign, ag, day))]
-    total = world.campaign_day(account, campaign, day)
+    parts = [m for ag in ads.ad_group_ids(world, campaign) if (m := ads.ad_metrics(world, account, campaign, ag, day))]
+    total = ads.campaign_day(world, account, campaign, day)
     assert total[:3] == (sum(m.impressions for m in parts), sum(m.clicks for m in parts),
                          sum(m.cost_micros for m in parts))
     assert total[3] / 100 == round(sum(m.conversions for m in parts), 2)
     assert total[4] / 100 == round(sum(m.conversions_value for m in parts), 2)
-    assert world.campaign_clicks(account, campaign, day) == total[1]
+    assert ads.campaign_clicks(world, account, campaign, day) == total[1]
 
 
 def test_campaign_sums_are_computed_once_for_every_consumer():
     world = World(today=TODAY, history_days=60, ad_group_scale=5)
     day = TODAY - timedelta(days=3)
-    world_module._campaign_month.cache_clear()
-    world.web_rows(day)
-    computed = world_module._campaign_month.cache_info().misses
-    world.contacts_for_day(day)
+    ads._campaign_month.cache_clear()
+    web.rows(world, day)
+    computed = ads._campaign_month.cache_info().misses
+    crm.contacts_for_day(world, day)
     # A world that differs only in today and history shares them (a benchmark moving today on).
     moved = World(today=TODAY + timedelta(days=1), history_days=61, ad_group_scale=5)
-    assert [moved.campaign_clicks(a, c, day) for a in ACCOUNTS for c in a.campaigns] == [
-        world.campaign_clicks(a, c, day) for a in ACCOUNTS for c in a.campaigns]
-    assert world_module._campaign_month.cache_info().misses == computed
+    assert [ads.campaign_clicks(moved, a, c, day) for a in ACCOUNTS for c in a.campaigns] == [
+        ads.campaign_clicks(world, a, c, day) for a in ACCOUNTS for c in a.campaigns]
+    assert ads._campaign_month.cache_info().misses == computed
 
 
 def test_negative_spend_day_is_negative_for_the_campaign_only_that_day():
@@ -125,7 +127,7 @@ def test_negative_spend_day_is_negative_for_the_campaign_only_that_day():
     plain = World(today=TODAY, history_days=30)
     account, campaign = ACCOUNTS[0], ACCOUNTS[0].campaigns[0]
     yesterday = TODAY - timedelta(days=1)
-    assert world.campaign_day(account, campaign, yesterday)[2] < 0
-    assert plain.campaign_day(account, campaign, yesterday)[2] > 0
+    assert ads.campaign_day(world, account, campaign, yesterday)[2] < 0
+    assert ads.campaign_day(plain, account, campaign, yesterday)[2] > 0
     earlier = yesterday - timedelta(days=1)
-    assert world.campaign_day(account, campaign, earlier) == plain.campaign_day(account, campaign, earlier)
+    assert ads.campaign_day(world, account, campaign, earlier) == ads.campaign_day(plain, account, campaign, earlier)

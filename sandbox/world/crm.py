@@ -1,0 +1,130 @@
+"""The CRM domain: contacts from every ad platform's paid clicks plus organic and direct visits, and
+the deals a quarter of them open.
+
+Contact ids number a day's contacts in the order they are made (paid campaigns in catalogue order,
+then organic, then direct), so that order is part of every id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache
+
+from sandbox.world import ads
+from sandbox.world.core import World, uniforms, utc
+
+SITE = "https://www.acme-outdoor.example"
+# Deals of leads no campaign brought are priced in the company's own currency.
+HOME_CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class Contact:
+    contact_id: str
+    email: str
+    firstname: str
+    lastname: str
+    created_at: datetime
+    updated_at: datetime
+    analytics_source: str
+    source_data_1: str
+    source_data_2: str
+    first_url: str
+    utm_campaign: str | None
+
+
+@dataclass(frozen=True)
+class Deal:
+    deal_id: str
+    name: str
+    contact_id: str
+    created_at: datetime
+    updated_at: datetime
+    close_date: datetime | None
+    stage: str
+    amount: str  # CRMs send amounts as strings
+    currency_code: str
+    is_closed: bool
+    is_won: bool
+
+
+def contacts_for_day(world: World, day: date) -> list[Contact]:
+    return list(_contacts_for_day(world.today, world.history_days, world.ad_group_scale, day))
+
+
+def contacts(world: World) -> list[Contact]:
+    return [contact for day in world.days() for contact in _contacts_for_day(
+        world.today, world.history_days, world.ad_group_scale, day)]
+
+
+def deal_for(world: World, contact: Contact) -> Deal | None:
+    return _deal_for(world.today, contact)
+
+
+def deals(world: World) -> list[Deal]:
+    return [d for c in contacts(world) if (d := deal_for(world, c)) is not None]
+
+
+@lru_cache(maxsize=4096)
+def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> tuple[Contact, ...]:
+    world = World(today=today, history_days=history_days, ad_group_scale=scale)
+    if not world.in_history(day):
+        return ()
+    made: list[Contact] = []
+    ordinal = (day - date(2000, 1, 1)).days
+    seq = 0
+
+    def add(source: str, d1: str, d2: str, url: str, utm: str | None) -> None:
+        nonlocal seq
+        seq += 1
+        cid = str(ordinal * 1000 + seq)
+        u1, u2, u3, _ = uniforms("contact", cid)
+        created = utc(day, u1 * 86399)
+        updated = created + timedelta(hours=1 + int(u2 * 40))
+        updated = min(updated, world.now() - timedelta(seconds=1))
+        first = ("Ada", "Linus", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret")[int(u3 * 8)]
+        made.append(Contact(cid, f"lead{cid}@example.com", first, f"Lead{cid}", created, updated,
+                            source, d1, d2, url, utm))
+
+    for paid in ads.paid_campaigns():
+        campaign, a = paid.campaign, paid.attribution
+        clicks = ads.campaign_clicks(world, paid.account, campaign, day)
+        leads = int(clicks * 0.02 * (0.5 + uniforms("leads", campaign.campaign_id, day.isoformat())[0]))
+        for _ in range(leads):
+            url = (f"{SITE}/landing?utm_source={a.source}&utm_medium={a.medium}"
+                   f"&utm_campaign={campaign.utm_campaign}")
+            add(a.analytics_source, campaign.utm_campaign, a.source, url, campaign.utm_campaign)
+    organic = int(6 * uniforms("organic", day.isoformat())[0])
+    for _ in range(organic):
+        add("ORGANIC_SEARCH", "google", "", f"{SITE}/blog/tent-guide", None)
+    for _ in range(int(3 * uniforms("direct", day.isoformat())[0])):
+        add("DIRECT_TRAFFIC", "", "", f"{SITE}/", None)
+    return tuple(made)
+
+
+@cache
+def _currency_by_utm() -> dict[str, str]:
+    return {p.campaign.utm_campaign: p.account.currency_code for p in ads.paid_campaigns()}
+
+
+def _deal_for(today: date, contact: Contact) -> Deal | None:
+    u1, u2, u3, u4 = uniforms("deal", contact.contact_id)
+    # A quarter of leads open a deal and about half of those close won: ROAS lands between 1.5 and 7.
+    if u1 > 0.25:
+        return None
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    created = contact.created_at + timedelta(days=1 + int(u2 * 10), hours=3)
+    if created >= now:
+        return None
+    close = created + timedelta(days=5 + int(u3 * 30))
+    amount = round(300 + u4 * 1700, 2)
+    currency = _currency_by_utm().get(contact.utm_campaign or "", HOME_CURRENCY)
+    if close < now:
+        won = u4 < 0.55
+        stage, closed, close_date, updated = ("closedwon" if won else "closedlost"), True, close, close
+    else:
+        won, stage, closed, close_date = False, ("qualifiedtobuy" if u3 < 0.5 else "presentationscheduled"), False, close
+        updated = created + timedelta(hours=2)
+    return Deal(f"9{contact.contact_id}", f"Acme order {contact.contact_id}", contact.contact_id, created,
+                min(updated, now - timedelta(seconds=1)), close_date, stage, f"{amount:.2f}", currency, closed, won)
