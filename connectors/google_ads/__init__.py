@@ -99,7 +99,7 @@ def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
         tables = (t for t in ordered_map(fetch_one, calls, concurrency) if t.num_rows)
         yield from batched_tables(tables, BATCH_ROWS)
 
-    return dlt.resource(fetch, **report.table().resource_hints())
+    return dlt.resource(fetch, **report.table.resource_hints())
 
 
 def _customer_ids(value: Any) -> list[str]:
@@ -154,7 +154,7 @@ SPEC = SourceSpec(
     domain="ads",
     mode=Mode.WINDOWED,
     source=google_ads_source,
-    tables=tuple(report.table() for report in REPORTS),
+    tables=tuple(report.table for report in REPORTS),
     settings=(
         Setting("base_url", "API root, with its version", default=DEFAULT_BASE_URL),
         Setting("token_url", "OAuth token endpoint", default=DEFAULT_TOKEN_URL),

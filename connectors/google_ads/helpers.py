@@ -22,7 +22,7 @@ from connectors.common.errors import RecordError, VendorError
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
 from connectors.common.window import DateWindow
-from connectors.google_ads.settings import DATE, DOUBLE, ENUM, ID, INT64, SOURCE, SPEND_TYPE, TEXT, Field, Report
+from connectors.google_ads.settings import ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
 
 _INT = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -140,24 +140,25 @@ _INT_OR_NONE = frozenset({int, _NONE})
 def _fast_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]) -> pa.Table:
     """Each field as one Python list cast in Arrow: accepts only what the row-wise decoders accept
     unchanged, and gives up (`_Slow`) on anything else, so both paths build the same table."""
-    schema = report.arrow_schema()
+    schema = report.table.arrow_schema()
     parents: dict[str, list[Any]] = {}
     arrays: dict[str, pa.Array] = {}
     try:
-        for field in report.fields:
+        for field, kind in report.decoded:
             head, *rest = field.path
             if head not in parents:
                 parents[head] = [row.get(head) for row in rows]
             values = parents[head]
             for key in rest:
                 values = [None if value is None else value.get(key) for value in values]
-            arrays[field.column] = _FAST[field.kind](values, field)
+            arrays[field.column] = _FAST[kind](values, field)
     except (AttributeError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise _Slow from None
     if report.with_spend:
         # The micros as the unscaled value of decimal(38, 6): exact, 1234567 micros is 1.234567.
-        micros = pc.cast(arrays["cost_micros"], pa.decimal128(38, 0))
-        arrays["spend"] = pa.Array.from_buffers(SPEND_TYPE, len(micros), micros.buffers(), micros.null_count)
+        spend_type = schema.field(SPEND_COLUMN).type
+        micros = pc.cast(arrays[MICROS_COLUMN], pa.decimal128(spend_type.precision, 0))
+        arrays[SPEND_COLUMN] = pa.Array.from_buffers(spend_type, len(micros), micros.buffers(), micros.null_count)
     if not report.customer_from_row:
         arrays["customer_id"] = pa.array([customer_id] * len(rows), pa.string())
     return pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
@@ -232,14 +233,14 @@ def _zero_or_slow(array: pa.Array, field: Field, zero: Any) -> pa.Array:
     return pc.fill_null(array, zero)
 
 
-_FAST = {ID: _fast_id, TEXT: _fast_text, ENUM: _fast_enum, DATE: _fast_date, INT64: _fast_int64,
-         DOUBLE: _fast_double}
+_FAST = {ID: _fast_id, ENUM: _fast_enum, "text": _fast_text, "date": _fast_date, "bigint": _fast_int64,
+         "double": _fast_double}
 
 
 def _exact_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]) -> pa.Table:
-    schema = report.arrow_schema()
+    schema = report.table.arrow_schema()
     columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-    plan = [(field, field.path, _DECODERS[field.kind], columns[field.column].append) for field in report.fields]
+    plan = [(field, field.path, _DECODERS[kind], columns[field.column].append) for field, kind in report.decoded]
     with_spend, customer_from_row = report.with_spend, report.customer_from_row
     for row in rows:
         for field, path, decode, append in plan:
@@ -251,7 +252,7 @@ def _exact_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]
                 raise RecordError(SOURCE, describe_row(customer_id, row), field.json_name, problem) from None
         if with_spend:
             # Decimal keeps micros exact: 1234567 micros is 1.234567, never 1.2345669999.
-            columns["spend"].append(Decimal(columns["cost_micros"][-1]).scaleb(-6))
+            columns[SPEND_COLUMN].append(Decimal(columns[MICROS_COLUMN][-1]).scaleb(-6))
         if not customer_from_row:
             columns["customer_id"].append(customer_id)
     return pa.Table.from_pydict(columns, schema=schema)
@@ -354,4 +355,4 @@ def _double(value: Any, field: Field) -> float:
     return number
 
 
-_DECODERS = {ID: _id, TEXT: _text, ENUM: _enum, DATE: _date, INT64: _int64, DOUBLE: _double}
+_DECODERS = {ID: _id, ENUM: _enum, "text": _text, "date": _date, "bigint": _int64, "double": _double}

@@ -54,14 +54,7 @@ def google_analytics_source(
     if start and end and start > end:
         raise ConfigurationError(s.SOURCE, "start_date", "is after end_date")
 
-    @dlt.resource(
-        name=s.TABLE,
-        table_name=s.TABLE,
-        primary_key=list(s.PRIMARY_KEY),
-        merge_key=list(s.MERGE_KEY),
-        write_disposition=s.WRITE_DISPOSITION,
-        columns=s.COLUMNS,
-    )
+    @dlt.resource(**s.TRAFFIC_DAILY.resource_hints())
     def traffic_daily() -> Iterator[pa.Table]:
         # The window is resolved when the run starts, not when the source was built.
         window = resolve_window(start, end, lookback)
@@ -81,7 +74,7 @@ SPEC = SourceSpec(
     domain="web_analytics",
     mode=Mode.WINDOWED,
     source=google_analytics_source,
-    tables=(s.TABLE_DEF,),
+    tables=(s.TRAFFIC_DAILY,),
     settings=(
         Setting("base_url", "API root, with its version", default=s.DEFAULT_BASE_URL),
         Setting("token_url", "OAuth token endpoint", default=s.DEFAULT_TOKEN_URL),
