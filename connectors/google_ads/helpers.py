@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,33 +26,6 @@ from connectors.google_ads.settings import ENUM, ID, MICROS_COLUMN, SOURCE, SPEN
 
 _INT = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_customer_ids(value: str | Sequence[str] | None) -> list[str]:
-    """'123-456-7890, 2345678901' or a list of them -> ['1234567890', '2345678901'].
-
-    Raises ValueError with a message that never quotes the offending value.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        items: Iterable[Any] = json.loads(text) if text.startswith("[") else text.split(",")
-    else:
-        items = value
-    ids: list[str] = []
-    for item in items:
-        cid = normalize_customer_id(item)
-        if cid and cid not in ids:
-            ids.append(cid)
-    return ids
-
-
-def normalize_customer_id(value: Any) -> str:
-    cid = str(value).strip().replace("-", "")
-    if cid and not cid.isdigit():
-        raise ValueError("must contain only digits (dashes allowed)")
-    return cid
 
 
 def date_chunks(window: DateWindow, chunk_days: int) -> list[tuple[date, date]]:
