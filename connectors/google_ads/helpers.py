@@ -22,6 +22,7 @@ from connectors.common.errors import RecordError, VendorError
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
 from connectors.common.window import DateWindow
+from connectors.google_ads.errors import GoogleAdsErrors
 from connectors.google_ads.settings import ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
 
 _INT = re.compile(r"^-?\d+$")
@@ -58,7 +59,7 @@ class GoogleAdsApi:
             headers["login-customer-id"] = login_customer_id
         oauth = GoogleOAuth(SOURCE, token_url, client_id, client_secret, refresh_token,
                             extra_headers=headers, policy=policy)
-        self.http = VendorClient(SOURCE, base_url, auth=oauth, policy=policy)
+        self.http = VendorClient(SOURCE, base_url, auth=oauth, policy=policy, errors=GoogleAdsErrors())
 
     def search_stream(self, customer_id: str, query: str) -> Iterator[Mapping[str, Any]]:
         body = self.http.post(f"customers/{customer_id}/googleAds:searchStream", json_body={"query": query})

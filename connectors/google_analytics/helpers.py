@@ -20,6 +20,7 @@ from dlt.common.configuration.specs import CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
 from connectors.common.errors import VendorError
+from connectors.common.google_errors import GoogleErrors
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import VendorClient
 from connectors.common.window import DateWindow
@@ -48,7 +49,7 @@ def make_client(base_url: str, token_url: str, credentials: Mapping[str, str]) -
     oauth = GoogleOAuth(
         s.SOURCE, token_url, credentials["client_id"], credentials["client_secret"], credentials["refresh_token"],
     )
-    return VendorClient(s.SOURCE, base_url, auth=oauth)
+    return VendorClient(s.SOURCE, base_url, auth=oauth, errors=GoogleErrors())
 
 
 def report_request(window: DateWindow, offset: int, limit: int) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """HubSpot CRM API calls: list paging, search paging under its 10,000-result ceiling, associations.
 
-All HTTP goes through `VendorClient` (retries 429/5xx with backoff). Two HubSpot specifics sit on
-top: a 429 whose `policyName` is DAILY cannot clear for hours, so it fails at once instead of being
-retried; and search requests are spaced to respect the search API's own per-second limit.
+All HTTP goes through `VendorClient` (retries 429/5xx with backoff) with HubSpot's error hook: a 429
+whose `policyName` is DAILY cannot clear for hours, so it fails at once instead of being retried.
+Search requests are also spaced to respect the search API's own per-second limit.
 """
 
 from __future__ import annotations
@@ -13,31 +13,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import requests
-
-from connectors.common.errors import AuthError, VendorError
-from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient, decode_body
+from connectors.common.errors import VendorError
+from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient
 from connectors.common.prefetch import cursor_pages
 from connectors.hubspot import settings
+from connectors.hubspot.errors import HubspotErrors
 from connectors.hubspot.settings import ASSOCIATION_BATCH_MAX, MODIFIED_PROPERTY, SOURCE
 from connectors.hubspot.tables import parse_timestamp
 
 Record = dict[str, Any]
-
-
-def _stop_on_daily_limit(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    """A requests response hook: raising here skips VendorClient's retry of this 429."""
-    if response.status_code != 429:
-        return
-    body = decode_body(response)
-    if isinstance(body, Mapping) and str(body.get("policyName", "")).upper() == "DAILY":
-        raise VendorError(
-            SOURCE,
-            "the account's DAILY API request limit is used up (HTTP 429, policy DAILY). It resets at "
-            "midnight in the HubSpot account's time zone, so retrying now cannot succeed: run again "
-            "after the reset or raise the account's limit.",
-            429,
-        )
 
 
 class _Throttle:
@@ -79,22 +63,12 @@ def _epoch_ms(value: datetime) -> int:
 class HubspotApi:
     def __init__(self, base_url: str, access_token: str, policy: RetryPolicy | None = None):
         self._client = VendorClient(SOURCE, base_url, StaticTokenAuth(access_token),
-                                    policy=policy or settings.RETRY_POLICY)
-        self._client.session.hooks["response"].append(_stop_on_daily_limit)
+                                    policy=policy or settings.RETRY_POLICY, errors=HubspotErrors())
         self._search_gate = _Throttle(settings.SEARCH_REQUESTS_PER_SECOND)
 
     @property
     def requests_made(self) -> int:
         return self._client.requests_made
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return self._client.request(method, path, **kwargs)
-        except AuthError as exc:
-            detail = str(exc).removeprefix(f"{SOURCE}: ")
-            raise AuthError(SOURCE, f"HubSpot rejected the private app access token (setting "
-                                    f"'credentials.access_token'; it also needs the crm.objects.contacts.read "
-                                    f"and crm.objects.deals.read scopes): {detail}") from None
 
     def list_pages(self, object_type: str, properties: Sequence[str], limit: int,
                    associations: Sequence[str] = (), prefetch: bool = False) -> Iterator[list[Record]]:
@@ -109,7 +83,7 @@ class HubspotApi:
         path = f"/crm/v3/objects/{object_type}"
 
         def page(after: str | None) -> Callable[[], Any]:
-            return lambda: self._call("GET", path, params={**params, "after": after} if after else params)
+            return lambda: self._client.request("GET", path, params={**params, "after": after} if after else params)
 
         def following(body: Any) -> Callable[[], Any] | None:
             after = _next_after(body)
@@ -142,7 +116,7 @@ class HubspotApi:
                 if after:
                     request["after"] = after
                 self._search_gate.wait()
-                body = self._call("POST", f"/crm/v3/objects/{object_type}/search", json_body=request)
+                body = self._client.request("POST", f"/crm/v3/objects/{object_type}/search", json_body=request)
                 results = _results(body, f"search {object_type}")
                 served += len(results)
                 for record in results:
@@ -177,7 +151,7 @@ class HubspotApi:
         pending: list[dict[str, str]] = [{"id": d} for d in found]
         while pending:
             batch, pending = pending[:ASSOCIATION_BATCH_MAX], pending[ASSOCIATION_BATCH_MAX:]
-            body = self._call("POST", "/crm/v4/associations/deals/contacts/batch/read", json_body={"inputs": batch})
+            body = self._client.request("POST", "/crm/v4/associations/deals/contacts/batch/read", json_body={"inputs": batch})
             for result in _results(body, "batch read deal associations"):
                 from_id = str((result.get("from") or {}).get("id"))
                 # toObjectId is a string in the published schema and a number on the wire.
