@@ -2,7 +2,8 @@
 
 The REST transport speaks the proto3 JSON mapping: lowerCamelCase names, int64 as strings, doubles as
 numbers, enums as names, unset fields absent. searchStream answers one JSON array of batches, each
-`{"results": [...], "fieldMask": ..., "requestId": ...}`; an error can arrive as an element of it.
+`{"results": [...], "fieldMask": ..., "requestId": ...}`; an error can arrive as an element of it
+(read by `errors.GoogleAdsErrors`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.common import paging
 from connectors.common.errors import RecordError, VendorError
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
@@ -62,8 +64,8 @@ class GoogleAdsApi:
         self.http = VendorClient(SOURCE, base_url, auth=oauth, policy=policy, errors=GoogleAdsErrors())
 
     def search_stream(self, customer_id: str, query: str) -> Iterator[Mapping[str, Any]]:
-        body = self.http.post(f"customers/{customer_id}/googleAds:searchStream", json_body={"query": query})
-        return stream_rows(body)
+        return stream_rows(paging.stream_batches(self.http, f"customers/{customer_id}/googleAds:searchStream",
+                                                 json_body={"query": query}))
 
     def fetch_table(self, report: Report, customer_id: str, start: date | None = None,
                     end: date | None = None) -> pa.Table:
@@ -71,18 +73,9 @@ class GoogleAdsApi:
         return rows_to_table(report, customer_id, self.search_stream(customer_id, query))
 
 
-def stream_rows(body: Any) -> Iterator[Mapping[str, Any]]:
-    """The rows of every batch. VendorClient already raises on an error element; this guards the rest."""
-    batches = [body] if isinstance(body, Mapping) else body
-    if not isinstance(batches, list):
-        raise VendorError(SOURCE, "searchStream did not answer a JSON array of batches")
+def stream_rows(batches: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """The rows of every batch."""
     for batch in batches:
-        if not isinstance(batch, Mapping):
-            raise VendorError(SOURCE, "searchStream batch is not a JSON object")
-        if "error" in batch:
-            err = batch["error"] if isinstance(batch["error"], Mapping) else {}
-            raise VendorError(SOURCE, f"searchStream failed mid-stream: {err.get('status')} {err.get('message')}",
-                              err.get("code"))
         results = batch.get("results", [])
         if not isinstance(results, list):
             raise VendorError(SOURCE, "searchStream batch has a non-list 'results'")

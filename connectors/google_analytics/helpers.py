@@ -4,7 +4,9 @@ Choices made against the documented behaviour of `properties.runReport`:
 - `keepEmptyRows` stays false: a row whose metrics are all zero carries nothing, and the
   delete-insert on (property, day) removes a combination that fell to zero on a re-read.
 - Pages follow `offset`/`limit` until `rowCount` (the report's total; absent when zero) is
-  reached, with an explicit `orderBys` over every dimension so that offsets are stable.
+  reached, with an explicit `orderBys` over every dimension so that offsets are stable. A
+  `rowCount` that moves while paging means GA4 is still processing recent days; the next run's
+  lookback repairs any gap.
 - `(other)` rows (high-cardinality roll-ups, flagged by `metadata.dataLossFromOtherRow`) are kept:
   they hold real sessions, so totals match the GA4 UI. We warn, since detail is lost upstream.
 """
@@ -19,6 +21,7 @@ from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
+from connectors.common import paging
 from connectors.common.errors import VendorError
 from connectors.common.google_errors import GoogleErrors
 from connectors.common.google_oauth import GoogleOAuth
@@ -69,29 +72,21 @@ def report_pages(
     client: VendorClient, property_id: str, window: DateWindow, page_size: int
 ) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """(offset of the page's first row, response body) for each page of one property's report."""
-    offset = 0
-    total: int | None = None
-    while True:
-        body = client.post(f"properties/{property_id}:runReport", json_body=report_request(window, offset, page_size))
-        if not isinstance(body, Mapping):
-            raise VendorError(s.SOURCE, f"property {property_id}: runReport answered with no JSON object")
-        rows = body.get("rows") or []
-        row_count = _row_count(body, property_id)
-        if total is None:
+    pages = paging.offset_pages(
+        client, f"properties/{property_id}:runReport",
+        lambda offset, limit: {"json_body": report_request(window, offset, limit)},
+        limit=page_size, items=lambda body: _rows(body, property_id), total=lambda body: _row_count(body, property_id),
+    )
+    for offset, body in pages:
+        if offset == 0:
             _warn_about_metadata(property_id, window, body.get("metadata") or {})
-        elif row_count != total:
-            # GA4 is still processing recent days; the lookback of the next run repairs any gap.
-            log.warning("%s: property %s report changed from %d to %d rows while paging",
-                        s.SOURCE, property_id, total, row_count)
-        total = row_count
-        if rows:
-            yield offset, body
-        offset += len(rows)
-        if offset >= total:
-            return
-        if not rows:
-            log.warning("%s: property %s stopped at row %d of %d", s.SOURCE, property_id, offset, total)
-            return
+        yield offset, body
+
+
+def _rows(body: Any, property_id: str) -> list[Any]:
+    if not isinstance(body, Mapping):
+        raise VendorError(s.SOURCE, f"property {property_id}: runReport answered with no JSON object")
+    return body.get("rows") or []
 
 
 def _row_count(body: Mapping[str, Any], property_id: str) -> int:

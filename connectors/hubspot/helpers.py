@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from connectors.common import paging
 from connectors.common.errors import VendorError
 from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient
-from connectors.common.prefetch import cursor_pages
 from connectors.hubspot import settings
 from connectors.hubspot.errors import HubspotErrors
 from connectors.hubspot.settings import ASSOCIATION_BATCH_MAX, MODIFIED_PROPERTY, SOURCE
@@ -80,16 +80,11 @@ class HubspotApi:
         params: dict[str, Any] = {"limit": limit, "properties": ",".join(properties), "archived": "false"}
         if associations:
             params["associations"] = ",".join(associations)
-        path = f"/crm/v3/objects/{object_type}"
-
-        def page(after: str | None) -> Callable[[], Any]:
-            return lambda: self._client.request("GET", path, params={**params, "after": after} if after else params)
-
-        def following(body: Any) -> Callable[[], Any] | None:
-            after = _next_after(body)
-            return page(after) if after is not None else None
-
-        for body in cursor_pages(page(None), following, ahead=prefetch):
+        # Not `paging.next.link`: it drops the properties and associations the first request asked for.
+        pages = paging.cursor_pages(self._client, f"/crm/v3/objects/{object_type}",
+                                    lambda after: {"params": {**params, "after": after} if after else params},
+                                    cursor=_next_after, ahead=prefetch)
+        for body in pages:
             yield _results(body, f"list {object_type}")
 
     def search_modified_since(self, object_type: str, since: datetime, properties: Sequence[str],
@@ -105,18 +100,10 @@ class HubspotApi:
         skip: set[str] = set()
         while True:
             served, last_ms, ids_at_last = 0, None, set()
-            after: str | None = None
-            while True:
-                request: dict[str, Any] = {
-                    "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(lower)}]}],
-                    "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
-                    "properties": list(properties),
-                    "limit": limit,
-                }
-                if after:
-                    request["after"] = after
-                self._search_gate.wait()
-                body = self._client.request("POST", f"/crm/v3/objects/{object_type}/search", json_body=request)
+            pages = paging.cursor_pages(self._client, f"/crm/v3/objects/{object_type}/search",
+                                        self._search_request(prop, lower, properties, limit), cursor=_next_after,
+                                        method="POST")
+            for body in pages:
                 results = _results(body, f"search {object_type}")
                 served += len(results)
                 for record in results:
@@ -132,11 +119,10 @@ class HubspotApi:
                 fresh = [r for r in results if str(r.get("id")) not in skip]
                 if fresh:
                     yield fresh
-                after = _next_after(body)
-                if after is None:
-                    return
-                if served + limit > settings.SEARCH_RESULT_CEILING:
+                if _next_after(body) is not None and served + limit > settings.SEARCH_RESULT_CEILING:
                     break
+            else:
+                return
             if last_ms is None or last_ms <= lower:
                 raise VendorError(
                     SOURCE,
@@ -144,6 +130,23 @@ class HubspotApi:
                     f"{prop} value {lower} ms; the search API cannot page past them. Run with full_refresh=True.",
                 )
             lower, skip = last_ms, ids_at_last
+
+    def _search_request(self, prop: str, lower: int, properties: Sequence[str], limit: int,
+                        ) -> Callable[[str | None], dict[str, Any]]:
+        """The search call's arguments for a cursor, records modified at or after `lower` (epoch ms)."""
+        query: dict[str, Any] = {
+            "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(lower)}]}],
+            "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+            "properties": list(properties),
+            "limit": limit,
+        }
+
+        def request(after: str | None) -> dict[str, Any]:
+            # Built right before each call is sent, so the throttle spaces the calls themselves.
+            self._search_gate.wait()
+            return {"json_body": {**query, "after": after} if after else query}
+
+        return request
 
     def deal_contact_ids(self, deal_ids: Iterable[str]) -> dict[str, list[str]]:
         """Each deal's associated contact ids (v4 batch read, following per-deal paging)."""

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
-import orjson
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from connectors.common.error_hooks import VendorErrors
 from connectors.common.errors import AuthError, VendorError
@@ -17,16 +13,7 @@ from connectors.common.google_errors import GoogleErrors, parse_duration
 from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient
 from connectors.google_ads.errors import GoogleAdsErrors
 from connectors.hubspot.errors import HubspotErrors
-
-
-def response(status: int, body: object = None, headers: dict | None = None, text: str | None = None
-             ) -> requests.Response:
-    r = requests.Response()
-    r.status_code = status
-    r._content = text.encode() if text is not None else orjson.dumps(body)
-    r.headers.update(headers or {})
-    r.reason = "Reason"
-    return r
+from tests.connectors.canned import Canned, response
 
 
 def google_ads_failure(status: int, name: str, group: str, code: str, message: str, **extra) -> dict:
@@ -104,24 +91,6 @@ def test_hubspot_hook_refuses_only_the_daily_limit():
 
 
 # --- the client acting on them ------------------------------------------------------------------------
-class Canned(BaseAdapter):
-    """Answers each request with the next queued response, and remembers what was asked."""
-
-    def __init__(self, *responses: requests.Response):
-        super().__init__()
-        self.queue = deque(responses)
-        self.sent: list[requests.PreparedRequest] = []
-
-    def send(self, request, **kwargs):
-        self.sent.append(request)
-        answer = self.queue.popleft()
-        answer.request, answer.url = request, request.url
-        return answer
-
-    def close(self):
-        pass
-
-
 class Refreshable(StaticTokenAuth):
     def __init__(self, token: str):
         super().__init__(token)
@@ -133,11 +102,9 @@ class Refreshable(StaticTokenAuth):
 
 
 def client(adapter: Canned, errors=None, auth=None, **policy) -> tuple[VendorClient, list[float]]:
-    session = requests.Session()
-    session.mount("https://", adapter)
     waits: list[float] = []
-    return VendorClient("vendor", "https://api.example.com", auth=auth, session=session, sleep=waits.append,
-                        errors=errors, policy=RetryPolicy(backoff_base=0.01, **policy)), waits
+    return VendorClient("vendor", "https://api.example.com", auth=auth, session=adapter.session(),
+                        sleep=waits.append, errors=errors, policy=RetryPolicy(backoff_base=0.01, **policy)), waits
 
 
 def test_an_error_inside_a_200_stream_is_retried_with_the_hook_only():
