@@ -23,7 +23,7 @@ from connectors.common import paging
 from connectors.common.errors import RecordError, VendorError
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
-from connectors.common.window import DateWindow
+from connectors.common.window import DateWindow, check_batch
 from connectors.google_ads.errors import GoogleAdsErrors
 from connectors.google_ads.settings import ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
 
@@ -70,7 +70,10 @@ class GoogleAdsApi:
     def fetch_table(self, report: Report, customer_id: str, start: date | None = None,
                     end: date | None = None) -> pa.Table:
         query = report.query(start.isoformat() if start else None, end.isoformat() if end else None)
-        return rows_to_table(report, customer_id, self.search_stream(customer_id, query))
+        table = rows_to_table(report, customer_id, self.search_stream(customer_id, query))
+        if report.dated and start and end:
+            check_batch(SOURCE, report.table, table, DateWindow(start, end))
+        return table
 
 
 def stream_rows(batches: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:

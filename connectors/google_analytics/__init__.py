@@ -12,6 +12,7 @@ from dlt.sources import DltResource
 from connectors.common import progress
 from connectors.common import settings as check
 from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
+from connectors.common.window import check_batch
 from connectors.google_analytics import settings as s
 from connectors.google_analytics.helpers import GoogleAnalyticsCredentials, make_client, report_pages
 from connectors.google_analytics.rows import page_to_table
@@ -46,7 +47,7 @@ def google_analytics_source(
         client = make_client(base, token, secrets)
         for property_id in ids:
             for first_row, body in report_pages(client, property_id, window, size):
-                table = page_to_table(property_id, first_row, body)
+                table = check_batch(s.SOURCE, s.TRAFFIC_DAILY, page_to_table(property_id, first_row, body), window)
                 progress.add_rows(s.SOURCE, table.num_rows)
                 yield table
 
