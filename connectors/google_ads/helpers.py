@@ -25,7 +25,7 @@ from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
 from connectors.common.window import DateWindow, check_batch
 from connectors.google_ads.errors import GoogleAdsErrors
-from connectors.google_ads.settings import ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
+from connectors.google_ads.settings import CUSTOMER_COLUMN, ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
 
 _INT = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -130,7 +130,7 @@ def _fast_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]])
         micros = pc.cast(arrays[MICROS_COLUMN], pa.decimal128(spend_type.precision, 0))
         arrays[SPEND_COLUMN] = pa.Array.from_buffers(spend_type, len(micros), micros.buffers(), micros.null_count)
     if not report.customer_from_row:
-        arrays["customer_id"] = pa.array([customer_id] * len(rows), pa.string())
+        arrays[CUSTOMER_COLUMN] = pa.array([customer_id] * len(rows), pa.string())
     return pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
 
 
@@ -224,7 +224,7 @@ def _exact_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]
             # Decimal keeps micros exact: 1234567 micros is 1.234567, never 1.2345669999.
             columns[SPEND_COLUMN].append(Decimal(columns[MICROS_COLUMN][-1]).scaleb(-6))
         if not customer_from_row:
-            columns["customer_id"].append(customer_id)
+            columns[CUSTOMER_COLUMN].append(customer_id)
     return pa.Table.from_pydict(columns, schema=schema)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +22,8 @@ DEFAULT_CONCURRENT_REQUESTS = 3
 # What proto3 JSON sends beyond what the column's type says. Any other field is read as its type.
 ID = "id"  # an int64 identifier: digits as a string, kept as text so no engine can round or reformat it
 ENUM = "enum"  # an enum name; proto3 leaves out the zero value, which Google Ads names UNSPECIFIED
+# The column types a plain field can be read into (see the decoders in helpers.py).
+READ_AS = ("text", "date", "bigint", "double")
 
 # Stats rows do not select customer.id: the customer we asked about is the natural key, added to every row.
 CUSTOMER_COLUMN = "customer_id"
@@ -56,31 +59,35 @@ class Report:
     fields: tuple[Field, ...]
 
     def __post_init__(self) -> None:
+        problems = list(self._disagreements())
+        if problems:
+            raise ValueError(f"report {self.table.name}: {'; '.join(problems)}")
+
+    def _disagreements(self) -> Iterator[str]:
+        """Where the fields and the table do not describe the same rows."""
+        declared = set(self.table.column_names)
         filled = {f.column for f in self.fields}
-        added = {SPEND_COLUMN} & set(self.table.column_names)
-        if CUSTOMER_COLUMN not in filled:
-            added.add(CUSTOMER_COLUMN)
-        problems = [f"column {c!r} is not declared" for c in sorted(filled - set(self.table.column_names))]
-        problems += [f"column {c!r} is filled by no field" for c in self.table.column_names
-                     if c not in filled | added]
+        added = (declared & {SPEND_COLUMN}) | ({CUSTOMER_COLUMN} - filled)
+        yield from (f"column {c!r} is not declared" for c in sorted(filled - declared))
+        yield from (f"column {c!r} is filled by no field" for c in self.table.column_names if c not in filled | added)
         for f in self.fields:
-            column = self.table.column(f.column) if f.column in self.table.column_names else None
-            if column is None:
+            if f.column not in declared:
                 continue
+            column = self.table.column(f.column)
             if f.kind in (ID, ENUM) and column.type != "text":
-                problems.append(f"{f.gaql} is an {f.kind}, which lands as text, not {column.type}")
+                yield f"{f.gaql} is an {f.kind}, which lands as text, not {column.type}"
+            if f.kind is None and column.type not in READ_AS:
+                yield f"{f.gaql}: no proto3 reading into {column.type}"
             # Only plain text may be absent: ids and dates are required, metrics default to zero.
             if f.kind is None and column.type == "text" and not column.nullable:
-                problems.append(f"{f.gaql} may be absent, so column {f.column!r} must be nullable")
+                yield f"{f.gaql} may be absent, so column {f.column!r} must be nullable"
         if SPEND_COLUMN in added:
             kind, _, scale = types.parse(self.table.column(SPEND_COLUMN).type)
             if MICROS_COLUMN not in filled or kind != "decimal" or scale != 6:
-                problems.append(f"{SPEND_COLUMN!r} needs a {MICROS_COLUMN!r} field and a decimal(p,6) type")
-        if self.table.date_column and self.table.date_column not in {f.column for f in self.fields
-                                                                      if f.gaql == "segments.date"}:
-            problems.append(f"date column {self.table.date_column!r} must come from segments.date")
-        if problems:
-            raise ValueError(f"report {self.table.name}: {'; '.join(problems)}")
+                yield f"{SPEND_COLUMN!r} needs a {MICROS_COLUMN!r} field and a decimal(p,6) type"
+        if self.table.date_column and self.table.date_column not in {
+                f.column for f in self.fields if f.gaql == "segments.date"}:
+            yield f"date column {self.table.date_column!r} must come from segments.date"
 
     @property
     def table_name(self) -> str:

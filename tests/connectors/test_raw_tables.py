@@ -87,6 +87,7 @@ def _table(*columns: Column, **kwargs) -> Table:
     (_table(Column("a", "text")), (Field("b", "x.b"),), "column 'b' is not declared"),
     (_table(Column("a", "text"), Column("b", "text")), (Field("a", "x.a"),), "column 'b' is filled by no field"),
     (_table(Column("a", "bigint")), (Field("a", "x.a", ID),), "lands as text, not bigint"),
+    (_table(Column("a", "timestamp")), (Field("a", "x.a"),), "no proto3 reading into timestamp"),
     (_table(Column("a", "text", nullable=False)), (Field("a", "x.a"),), "must be nullable"),
     (_table(Column("a", "text", nullable=False)), (Field("a", "x.a", ENUM),), None),
     (_table(Column("cost_micros", "bigint"), Column("spend", "decimal(38,2)")),
