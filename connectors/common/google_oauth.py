@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Mapping
 
 from connectors.common.errors import AuthError, VendorError
+from connectors.common.google_errors import GoogleErrors
 from connectors.common.http import RetryPolicy, VendorClient
 
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -38,7 +39,7 @@ class GoogleOAuth:
         self._expires_at = 0.0
         self._lock = threading.RLock()
         self._sent = threading.local()  # the token this thread last sent
-        self._http = VendorClient(source, token_url, auth=None, policy=policy)
+        self._http = VendorClient(source, token_url, auth=None, policy=policy, errors=GoogleErrors())
         self._http.auth = _SecretsOnly(self)
 
     def _exchange(self) -> None:

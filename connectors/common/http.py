@@ -1,17 +1,19 @@
 """HTTP for connectors: bounded retries with exponential backoff and jitter, vendor hints honoured.
 
-Retried: 429, 5xx, connection errors and timeouts. Waits follow `Retry-After` or Google's
-`retryDelay` when the vendor sends one, else exponential backoff with full jitter.
-Not retried: 401/403 (an `AuthError`, after one token refresh where the auth can refresh) and
-other 4xx. No message built here ever contains a credential: the auth headers are never
-formatted, and any secret the auth knows is scrubbed from vendor bodies quoted in errors.
+Retried: 408, 429, 5xx, connection errors and timeouts. Waits follow the vendor's hint when it
+sends one (`Retry-After`, or what the source's error hook finds in the body), else exponential
+backoff with full jitter; a hint longer than the policy allows fails at once, saying so.
+Not retried: auth failures (an `AuthError`, after one token refresh on a 401 where the auth can
+refresh), other 4xx, and what the error hook refuses. What an error body means is the source's
+`ErrorHook` (see `error_hooks`); nothing here knows a vendor. No message built here ever contains a
+credential: the auth headers are never formatted, and any secret the auth knows is scrubbed from
+vendor bodies quoted in errors.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,12 +23,12 @@ import orjson
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from connectors.common.error_hooks import ErrorHook, VendorErrors
 from connectors.common.errors import AuthError, VendorError
 
 log = logging.getLogger("funnelhouse.connectors")
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Auth(Protocol):
 
 
 class StaticTokenAuth:
-    """A bearer token that cannot be refreshed (HubSpot private-app tokens)."""
+    """A bearer token that cannot be refreshed (API keys, private-app tokens)."""
 
     def __init__(self, token: str, extra_headers: Mapping[str, str] | None = None):
         self._token = token
@@ -74,40 +76,6 @@ class _Retryable(Exception):
         super().__init__(str(error))
 
 
-def parse_duration(value: Any) -> float | None:
-    """Google's JSON Duration ("3s", "0.500s") or a plain number of seconds."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1))
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    if isinstance(value, Mapping) and "seconds" in value:
-        return float(value.get("seconds", 0)) + float(value.get("nanos", 0)) / 1e9
-    return None
-
-
-def find_key(payload: Any, key: str) -> Any:
-    """First value under `key` anywhere in a decoded JSON document."""
-    if isinstance(payload, Mapping):
-        if key in payload:
-            return payload[key]
-        children: Iterable[Any] = payload.values()
-    elif isinstance(payload, list):
-        children = payload
-    else:
-        return None
-    for child in children:
-        found = find_key(child, key)
-        if found is not None:
-            return found
-    return None
-
-
 def decode_body(response: requests.Response) -> Any:
     # orjson parses the bytes several times faster; what it refuses (NaN, ints beyond 64 bits,
     # other encodings) still gets the lenient standard parser.
@@ -121,59 +89,6 @@ def decode_body(response: requests.Response) -> Any:
         return None
 
 
-def hinted_wait(response: requests.Response, body: Any) -> float | None:
-    header = response.headers.get("Retry-After")
-    if header:
-        seconds = parse_duration(header)
-        if seconds is not None:
-            return seconds
-    delay = find_key(body, "retryDelay")
-    return parse_duration(delay) if delay is not None else None
-
-
-def describe_error(body: Any, response: requests.Response) -> str:
-    """A short, vendor-neutral summary of an error body: status name, message, policy."""
-    if isinstance(body, list):
-        body = next((item for item in body if isinstance(item, Mapping) and "error" in item), body)
-    parts: list[str] = []
-    if isinstance(body, Mapping):
-        err = body.get("error", body)
-        if isinstance(err, Mapping):
-            for key in ("status", "category", "policyName", "message"):
-                if err.get(key):
-                    parts.append(str(err[key]))
-            parts.extend(_google_ads_failures(err.get("details")))
-            if isinstance(body.get("error"), str):
-                parts.append(str(body["error"]))
-                if body.get("error_description"):
-                    parts.append(str(body["error_description"]))
-        elif isinstance(err, str):
-            parts.append(err)
-            if body.get("error_description"):
-                parts.append(str(body["error_description"]))
-        if body.get("policyName") and str(body["policyName"]) not in parts:
-            parts.append(f"policy {body['policyName']}")
-    if not parts:
-        text = response.text[:300] if response.text else ""
-        parts.append(text or response.reason or "no body")
-    return "; ".join(parts)
-
-
-def _google_ads_failures(details: Any) -> list[str]:
-    """Google Ads puts the real reason (`queryError: UNRECOGNIZED_FIELD`, ...) in a GoogleAdsFailure
-    detail; the top-level message only says "Request contains an invalid argument."."""
-    found: list[str] = []
-    for detail in details if isinstance(details, list) else []:
-        errors = detail.get("errors") if isinstance(detail, Mapping) else None
-        for error in errors if isinstance(errors, list) else []:
-            if not isinstance(error, Mapping):
-                continue
-            code = error.get("errorCode")
-            label = " ".join(f"{k} {v}" for k, v in code.items()) if isinstance(code, Mapping) else ""
-            found.append(f"{label}: {error.get('message', '')}".strip(": "))
-    return found
-
-
 class VendorClient:
     """One vendor's HTTP session. Paths are joined to `base_url`; absolute URLs pass through."""
 
@@ -185,10 +100,12 @@ class VendorClient:
         policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,
+        errors: ErrorHook | None = None,
     ):
         self.source = source
         self.base_url = base_url.rstrip("/")
         self.auth = auth
+        self.errors: ErrorHook = errors or VendorErrors()
         self.policy = policy or RetryPolicy()
         self.session = session or requests.Session()
         self._sleep = sleep
@@ -264,21 +181,22 @@ class VendorClient:
                     VendorError(self.source, f"{method} {url} {kind}", retryable=True), None
                 ) from None
             body = decode_body(response)
-            if response.status_code < 400 and not _is_error_stream(body):
+            status = self.errors.status(response, body)
+            if status < 400:
                 return body
-            summary = self._scrub(describe_error(body, response))
-            status = response.status_code
-            if _is_error_stream(body) and status < 400:
-                status = int(find_key(body, "code") or 500)
-            if status in (401, 403) or _is_auth_failure(body):
+            summary = self._scrub(self.errors.summary(response, body))
+            if self.errors.is_auth_failure(status, body):
                 if status == 401 and authenticated and not refreshed and self.auth and self.auth.refresh():
                     refreshed = True
                     raise _Retryable(VendorError(self.source, "access token expired", status, True), 0.0)
-                raise AuthError(self.source, f"authentication failed (HTTP {status}): {summary}")
+                raise AuthError(self.source, self._scrub(self.errors.auth_message(status, summary)))
+            refusal = self.errors.refusal(status, body)
+            if refusal:
+                raise VendorError(self.source, self._scrub(refusal), status)
             error = VendorError(self.source, f"{method} {url} failed (HTTP {status}): {summary}", status)
             if status in RETRYABLE_STATUS:
                 error.retryable = True
-                wait = hinted_wait(response, body)
+                wait = self.errors.retry_after(response, body)
                 if wait is not None and wait > self.policy.max_hinted_wait:
                     raise VendorError(
                         self.source,
@@ -314,14 +232,3 @@ def _default_sleep(seconds: float) -> None:
     import time
 
     time.sleep(seconds)
-
-
-def _is_error_stream(body: Any) -> bool:
-    """Google's streaming methods can answer 200 with the error as an element of the JSON array."""
-    return isinstance(body, list) and any(isinstance(item, Mapping) and "error" in item for item in body)
-
-
-def _is_auth_failure(body: Any) -> bool:
-    status = find_key(body, "status")
-    return status in ("UNAUTHENTICATED", "PERMISSION_DENIED")
-

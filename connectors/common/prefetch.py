@@ -91,9 +91,3 @@ def batched_tables(tables: Iterable[pa.Table], min_rows: int) -> Iterator[pa.Tab
 def _concat(tables: list[pa.Table]) -> pa.Table:
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
-
-def check_concurrency(value: object) -> int | None:
-    """The setting as an int within bounds, or None when it is not one (the caller names the key)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENT_REQUESTS:
-        return None
-    return value

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -20,17 +19,10 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from connectors.common import progress
-from connectors.common.errors import ConfigurationError
-from connectors.common.prefetch import (
-    BATCH_ROWS,
-    MAX_CONCURRENT_REQUESTS,
-    batched_tables,
-    check_concurrency,
-    ordered_map,
-)
+from connectors.common import settings as check
+from connectors.common.prefetch import BATCH_ROWS, batched_tables, ordered_map
 from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
-from connectors.common.window import DateWindow, parse_date, resolve_window
-from connectors.google_ads.helpers import GoogleAdsApi, date_chunks, normalize_customer_id, parse_customer_ids
+from connectors.google_ads.helpers import GoogleAdsApi, date_chunks
 from connectors.google_ads.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CHUNK_DAYS,
@@ -67,20 +59,15 @@ def google_ads_source(
     chunk_days: int = DEFAULT_CHUNK_DAYS,
     concurrent_requests: int = DEFAULT_CONCURRENT_REQUESTS,
 ) -> Sequence[DltResource]:
-    ids = _customer_ids(customer_ids)
-    login_id = _login_customer_id(login_customer_id)
-    window = _window(start_date, end_date, lookback_days)
-    if not isinstance(chunk_days, int) or chunk_days < 1:
-        raise ConfigurationError(SOURCE, "chunk_days", "must be a whole number of days >= 1")
-    concurrency = check_concurrency(concurrent_requests)
-    if concurrency is None:
-        raise ConfigurationError(SOURCE, "concurrent_requests",
-                                 f"must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS}")
-    for key, url in (("base_url", base_url), ("token_url", token_url)):
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            raise ConfigurationError(SOURCE, key, "must be an http(s) URL")
-    secrets = _credentials(credentials)
-    api = GoogleAdsApi(base_url, token_url, login_customer_id=login_id, **secrets)
+    ids = check.id_list(SOURCE, "customer_ids", customer_ids, example="123-456-7890", dashes=True)
+    login_id = check.optional_id(SOURCE, "login_customer_id", login_customer_id, example="123-456-7890",
+                                 dashes=True)
+    window = check.date_window(SOURCE, start_date, end_date, lookback_days)
+    chunk_days = check.days(SOURCE, "chunk_days", chunk_days, minimum=1)
+    concurrency = check.concurrency(SOURCE, concurrent_requests)
+    secrets = check.secrets(SOURCE, credentials, ("developer_token", "client_id", "client_secret", "refresh_token"))
+    api = GoogleAdsApi(check.url(SOURCE, "base_url", base_url), check.url(SOURCE, "token_url", token_url),
+                       login_customer_id=login_id, **secrets)
     chunks = date_chunks(window, chunk_days)
     return [_resource(report, api, ids, chunks, concurrency) for report in REPORTS]
 
@@ -99,53 +86,7 @@ def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
         tables = (t for t in ordered_map(fetch_one, calls, concurrency) if t.num_rows)
         yield from batched_tables(tables, BATCH_ROWS)
 
-    return dlt.resource(fetch, **report.table().resource_hints())
-
-
-def _customer_ids(value: Any) -> list[str]:
-    try:
-        ids = parse_customer_ids(value)
-    except (ValueError, TypeError):
-        raise ConfigurationError(SOURCE, "customer_ids", "must be a comma list of numeric customer ids") from None
-    if not ids:
-        raise ConfigurationError(SOURCE, "customer_ids", "is missing: set SOURCES__GOOGLE_ADS__CUSTOMER_IDS")
-    return ids
-
-
-def _login_customer_id(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    try:
-        return normalize_customer_id(value) or None
-    except ValueError:
-        raise ConfigurationError(SOURCE, "login_customer_id", "must be a numeric customer id") from None
-
-
-def _window(start_date: Any, end_date: Any, lookback_days: Any) -> DateWindow:
-    if not isinstance(lookback_days, int) or lookback_days < 0:
-        raise ConfigurationError(SOURCE, "lookback_days", "must be a whole number of days >= 0")
-    for key, value in (("start_date", start_date), ("end_date", end_date)):
-        try:
-            parse_date(value)
-        except (TypeError, ValueError):
-            raise ConfigurationError(SOURCE, key, "must be an ISO date (YYYY-MM-DD)") from None
-    try:
-        return resolve_window(start_date, end_date, lookback_days)
-    except ValueError:
-        raise ConfigurationError(SOURCE, "start_date", "is after end_date") from None
-
-
-def _credentials(credentials: GoogleAdsCredentials | dict | None) -> dict[str, str]:
-    values = dict(credentials) if isinstance(credentials, dict) else {
-        key: getattr(credentials, key, None) for key in ("developer_token", "client_id", "client_secret", "refresh_token")
-    }
-    out = {}
-    for key in ("developer_token", "client_id", "client_secret", "refresh_token"):
-        value = values.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigurationError(SOURCE, f"credentials.{key}", "is missing or empty")
-        out[key] = value.strip()
-    return out
+    return dlt.resource(fetch, **report.table.resource_hints())
 
 
 SPEC = SourceSpec(
@@ -154,7 +95,7 @@ SPEC = SourceSpec(
     domain="ads",
     mode=Mode.WINDOWED,
     source=google_ads_source,
-    tables=tuple(report.table() for report in REPORTS),
+    tables=tuple(report.table for report in REPORTS),
     settings=(
         Setting("base_url", "API root, with its version", default=DEFAULT_BASE_URL),
         Setting("token_url", "OAuth token endpoint", default=DEFAULT_TOKEN_URL),

@@ -2,7 +2,8 @@
 
 The REST transport speaks the proto3 JSON mapping: lowerCamelCase names, int64 as strings, doubles as
 numbers, enums as names, unset fields absent. searchStream answers one JSON array of batches, each
-`{"results": [...], "fieldMask": ..., "requestId": ...}`; an error can arrive as an element of it.
+`{"results": [...], "fieldMask": ..., "requestId": ...}`; an error can arrive as an element of it
+(read by `errors.GoogleAdsErrors`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,41 +19,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.common import paging
 from connectors.common.errors import RecordError, VendorError
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
-from connectors.common.window import DateWindow
-from connectors.google_ads.settings import DATE, DOUBLE, ENUM, ID, INT64, SOURCE, SPEND_TYPE, TEXT, Field, Report
+from connectors.common.window import DateWindow, check_batch
+from connectors.google_ads.errors import GoogleAdsErrors
+from connectors.google_ads.settings import CUSTOMER_COLUMN, ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
 
 _INT = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def parse_customer_ids(value: str | Sequence[str] | None) -> list[str]:
-    """'123-456-7890, 2345678901' or a list of them -> ['1234567890', '2345678901'].
-
-    Raises ValueError with a message that never quotes the offending value.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        items: Iterable[Any] = json.loads(text) if text.startswith("[") else text.split(",")
-    else:
-        items = value
-    ids: list[str] = []
-    for item in items:
-        cid = normalize_customer_id(item)
-        if cid and cid not in ids:
-            ids.append(cid)
-    return ids
-
-
-def normalize_customer_id(value: Any) -> str:
-    cid = str(value).strip().replace("-", "")
-    if cid and not cid.isdigit():
-        raise ValueError("must contain only digits (dashes allowed)")
-    return cid
 
 
 def date_chunks(window: DateWindow, chunk_days: int) -> list[tuple[date, date]]:
@@ -85,30 +61,24 @@ class GoogleAdsApi:
             headers["login-customer-id"] = login_customer_id
         oauth = GoogleOAuth(SOURCE, token_url, client_id, client_secret, refresh_token,
                             extra_headers=headers, policy=policy)
-        self.http = VendorClient(SOURCE, base_url, auth=oauth, policy=policy)
+        self.http = VendorClient(SOURCE, base_url, auth=oauth, policy=policy, errors=GoogleAdsErrors())
 
     def search_stream(self, customer_id: str, query: str) -> Iterator[Mapping[str, Any]]:
-        body = self.http.post(f"customers/{customer_id}/googleAds:searchStream", json_body={"query": query})
-        return stream_rows(body)
+        return stream_rows(paging.stream_batches(self.http, f"customers/{customer_id}/googleAds:searchStream",
+                                                 json_body={"query": query}))
 
     def fetch_table(self, report: Report, customer_id: str, start: date | None = None,
                     end: date | None = None) -> pa.Table:
         query = report.query(start.isoformat() if start else None, end.isoformat() if end else None)
-        return rows_to_table(report, customer_id, self.search_stream(customer_id, query))
+        table = rows_to_table(report, customer_id, self.search_stream(customer_id, query))
+        if report.dated and start and end:
+            check_batch(SOURCE, report.table, table, DateWindow(start, end))
+        return table
 
 
-def stream_rows(body: Any) -> Iterator[Mapping[str, Any]]:
-    """The rows of every batch. VendorClient already raises on an error element; this guards the rest."""
-    batches = [body] if isinstance(body, Mapping) else body
-    if not isinstance(batches, list):
-        raise VendorError(SOURCE, "searchStream did not answer a JSON array of batches")
+def stream_rows(batches: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+    """The rows of every batch."""
     for batch in batches:
-        if not isinstance(batch, Mapping):
-            raise VendorError(SOURCE, "searchStream batch is not a JSON object")
-        if "error" in batch:
-            err = batch["error"] if isinstance(batch["error"], Mapping) else {}
-            raise VendorError(SOURCE, f"searchStream failed mid-stream: {err.get('status')} {err.get('message')}",
-                              err.get("code"))
         results = batch.get("results", [])
         if not isinstance(results, list):
             raise VendorError(SOURCE, "searchStream batch has a non-list 'results'")
@@ -140,26 +110,27 @@ _INT_OR_NONE = frozenset({int, _NONE})
 def _fast_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]) -> pa.Table:
     """Each field as one Python list cast in Arrow: accepts only what the row-wise decoders accept
     unchanged, and gives up (`_Slow`) on anything else, so both paths build the same table."""
-    schema = report.arrow_schema()
+    schema = report.table.arrow_schema()
     parents: dict[str, list[Any]] = {}
     arrays: dict[str, pa.Array] = {}
     try:
-        for field in report.fields:
+        for field, kind in report.decoded:
             head, *rest = field.path
             if head not in parents:
                 parents[head] = [row.get(head) for row in rows]
             values = parents[head]
             for key in rest:
                 values = [None if value is None else value.get(key) for value in values]
-            arrays[field.column] = _FAST[field.kind](values, field)
+            arrays[field.column] = _FAST[kind](values, field)
     except (AttributeError, TypeError, pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raise _Slow from None
     if report.with_spend:
         # The micros as the unscaled value of decimal(38, 6): exact, 1234567 micros is 1.234567.
-        micros = pc.cast(arrays["cost_micros"], pa.decimal128(38, 0))
-        arrays["spend"] = pa.Array.from_buffers(SPEND_TYPE, len(micros), micros.buffers(), micros.null_count)
+        spend_type = schema.field(SPEND_COLUMN).type
+        micros = pc.cast(arrays[MICROS_COLUMN], pa.decimal128(spend_type.precision, 0))
+        arrays[SPEND_COLUMN] = pa.Array.from_buffers(spend_type, len(micros), micros.buffers(), micros.null_count)
     if not report.customer_from_row:
-        arrays["customer_id"] = pa.array([customer_id] * len(rows), pa.string())
+        arrays[CUSTOMER_COLUMN] = pa.array([customer_id] * len(rows), pa.string())
     return pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
 
 
@@ -232,14 +203,14 @@ def _zero_or_slow(array: pa.Array, field: Field, zero: Any) -> pa.Array:
     return pc.fill_null(array, zero)
 
 
-_FAST = {ID: _fast_id, TEXT: _fast_text, ENUM: _fast_enum, DATE: _fast_date, INT64: _fast_int64,
-         DOUBLE: _fast_double}
+_FAST = {ID: _fast_id, ENUM: _fast_enum, "text": _fast_text, "date": _fast_date, "bigint": _fast_int64,
+         "double": _fast_double}
 
 
 def _exact_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]) -> pa.Table:
-    schema = report.arrow_schema()
+    schema = report.table.arrow_schema()
     columns: dict[str, list[Any]] = {name: [] for name in schema.names}
-    plan = [(field, field.path, _DECODERS[field.kind], columns[field.column].append) for field in report.fields]
+    plan = [(field, field.path, _DECODERS[kind], columns[field.column].append) for field, kind in report.decoded]
     with_spend, customer_from_row = report.with_spend, report.customer_from_row
     for row in rows:
         for field, path, decode, append in plan:
@@ -251,9 +222,9 @@ def _exact_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]
                 raise RecordError(SOURCE, describe_row(customer_id, row), field.json_name, problem) from None
         if with_spend:
             # Decimal keeps micros exact: 1234567 micros is 1.234567, never 1.2345669999.
-            columns["spend"].append(Decimal(columns["cost_micros"][-1]).scaleb(-6))
+            columns[SPEND_COLUMN].append(Decimal(columns[MICROS_COLUMN][-1]).scaleb(-6))
         if not customer_from_row:
-            columns["customer_id"].append(customer_id)
+            columns[CUSTOMER_COLUMN].append(customer_id)
     return pa.Table.from_pydict(columns, schema=schema)
 
 
@@ -354,4 +325,4 @@ def _double(value: Any, field: Field) -> float:
     return number
 
 
-_DECODERS = {ID: _id, TEXT: _text, ENUM: _enum, DATE: _date, INT64: _int64, DOUBLE: _double}
+_DECODERS = {ID: _id, ENUM: _enum, "text": _text, "date": _date, "bigint": _int64, "double": _double}

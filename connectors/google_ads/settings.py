@@ -1,13 +1,13 @@
-"""What the Google Ads connector reads: endpoints, GAQL fields, table keys and column types."""
+"""What the Google Ads connector reads: endpoints, the raw tables, and the GAQL fields that fill them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-import pyarrow as pa
-
 from connectors.common.tables import Column, Table
+from warehouse import types
 
 SOURCE = "google_ads"
 DEFAULT_BASE_URL = "https://googleads.googleapis.com/v26"
@@ -19,25 +19,24 @@ DEFAULT_CHUNK_DAYS = 31
 # parallel reports per customer is what its client libraries do too. 1 turns prefetching off.
 DEFAULT_CONCURRENT_REQUESTS = 3
 
-# How a proto3-JSON value is decoded. int64 arrives as a string, doubles as numbers, enums as names.
-ID = "id"  # int64 identifier, kept as text so no engine can round or reformat it
-TEXT = "text"
-ENUM = "enum"
-DATE = "date"
-INT64 = "int64"
-DOUBLE = "double"
+# What proto3 JSON sends beyond what the column's type says. Any other field is read as its type.
+ID = "id"  # an int64 identifier: digits as a string, kept as text so no engine can round or reformat it
+ENUM = "enum"  # an enum name; proto3 leaves out the zero value, which Google Ads names UNSPECIFIED
+# The column types a plain field can be read into (see the decoders in helpers.py).
+READ_AS = ("text", "date", "bigint", "double")
 
-# The warehouse type each kind lands as.
-_TYPES = {ID: "text", TEXT: "text", ENUM: "text", DATE: "date", INT64: "bigint", DOUBLE: "double"}
-SPEND = "decimal(38,6)"
-SPEND_TYPE = pa.decimal128(38, 6)
+# Stats rows do not select customer.id: the customer we asked about is the natural key, added to every row.
+CUSTOMER_COLUMN = "customer_id"
+# spend = cost_micros / 1e6 as an exact decimal, added to tables that declare it.
+SPEND_COLUMN = "spend"
+MICROS_COLUMN = "cost_micros"
 
 
 @dataclass(frozen=True)
 class Field:
     column: str
     gaql: str  # snake_case name as written in GAQL; the response uses its lowerCamelCase path
-    kind: str
+    kind: str | None = None  # ID, ENUM, or None: read as the column's declared type
     # Metrics are proto3 `optional`: absent means zero. Attributes that are absent are a bad record.
     metric: bool = False
 
@@ -52,16 +51,65 @@ class Field:
 
 @dataclass(frozen=True)
 class Report:
-    """One raw table filled from one GAQL resource."""
+    """One raw table filled from one GAQL resource. The table says the shape; the fields say where each
+    column comes from in the response."""
 
-    table_name: str
+    table: Table
     resource: str
     fields: tuple[Field, ...]
-    primary_key: tuple[str, ...]
-    merge_key: tuple[str, ...] = ()
-    dated: bool = False  # segmented by segments.date, so fetched per date chunk
-    with_spend: bool = False  # adds spend = cost_micros / 1e6 as an exact decimal
-    description: str = ""
+
+    def __post_init__(self) -> None:
+        problems = list(self._disagreements())
+        if problems:
+            raise ValueError(f"report {self.table.name}: {'; '.join(problems)}")
+
+    def _disagreements(self) -> Iterator[str]:
+        """Where the fields and the table do not describe the same rows."""
+        declared = set(self.table.column_names)
+        filled = {f.column for f in self.fields}
+        added = (declared & {SPEND_COLUMN}) | ({CUSTOMER_COLUMN} - filled)
+        yield from (f"column {c!r} is not declared" for c in sorted(filled - declared))
+        yield from (f"column {c!r} is filled by no field" for c in self.table.column_names if c not in filled | added)
+        for f in self.fields:
+            if f.column not in declared:
+                continue
+            column = self.table.column(f.column)
+            if f.kind in (ID, ENUM) and column.type != "text":
+                yield f"{f.gaql} is an {f.kind}, which lands as text, not {column.type}"
+            if f.kind is None and column.type not in READ_AS:
+                yield f"{f.gaql}: no proto3 reading into {column.type}"
+            # Only plain text may be absent: ids and dates are required, metrics default to zero.
+            if f.kind is None and column.type == "text" and not column.nullable:
+                yield f"{f.gaql} may be absent, so column {f.column!r} must be nullable"
+        if SPEND_COLUMN in added:
+            kind, _, scale = types.parse(self.table.column(SPEND_COLUMN).type)
+            if MICROS_COLUMN not in filled or kind != "decimal" or scale != 6:
+                yield f"{SPEND_COLUMN!r} needs a {MICROS_COLUMN!r} field and a decimal(p,6) type"
+        if self.table.date_column and self.table.date_column not in {
+                f.column for f in self.fields if f.gaql == "segments.date"}:
+            yield f"date column {self.table.date_column!r} must come from segments.date"
+
+    @property
+    def table_name(self) -> str:
+        return self.table.name
+
+    @property
+    def dated(self) -> bool:
+        """Segmented by segments.date, so fetched per date chunk."""
+        return self.table.date_column is not None
+
+    @property
+    def with_spend(self) -> bool:
+        return SPEND_COLUMN in self.table.column_names
+
+    @property
+    def customer_from_row(self) -> bool:
+        return any(f.column == CUSTOMER_COLUMN for f in self.fields)
+
+    @cached_property
+    def decoded(self) -> tuple[tuple[Field, str], ...]:
+        """Each field with how it is read: ID, ENUM, or its column's type (text, date, bigint, double)."""
+        return tuple((f, f.kind or self.table.column(f.column).type) for f in self.fields)
 
     def query(self, start: str | None = None, end: str | None = None) -> str:
         sql = f"SELECT {', '.join(f.gaql for f in self.fields)} FROM {self.resource}"
@@ -69,86 +117,98 @@ class Report:
             sql += f" WHERE segments.date BETWEEN '{start}' AND '{end}'"
         return sql
 
-    @property
-    def customer_from_row(self) -> bool:
-        return any(f.column == "customer_id" for f in self.fields)
 
-    def table(self) -> Table:
-        return self._table
-
-    @cached_property
-    def _table(self) -> Table:
-        """The raw table this report fills. Stats rows do not select customer.id: the customer we
-        asked about is the natural key, added to every row."""
-        columns = [] if self.customer_from_row else [Column("customer_id", "text", nullable=False)]
-        for f in self.fields:
-            # Ids and dates are keys: the decoder rejects a row without them, so they are never null.
-            required = f.column in self.primary_key or f.kind in (ID, DATE)
-            columns.append(Column(f.column, _TYPES[f.kind], nullable=not required))
-            if self.with_spend and f.column == "cost_micros":
-                columns.append(Column("spend", SPEND))
-        return Table(self.table_name, tuple(columns), primary_key=self.primary_key, merge_key=self.merge_key,
-                     date_column="date_day" if self.dated else None, description=self.description)
-
-    def arrow_schema(self) -> pa.Schema:
-        return self.table().arrow_schema()
-
-
+_METRIC_COLUMNS = (
+    Column("impressions", "bigint"),
+    Column("clicks", "bigint"),
+    Column("cost_micros", "bigint"),
+    Column("spend", "decimal(38,6)"),
+    Column("conversions", "double"),
+    Column("conversions_value", "double"),
+)
 _METRICS = (
-    Field("impressions", "metrics.impressions", INT64, metric=True),
-    Field("clicks", "metrics.clicks", INT64, metric=True),
-    Field("cost_micros", "metrics.cost_micros", INT64, metric=True),
-    Field("conversions", "metrics.conversions", DOUBLE, metric=True),
-    Field("conversions_value", "metrics.conversions_value", DOUBLE, metric=True),
+    Field("impressions", "metrics.impressions", metric=True),
+    Field("clicks", "metrics.clicks", metric=True),
+    Field("cost_micros", "metrics.cost_micros", metric=True),
+    Field("conversions", "metrics.conversions", metric=True),
+    Field("conversions_value", "metrics.conversions_value", metric=True),
 )
 
 CUSTOMERS = Report(
-    table_name="customers",
+    Table(
+        "customers",
+        (
+            Column("customer_id", "text", nullable=False),
+            Column("descriptive_name", "text"),
+            Column("currency_code", "text"),
+            Column("time_zone", "text"),
+        ),
+        primary_key=("customer_id",),
+        description="Each customer (account): its name, currency and time zone.",
+    ),
     resource="customer",
     fields=(
         Field("customer_id", "customer.id", ID),
-        Field("descriptive_name", "customer.descriptive_name", TEXT),
-        Field("currency_code", "customer.currency_code", TEXT),
-        Field("time_zone", "customer.time_zone", TEXT),
+        Field("descriptive_name", "customer.descriptive_name"),
+        Field("currency_code", "customer.currency_code"),
+        Field("time_zone", "customer.time_zone"),
     ),
-    primary_key=("customer_id",),
-    description="Each customer (account): its name, currency and time zone.",
 )
 
 CAMPAIGN_STATS = Report(
-    table_name="campaign_stats",
+    Table(
+        "campaign_stats",
+        (
+            Column("customer_id", "text", nullable=False),
+            Column("campaign_id", "text", nullable=False),
+            Column("campaign_name", "text"),
+            Column("campaign_status", "text"),
+            Column("advertising_channel_type", "text"),
+            Column("date_day", "date", nullable=False),
+            *_METRIC_COLUMNS,
+        ),
+        primary_key=("customer_id", "campaign_id", "date_day"),
+        merge_key=("customer_id", "date_day"),
+        date_column="date_day",
+        description="Campaign metrics per day; spend converted exactly from cost_micros.",
+    ),
     resource="campaign",
     fields=(
         Field("campaign_id", "campaign.id", ID),
-        Field("campaign_name", "campaign.name", TEXT),
+        Field("campaign_name", "campaign.name"),
         Field("campaign_status", "campaign.status", ENUM),
         Field("advertising_channel_type", "campaign.advertising_channel_type", ENUM),
-        Field("date_day", "segments.date", DATE),
+        Field("date_day", "segments.date"),
         *_METRICS,
     ),
-    primary_key=("customer_id", "campaign_id", "date_day"),
-    merge_key=("customer_id", "date_day"),
-    dated=True,
-    with_spend=True,
-    description="Campaign metrics per day; spend converted exactly from cost_micros.",
 )
 
 AD_GROUP_STATS = Report(
-    table_name="ad_group_stats",
+    Table(
+        "ad_group_stats",
+        (
+            Column("customer_id", "text", nullable=False),
+            Column("campaign_id", "text", nullable=False),
+            Column("ad_group_id", "text", nullable=False),
+            Column("ad_group_name", "text"),
+            Column("ad_group_status", "text"),
+            Column("date_day", "date", nullable=False),
+            *_METRIC_COLUMNS,
+        ),
+        primary_key=("customer_id", "ad_group_id", "date_day"),
+        merge_key=("customer_id", "date_day"),
+        date_column="date_day",
+        description="Ad group metrics per day; spend converted exactly from cost_micros.",
+    ),
     resource="ad_group",
     fields=(
         Field("campaign_id", "campaign.id", ID),
         Field("ad_group_id", "ad_group.id", ID),
-        Field("ad_group_name", "ad_group.name", TEXT),
+        Field("ad_group_name", "ad_group.name"),
         Field("ad_group_status", "ad_group.status", ENUM),
-        Field("date_day", "segments.date", DATE),
+        Field("date_day", "segments.date"),
         *_METRICS,
     ),
-    primary_key=("customer_id", "ad_group_id", "date_day"),
-    merge_key=("customer_id", "date_day"),
-    dated=True,
-    with_spend=True,
-    description="Ad group metrics per day; spend converted exactly from cost_micros.",
 )
 
 REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS)

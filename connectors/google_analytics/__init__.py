@@ -10,21 +10,11 @@ import pyarrow as pa
 from dlt.sources import DltResource
 
 from connectors.common import progress
-from connectors.common.errors import ConfigurationError
+from connectors.common import settings as check
 from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
-from connectors.common.window import resolve_window
+from connectors.common.window import check_batch
 from connectors.google_analytics import settings as s
-from connectors.google_analytics.helpers import (
-    GoogleAnalyticsCredentials,
-    check_credentials,
-    check_date,
-    check_lookback,
-    check_page_size,
-    check_url,
-    make_client,
-    parse_property_ids,
-    report_pages,
-)
+from connectors.google_analytics.helpers import GoogleAnalyticsCredentials, make_client, report_pages
 from connectors.google_analytics.rows import page_to_table
 
 __all__ = ["SPEC", "GoogleAnalyticsCredentials", "google_analytics_source"]
@@ -43,32 +33,21 @@ def google_analytics_source(
     page_size: int = s.DEFAULT_PAGE_SIZE,
 ) -> DltResource:
     """Validates settings and builds the resource; no request is made until the resource runs."""
-    ids = parse_property_ids(property_ids)
-    creds = check_credentials(credentials)
-    base = check_url("base_url", base_url)
-    token = check_url("token_url", token_url)
-    start = check_date("start_date", start_date)
-    end = check_date("end_date", end_date)
-    lookback = check_lookback(lookback_days)
-    size = check_page_size(page_size)
-    if start and end and start > end:
-        raise ConfigurationError(s.SOURCE, "start_date", "is after end_date")
+    ids = check.id_list(s.SOURCE, "property_ids", property_ids, example="123456789", prefix="properties/")
+    secrets = check.secrets(s.SOURCE, credentials, ("client_id", "client_secret", "refresh_token"))
+    base = check.url(s.SOURCE, "base_url", base_url)
+    token = check.url(s.SOURCE, "token_url", token_url)
+    start, end, lookback = check.window_settings(s.SOURCE, start_date, end_date, lookback_days)
+    size = check.whole_number(s.SOURCE, "page_size", page_size, 1, s.MAX_PAGE_SIZE)
 
-    @dlt.resource(
-        name=s.TABLE,
-        table_name=s.TABLE,
-        primary_key=list(s.PRIMARY_KEY),
-        merge_key=list(s.MERGE_KEY),
-        write_disposition=s.WRITE_DISPOSITION,
-        columns=s.COLUMNS,
-    )
+    @dlt.resource(**s.TRAFFIC_DAILY.resource_hints())
     def traffic_daily() -> Iterator[pa.Table]:
         # The window is resolved when the run starts, not when the source was built.
-        window = resolve_window(start, end, lookback)
-        client = make_client(base, token, creds)
+        window = check.date_window(s.SOURCE, start, end, lookback)
+        client = make_client(base, token, secrets)
         for property_id in ids:
             for first_row, body in report_pages(client, property_id, window, size):
-                table = page_to_table(property_id, first_row, body)
+                table = check_batch(s.SOURCE, s.TRAFFIC_DAILY, page_to_table(property_id, first_row, body), window)
                 progress.add_rows(s.SOURCE, table.num_rows)
                 yield table
 
@@ -81,7 +60,7 @@ SPEC = SourceSpec(
     domain="web_analytics",
     mode=Mode.WINDOWED,
     source=google_analytics_source,
-    tables=(s.TABLE_DEF,),
+    tables=(s.TRAFFIC_DAILY,),
     settings=(
         Setting("base_url", "API root, with its version", default=s.DEFAULT_BASE_URL),
         Setting("token_url", "OAuth token endpoint", default=s.DEFAULT_TOKEN_URL),

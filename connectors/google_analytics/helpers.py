@@ -1,10 +1,12 @@
-"""GA4 Data API plumbing: credentials, settings checks and runReport paging.
+"""GA4 Data API plumbing: credentials and runReport paging.
 
 Choices made against the documented behaviour of `properties.runReport`:
 - `keepEmptyRows` stays false: a row whose metrics are all zero carries nothing, and the
   delete-insert on (property, day) removes a combination that fell to zero on a re-read.
 - Pages follow `offset`/`limit` until `rowCount` (the report's total; absent when zero) is
-  reached, with an explicit `orderBys` over every dimension so that offsets are stable.
+  reached, with an explicit `orderBys` over every dimension so that offsets are stable. A
+  `rowCount` that moves while paging means GA4 is still processing recent days; the next run's
+  lookback repairs any gap.
 - `(other)` rows (high-cardinality roll-ups, flagged by `metadata.dataLossFromOtherRow`) are kept:
   they hold real sessions, so totals match the GA4 UI. We warn, since detail is lost upstream.
 """
@@ -12,18 +14,19 @@ Choices made against the documented behaviour of `properties.runReport`:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import date
+from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
 from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
-from connectors.common.errors import ConfigurationError, VendorError
+from connectors.common import paging
+from connectors.common.errors import VendorError
+from connectors.common.google_errors import GoogleErrors
 from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import VendorClient
-from connectors.common.window import DateWindow, parse_date
+from connectors.common.window import DateWindow
 from connectors.google_analytics import settings as s
 
 log = logging.getLogger("funnelhouse.connectors.google_analytics")
@@ -33,7 +36,7 @@ log = logging.getLogger("funnelhouse.connectors.google_analytics")
 class GoogleAnalyticsCredentials(CredentialsConfiguration):
     """An OAuth client and a refresh token with the analytics.readonly scope.
 
-    Fields are optional to dlt so that a missing one reaches `check_credentials`, which names it.
+    Fields are optional to dlt so that a missing one reaches the source's settings check, which names it.
     """
 
     client_id: Optional[TSecretStrValue] = None  # noqa: UP045 - dlt reads optionality from typing.Optional
@@ -41,80 +44,15 @@ class GoogleAnalyticsCredentials(CredentialsConfiguration):
     refresh_token: Optional[TSecretStrValue] = None  # noqa: UP045
 
 
-# --- settings ------------------------------------------------------------------------------
-
-
-def parse_property_ids(value: Any) -> list[str]:
-    """`123,456`, `["123", 456]` or `properties/123` into digit strings, order kept, no repeats."""
-    if value is None or value == "" or value == []:
-        raise ConfigurationError(s.SOURCE, "property_ids", "is missing: give one or more GA4 property ids")
-    items: Iterable[Any] = value.split(",") if isinstance(value, str) else (
-        [value] if isinstance(value, int) else value
-    )
-    ids: list[str] = []
-    for item in items:
-        text = str(item).strip()
-        text = text.removeprefix("properties/")
-        if not text:
-            continue
-        if not text.isdigit():
-            raise ConfigurationError(s.SOURCE, "property_ids", "must be numeric GA4 property ids (e.g. 123456789)")
-        if text not in ids:
-            ids.append(text)
-    if not ids:
-        raise ConfigurationError(s.SOURCE, "property_ids", "is missing: give one or more GA4 property ids")
-    return ids
-
-
-def check_credentials(credentials: GoogleAnalyticsCredentials | None) -> GoogleAnalyticsCredentials:
-    for key in ("client_id", "client_secret", "refresh_token"):
-        if credentials is None or not getattr(credentials, key, None):
-            raise ConfigurationError(s.SOURCE, f"credentials.{key}", "is missing")
-    assert credentials is not None
-    return credentials
-
-
-def check_url(key: str, value: Any) -> str:
-    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
-        raise ConfigurationError(s.SOURCE, key, "must be an http(s) URL")
-    return value.rstrip("/")
-
-
-def check_page_size(value: Any) -> int:
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        size = 0
-    if not 1 <= size <= s.MAX_PAGE_SIZE:
-        raise ConfigurationError(s.SOURCE, "page_size", f"must be an integer from 1 to {s.MAX_PAGE_SIZE}")
-    return size
-
-
-def check_lookback(value: Any) -> int:
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        days = -1
-    if days < 0:
-        raise ConfigurationError(s.SOURCE, "lookback_days", "must be an integer >= 0")
-    return days
-
-
-def check_date(key: str, value: Any) -> date | None:
-    try:
-        return parse_date(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(s.SOURCE, key, "must be a date as YYYY-MM-DD") from None
-
-
 # --- HTTP ----------------------------------------------------------------------------------
 
 
-def make_client(base_url: str, token_url: str, credentials: GoogleAnalyticsCredentials) -> VendorClient:
+def make_client(base_url: str, token_url: str, credentials: Mapping[str, str]) -> VendorClient:
+    """`credentials`: client_id, client_secret and refresh_token."""
     oauth = GoogleOAuth(
-        s.SOURCE, token_url, credentials.client_id, credentials.client_secret, credentials.refresh_token,
+        s.SOURCE, token_url, credentials["client_id"], credentials["client_secret"], credentials["refresh_token"],
     )
-    return VendorClient(s.SOURCE, base_url, auth=oauth)
+    return VendorClient(s.SOURCE, base_url, auth=oauth, errors=GoogleErrors())
 
 
 def report_request(window: DateWindow, offset: int, limit: int) -> dict[str, Any]:
@@ -134,29 +72,21 @@ def report_pages(
     client: VendorClient, property_id: str, window: DateWindow, page_size: int
 ) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """(offset of the page's first row, response body) for each page of one property's report."""
-    offset = 0
-    total: int | None = None
-    while True:
-        body = client.post(f"properties/{property_id}:runReport", json_body=report_request(window, offset, page_size))
-        if not isinstance(body, Mapping):
-            raise VendorError(s.SOURCE, f"property {property_id}: runReport answered with no JSON object")
-        rows = body.get("rows") or []
-        row_count = _row_count(body, property_id)
-        if total is None:
+    pages = paging.offset_pages(
+        client, f"properties/{property_id}:runReport",
+        lambda offset, limit: {"json_body": report_request(window, offset, limit)},
+        limit=page_size, items=lambda body: _rows(body, property_id), total=lambda body: _row_count(body, property_id),
+    )
+    for offset, body in pages:
+        if offset == 0:
             _warn_about_metadata(property_id, window, body.get("metadata") or {})
-        elif row_count != total:
-            # GA4 is still processing recent days; the lookback of the next run repairs any gap.
-            log.warning("%s: property %s report changed from %d to %d rows while paging",
-                        s.SOURCE, property_id, total, row_count)
-        total = row_count
-        if rows:
-            yield offset, body
-        offset += len(rows)
-        if offset >= total:
-            return
-        if not rows:
-            log.warning("%s: property %s stopped at row %d of %d", s.SOURCE, property_id, offset, total)
-            return
+        yield offset, body
+
+
+def _rows(body: Any, property_id: str) -> list[Any]:
+    if not isinstance(body, Mapping):
+        raise VendorError(s.SOURCE, f"property {property_id}: runReport answered with no JSON object")
+    return body.get("rows") or []
 
 
 def _row_count(body: Mapping[str, Any], property_id: str) -> int:

@@ -17,18 +17,16 @@ import pyarrow.compute as pc
 
 from connectors.common.errors import RecordError, VendorError
 from connectors.google_analytics import settings as s
+from warehouse import types
 
-_ARROW_TYPES = {
-    "text": pa.string(),
-    "date": pa.date32(),
-    "bigint": pa.int64(),
-    "double": pa.float64(),
-    "decimal": pa.decimal128(s.REVENUE_PRECISION, s.REVENUE_SCALE),
-}
-SCHEMA = pa.schema([
-    pa.field(name, _ARROW_TYPES[spec["data_type"]], nullable=spec["nullable"]) for name, spec in s.COLUMNS.items()
-])
-_QUANTUM = Decimal(1).scaleb(-s.REVENUE_SCALE)
+
+def _metric_rule(column: str) -> tuple[str, Decimal | None]:
+    """How a metric's text becomes its declared column type: the kind, and a decimal's quantum."""
+    kind, _, scale = types.parse(s.TRAFFIC_DAILY.column(column).type)
+    return kind, Decimal(1).scaleb(-scale) if kind == "decimal" else None
+
+
+_METRIC_RULES = {column: _metric_rule(column) for column in s.METRICS.values()}
 _INT64_MAX = 2**63 - 1
 _DAY = next(iter(s.DIMENSIONS))  # "date"
 _TEXT_DIMENSIONS = {name: column for name, column in s.DIMENSIONS.items() if name != _DAY}
@@ -51,7 +49,8 @@ def page_to_table(property_id: str, first_row: int, body: Mapping[str, Any]) -> 
     columns["property_id"] = pa.array([property_id] * count, pa.string())
     columns["currency_code"] = pa.array([metadata.get("currencyCode")] * count, pa.string())
     columns["time_zone"] = pa.array([metadata.get("timeZone")] * count, pa.string())
-    return pa.Table.from_arrays([columns[f.name] for f in SCHEMA], schema=SCHEMA)
+    schema = s.TRAFFIC_DAILY.arrow_schema()
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
 
 def _header_positions(
@@ -78,7 +77,7 @@ def _fast_columns(rows: list[Any], dim_at: dict[str, int], met_at: dict[str, int
     for name, column in _TEXT_DIMENSIONS.items():
         columns[column] = pa.array(dims[name], pa.string())
     for name, column in s.METRICS.items():
-        columns[column] = _cast(pa.array(mets[name], pa.string()), SCHEMA.field(column).type)
+        columns[column] = _cast(pa.array(mets[name], pa.string()), s.TRAFFIC_DAILY.arrow_schema().field(column).type)
     return columns
 
 
@@ -108,7 +107,7 @@ def _exact_columns(
             values[column].append(_at(dims, dim_at[name]) or "")
         for name, column in s.METRICS.items():
             values[column].append(_parse_metric(_at(mets, met_at[name]), column, record, name))
-    return {column: pa.array(items, SCHEMA.field(column).type) for column, items in values.items()}
+    return {column: pa.array(items, s.TRAFFIC_DAILY.arrow_schema().field(column).type) for column, items in values.items()}
 
 
 def _at(values: list[Any], position: int) -> Any:
@@ -136,16 +135,16 @@ def _parse_metric(raw: Any, column: str, record: str, name: str) -> Any:
         raise RecordError(s.SOURCE, record, field, f"is not a number: {raw[:40]!r}") from None
     if not number.is_finite():
         raise RecordError(s.SOURCE, record, field, f"is not a finite number: {raw[:40]!r}")
-    data_type = s.COLUMNS[column]["data_type"]
-    if data_type == "bigint":
+    kind, quantum = _METRIC_RULES[column]
+    if kind == "bigint":
         if number != number.to_integral_value():
             raise RecordError(s.SOURCE, record, field, f"is not a whole number: {raw[:40]!r}")
         if abs(number) > _INT64_MAX:
             raise RecordError(s.SOURCE, record, field, "does not fit bigint")
         return int(number)
-    if data_type == "decimal":
+    if kind == "decimal":
         try:
-            return number.quantize(_QUANTUM)
+            return number.quantize(quantum)
         except InvalidOperation:
-            raise RecordError(s.SOURCE, record, field, "does not fit decimal(38,6)") from None
+            raise RecordError(s.SOURCE, record, field, f"does not fit {s.TRAFFIC_DAILY.column(column).type}") from None
     return float(number)

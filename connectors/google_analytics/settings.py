@@ -1,13 +1,10 @@
-"""What the GA4 connector asks for and how it lands: report fields, table name, columns, keys."""
+"""What the GA4 connector asks for and how it lands: report fields, the raw table, API limits."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from connectors.common.tables import Column, Table
 
 SOURCE = "google_analytics"
-TABLE = "traffic_daily"
 
 DEFAULT_BASE_URL = "https://analyticsdata.googleapis.com/v1beta"
 DEFAULT_TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -33,11 +30,8 @@ METRICS: dict[str, str] = {
     "totalRevenue": "total_revenue",
 }
 
-REVENUE_PRECISION = 38
-REVENUE_SCALE = 6
-
-TABLE_DEF = Table(
-    TABLE,
+TRAFFIC_DAILY = Table(
+    "traffic_daily",
     (
         Column("property_id", "text", False),
         Column("date_day", "date", False),
@@ -50,7 +44,7 @@ TABLE_DEF = Table(
         Column("new_users", "bigint"),
         Column("engaged_sessions", "bigint"),
         Column("key_events", "double"),
-        Column("total_revenue", f"decimal({REVENUE_PRECISION},{REVENUE_SCALE})"),
+        Column("total_revenue", "decimal(38,6)"),
         Column("currency_code", "text"),
         Column("time_zone", "text"),
     ),
@@ -63,7 +57,3 @@ TABLE_DEF = Table(
     date_column="date_day",
     description="Daily sessions, users, key events and revenue by session source, medium, campaign and channel group.",
 )
-COLUMNS: dict[str, dict[str, Any]] = TABLE_DEF.dlt_columns()
-PRIMARY_KEY = TABLE_DEF.primary_key
-MERGE_KEY = TABLE_DEF.merge_key
-WRITE_DISPOSITION = TABLE_DEF.write_disposition()

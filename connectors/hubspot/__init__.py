@@ -22,8 +22,8 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 
 from connectors.common import progress
-from connectors.common.errors import ConfigurationError
-from connectors.common.prefetch import BATCH_ROWS, MAX_CONCURRENT_REQUESTS, batched_tables, check_concurrency
+from connectors.common import settings as check
+from connectors.common.prefetch import BATCH_ROWS, batched_tables
 from connectors.common.spec import FreshnessRule, Mode, QuarantineRule, Setting, SourceSpec
 from connectors.hubspot.helpers import HubspotApi
 from connectors.hubspot.settings import (
@@ -62,29 +62,6 @@ class HubspotCredentials(CredentialsConfiguration):
             self.access_token = native_value  # type: ignore[assignment]
             return
         super().parse_native_representation(native_value)
-
-
-def _validate(base_url: Any, credentials: Any, full_refresh: Any, lookback_days: Any, page_size: Any,
-              search_page_size: Any) -> str:
-    """Check every setting; return the token. Messages name the key, never the value."""
-    if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-        raise ConfigurationError(SOURCE, "base_url", "must be an http(s) URL")
-    if isinstance(credentials, str):
-        token = credentials
-    else:
-        token = getattr(credentials, "access_token", None)
-    if not isinstance(token, str) or not token.strip():
-        raise ConfigurationError(SOURCE, "credentials.access_token", "is missing or empty")
-    if not isinstance(full_refresh, bool):
-        raise ConfigurationError(SOURCE, "full_refresh", "must be true or false")
-    if isinstance(lookback_days, bool) or not isinstance(lookback_days, int) or lookback_days < 0:
-        raise ConfigurationError(SOURCE, "lookback_days", "must be a whole number of days >= 0")
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= LIST_PAGE_MAX:
-        raise ConfigurationError(SOURCE, "page_size", f"must be between 1 and {LIST_PAGE_MAX}")
-    if (isinstance(search_page_size, bool) or not isinstance(search_page_size, int)
-            or not 1 <= search_page_size <= SEARCH_PAGE_MAX):
-        raise ConfigurationError(SOURCE, "search_page_size", f"must be between 1 and {SEARCH_PAGE_MAX}")
-    return token.strip()
 
 
 def _changed_pages(api: HubspotApi, object_type: str, properties: Sequence[str], modified: Any,
@@ -158,11 +135,15 @@ def hubspot_source(
     (at most 200). `lookback_days` re-reads that many days before the stored cursor.
     `concurrent_requests` above 1 fetches the next list page while the current one is decoded.
     """
-    token = _validate(base_url, credentials, full_refresh, lookback_days, page_size, search_page_size)
-    if check_concurrency(concurrent_requests) is None:
-        raise ConfigurationError(SOURCE, "concurrent_requests",
-                                 f"must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS}")
-    prefetch = concurrent_requests > 1
+    base_url = check.url(SOURCE, "base_url", base_url)
+    # A plain string stands for the token (SOURCES__HUBSPOT__CREDENTIALS=<token>).
+    token = check.secret(SOURCE, "credentials.access_token",
+                         credentials if isinstance(credentials, str) else getattr(credentials, "access_token", None))
+    full_refresh = check.boolean(SOURCE, "full_refresh", full_refresh)
+    lookback_days = check.days(SOURCE, "lookback_days", lookback_days)
+    page_size = check.whole_number(SOURCE, "page_size", page_size, 1, LIST_PAGE_MAX)
+    search_page_size = check.whole_number(SOURCE, "search_page_size", search_page_size, 1, SEARCH_PAGE_MAX)
+    prefetch = check.concurrency(SOURCE, concurrent_requests) > 1
     api = HubspotApi(base_url, token)
     lag = float(lookback_days * 86_400) or None
     quarantine = Quarantine()

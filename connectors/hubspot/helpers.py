@@ -1,8 +1,8 @@
 """HubSpot CRM API calls: list paging, search paging under its 10,000-result ceiling, associations.
 
-All HTTP goes through `VendorClient` (retries 429/5xx with backoff). Two HubSpot specifics sit on
-top: a 429 whose `policyName` is DAILY cannot clear for hours, so it fails at once instead of being
-retried; and search requests are spaced to respect the search API's own per-second limit.
+All HTTP goes through `VendorClient` (retries 429/5xx with backoff) with HubSpot's error hook: a 429
+whose `policyName` is DAILY cannot clear for hours, so it fails at once instead of being retried.
+Search requests are also spaced to respect the search API's own per-second limit.
 """
 
 from __future__ import annotations
@@ -13,31 +13,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import requests
-
-from connectors.common.errors import AuthError, VendorError
-from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient, decode_body
-from connectors.common.prefetch import cursor_pages
+from connectors.common import paging
+from connectors.common.errors import VendorError
+from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient
 from connectors.hubspot import settings
+from connectors.hubspot.errors import HubspotErrors
 from connectors.hubspot.settings import ASSOCIATION_BATCH_MAX, MODIFIED_PROPERTY, SOURCE
 from connectors.hubspot.tables import parse_timestamp
 
 Record = dict[str, Any]
-
-
-def _stop_on_daily_limit(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    """A requests response hook: raising here skips VendorClient's retry of this 429."""
-    if response.status_code != 429:
-        return
-    body = decode_body(response)
-    if isinstance(body, Mapping) and str(body.get("policyName", "")).upper() == "DAILY":
-        raise VendorError(
-            SOURCE,
-            "the account's DAILY API request limit is used up (HTTP 429, policy DAILY). It resets at "
-            "midnight in the HubSpot account's time zone, so retrying now cannot succeed: run again "
-            "after the reset or raise the account's limit.",
-            429,
-        )
 
 
 class _Throttle:
@@ -79,22 +63,12 @@ def _epoch_ms(value: datetime) -> int:
 class HubspotApi:
     def __init__(self, base_url: str, access_token: str, policy: RetryPolicy | None = None):
         self._client = VendorClient(SOURCE, base_url, StaticTokenAuth(access_token),
-                                    policy=policy or settings.RETRY_POLICY)
-        self._client.session.hooks["response"].append(_stop_on_daily_limit)
+                                    policy=policy or settings.RETRY_POLICY, errors=HubspotErrors())
         self._search_gate = _Throttle(settings.SEARCH_REQUESTS_PER_SECOND)
 
     @property
     def requests_made(self) -> int:
         return self._client.requests_made
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return self._client.request(method, path, **kwargs)
-        except AuthError as exc:
-            detail = str(exc).removeprefix(f"{SOURCE}: ")
-            raise AuthError(SOURCE, f"HubSpot rejected the private app access token (setting "
-                                    f"'credentials.access_token'; it also needs the crm.objects.contacts.read "
-                                    f"and crm.objects.deals.read scopes): {detail}") from None
 
     def list_pages(self, object_type: str, properties: Sequence[str], limit: int,
                    associations: Sequence[str] = (), prefetch: bool = False) -> Iterator[list[Record]]:
@@ -106,16 +80,11 @@ class HubspotApi:
         params: dict[str, Any] = {"limit": limit, "properties": ",".join(properties), "archived": "false"}
         if associations:
             params["associations"] = ",".join(associations)
-        path = f"/crm/v3/objects/{object_type}"
-
-        def page(after: str | None) -> Callable[[], Any]:
-            return lambda: self._call("GET", path, params={**params, "after": after} if after else params)
-
-        def following(body: Any) -> Callable[[], Any] | None:
-            after = _next_after(body)
-            return page(after) if after is not None else None
-
-        for body in cursor_pages(page(None), following, ahead=prefetch):
+        # Not `paging.next.link`: it drops the properties and associations the first request asked for.
+        pages = paging.cursor_pages(self._client, f"/crm/v3/objects/{object_type}",
+                                    lambda after: {"params": {**params, "after": after} if after else params},
+                                    cursor=_next_after, ahead=prefetch)
+        for body in pages:
             yield _results(body, f"list {object_type}")
 
     def search_modified_since(self, object_type: str, since: datetime, properties: Sequence[str],
@@ -131,18 +100,10 @@ class HubspotApi:
         skip: set[str] = set()
         while True:
             served, last_ms, ids_at_last = 0, None, set()
-            after: str | None = None
-            while True:
-                request: dict[str, Any] = {
-                    "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(lower)}]}],
-                    "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
-                    "properties": list(properties),
-                    "limit": limit,
-                }
-                if after:
-                    request["after"] = after
-                self._search_gate.wait()
-                body = self._call("POST", f"/crm/v3/objects/{object_type}/search", json_body=request)
+            pages = paging.cursor_pages(self._client, f"/crm/v3/objects/{object_type}/search",
+                                        self._search_request(prop, lower, properties, limit), cursor=_next_after,
+                                        method="POST")
+            for body in pages:
                 results = _results(body, f"search {object_type}")
                 served += len(results)
                 for record in results:
@@ -158,11 +119,10 @@ class HubspotApi:
                 fresh = [r for r in results if str(r.get("id")) not in skip]
                 if fresh:
                     yield fresh
-                after = _next_after(body)
-                if after is None:
-                    return
-                if served + limit > settings.SEARCH_RESULT_CEILING:
+                if _next_after(body) is not None and served + limit > settings.SEARCH_RESULT_CEILING:
                     break
+            else:
+                return
             if last_ms is None or last_ms <= lower:
                 raise VendorError(
                     SOURCE,
@@ -171,13 +131,30 @@ class HubspotApi:
                 )
             lower, skip = last_ms, ids_at_last
 
+    def _search_request(self, prop: str, lower: int, properties: Sequence[str], limit: int,
+                        ) -> Callable[[str | None], dict[str, Any]]:
+        """The search call's arguments for a cursor, records modified at or after `lower` (epoch ms)."""
+        query: dict[str, Any] = {
+            "filterGroups": [{"filters": [{"propertyName": prop, "operator": "GTE", "value": str(lower)}]}],
+            "sorts": [{"propertyName": prop, "direction": "ASCENDING"}],
+            "properties": list(properties),
+            "limit": limit,
+        }
+
+        def request(after: str | None) -> dict[str, Any]:
+            # Built right before each call is sent, so the throttle spaces the calls themselves.
+            self._search_gate.wait()
+            return {"json_body": {**query, "after": after} if after else query}
+
+        return request
+
     def deal_contact_ids(self, deal_ids: Iterable[str]) -> dict[str, list[str]]:
         """Each deal's associated contact ids (v4 batch read, following per-deal paging)."""
         found: dict[str, list[str]] = {str(d): [] for d in deal_ids}
         pending: list[dict[str, str]] = [{"id": d} for d in found]
         while pending:
             batch, pending = pending[:ASSOCIATION_BATCH_MAX], pending[ASSOCIATION_BATCH_MAX:]
-            body = self._call("POST", "/crm/v4/associations/deals/contacts/batch/read", json_body={"inputs": batch})
+            body = self._client.request("POST", "/crm/v4/associations/deals/contacts/batch/read", json_body={"inputs": batch})
             for result in _results(body, "batch read deal associations"):
                 from_id = str((result.get("from") or {}).get("id"))
                 # toObjectId is a string in the published schema and a number on the wire.

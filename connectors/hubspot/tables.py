@@ -17,11 +17,11 @@ import pyarrow as pa
 
 from connectors.common.errors import RecordError
 from connectors.hubspot.settings import (
-    CONTACTS_SCHEMA,
-    DEAL_CONTACTS_SCHEMA,
+    CONTACTS_TABLE,
+    DEAL_CONTACTS_TABLE,
     DEALS,
-    DEALS_SCHEMA,
-    QUARANTINE_SCHEMA,
+    DEALS_TABLE,
+    QUARANTINE_TABLE,
     SOURCE,
 )
 
@@ -85,7 +85,7 @@ def parse_amount(value: Any) -> Decimal | None:
 
 
 def contacts_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
-    cols: dict[str, list[Any]] = {name: [] for name in CONTACTS_SCHEMA.names}
+    cols: dict[str, list[Any]] = {name: [] for name in CONTACTS_TABLE.column_names}
     for record in records:
         rid = _record_id(record)
         props = record.get("properties") or {}
@@ -96,7 +96,7 @@ def contacts_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
         cols["createdate"].append(parse_timestamp(rid, "createdate", props.get("createdate")))
         cols["lastmodifieddate"].append(parse_timestamp(rid, "lastmodifieddate", props.get("lastmodifieddate")))
         cols["archived"].append(parse_bool(rid, "archived", record.get("archived", False)))
-    return pa.table(cols, schema=CONTACTS_SCHEMA)
+    return pa.table(cols, schema=CONTACTS_TABLE.arrow_schema())
 
 
 class Quarantine:
@@ -108,7 +108,7 @@ class Quarantine:
 
     @staticmethod
     def empty() -> pa.Table:
-        return QUARANTINE_SCHEMA.empty_table()
+        return QUARANTINE_TABLE.empty()
 
     def add(self, table: str, record_id: str, field: str, raw_value: Any, error: str) -> None:
         log.warning("%s: %s %s, field '%s': %s (value %r); loaded as NULL and quarantined",
@@ -121,11 +121,11 @@ class Quarantine:
 
     def take(self, record_ids: Sequence[str]) -> pa.Table | None:
         rows = [row for rid in record_ids for row in self._rows.pop(rid, [])]
-        return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA) if rows else None
+        return pa.Table.from_pylist(rows, schema=QUARANTINE_TABLE.arrow_schema()) if rows else None
 
 
 def deals_table(records: Sequence[Mapping[str, Any]], quarantine: Quarantine) -> pa.Table:
-    cols: dict[str, list[Any]] = {name: [] for name in DEALS_SCHEMA.names}
+    cols: dict[str, list[Any]] = {name: [] for name in DEALS_TABLE.column_names}
     for record in records:
         rid = _record_id(record)
         props = record.get("properties") or {}
@@ -144,10 +144,10 @@ def deals_table(records: Sequence[Mapping[str, Any]], quarantine: Quarantine) ->
         for name in ("hs_is_closed", "hs_is_closed_won"):
             cols[name].append(parse_bool(rid, name, props.get(name)))
         cols["archived"].append(parse_bool(rid, "archived", record.get("archived", False)))
-    return pa.table(cols, schema=DEALS_SCHEMA)
+    return pa.table(cols, schema=DEALS_TABLE.arrow_schema())
 
 
 def deal_contacts_table(pairs: Sequence[tuple[str, str]]) -> pa.Table:
     unique = sorted(set(pairs))
     return pa.table({"deal_id": [d for d, _ in unique], "contact_id": [c for _, c in unique]},
-                    schema=DEAL_CONTACTS_SCHEMA)
+                    schema=DEAL_CONTACTS_TABLE.arrow_schema())

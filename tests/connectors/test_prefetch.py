@@ -8,7 +8,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from connectors.common.prefetch import batched_tables, check_concurrency, cursor_pages, ordered_map
+from connectors.common.prefetch import batched_tables, cursor_pages, ordered_map
 
 
 class _Recorder:
@@ -102,7 +102,3 @@ def test_batched_tables_keep_rows_in_order():
     assert [x for b in batches for x in b.column("x").to_pylist()] == list(range(15))
     assert [b.num_rows for b in batched_tables(iter([pa.table({"x": []})]), 7)] == [0]
 
-
-def test_concurrency_setting_bounds():
-    assert check_concurrency(1) == 1 and check_concurrency(8) == 8
-    assert check_concurrency(0) is check_concurrency(9) is check_concurrency(True) is check_concurrency("2") is None
