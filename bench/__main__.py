@@ -138,7 +138,7 @@ def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[s
         full, full_stats = _pipeline_run(_cli("run", "--start-date", str(scale.start), "--end-date", str(scale.end)), env, work)
         raw_rows = _raw_rows(warehouse)
         result["rows"] = {"by_table": raw_rows, "total": sum(raw_rows.values()),
-                          "ad_group_rows": raw_rows.get("google_ads.ad_group_stats", 0)}
+                          "ad_group_rows": sum(n for t, n in raw_rows.items() if t.endswith(".ad_group_stats"))}
         result["full_build"] = {"wall_seconds": full.seconds, "run_seconds": full_stats["seconds"],
                                 "peak_rss_bytes": full.peak_rss_bytes, "steps": full_stats["steps"]}
 

@@ -203,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", help="serve the fake vendor APIs")
     sb.add_argument("--port", type=int, default=8765)
     sb.add_argument("--faults", action="store_true", help="inject each vendor's documented retryable faults")
-    sb.add_argument("--negative-spend", action="store_true", help="serve one Google Ads row with negative cost")
+    sb.add_argument("--negative-spend", action="store_true",
+                    help="serve the first campaign of every ad platform with a negative cost yesterday")
     sb.add_argument("--today", type=_date, help="the world's today, YYYY-MM-DD (default: today, UTC)")
     sb.add_argument("--history-days", type=int, default=400, help="days of history before today (default: 400)")
     sb.add_argument("--ad-group-scale", type=int, default=1,
