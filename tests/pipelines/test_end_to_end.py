@@ -98,6 +98,11 @@ def _run_id(out: str) -> str:
     return out.split("funnelhouse run ", 1)[1].split(":", 1)[0]
 
 
+def _held_back(out: str) -> set[str]:
+    """The marts the summary says were held back."""
+    return {line.split("held back: marts.")[1].split(" ")[0] for line in out.splitlines() if "held back: " in line}
+
+
 def _published_by(warehouse: Warehouse, run_id: str) -> set[str]:
     return {mart for mart, run in warehouse.rows("SELECT mart, run_id FROM audit.publications") if run.startswith(run_id)}
 
@@ -269,7 +274,7 @@ def test_a_bad_ads_row_holds_back_only_the_marts_built_from_it(project: SandboxS
     assert "[BLOCKING] marts_candidate/campaign_performance_daily quality_gate" in out
     assert "expect_column_values_to_be_between on spend: 1 unexpected rows" in out
     assert "'campaign_id': '20000000001'" in out  # a sample offending row
-    held = {line.split("held back: marts.")[1].split(" ")[0] for line in out.splitlines() if "held back: " in line}
+    held = _held_back(out)
     assert held == ADS_MARTS
     assert ("held back: marts.campaign_performance_daily keeps its previous version: its gate failed: "
             "expect_column_values_to_be_between on spend: 1 unexpected rows") in out
@@ -291,7 +296,7 @@ def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, caps
                   timeout=10).raise_for_status()
     code, out = _run(capsys)
     assert code == 1, out
-    held = {line.split("held back: marts.")[1].split(" ")[0] for line in out.splitlines() if "held back: " in line}
+    held = _held_back(out)
     # The deal's mart and the KPIs whose revenue it lowers wait; the ad and web marts publish.
     assert "crm_deals" in held and held <= {"crm_deals", "campaign_kpis_daily"}
     assert _published_by(warehouse, _run_id(out)) == set(MARTS) - held
