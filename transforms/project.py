@@ -45,9 +45,6 @@ class Project:
     def marts(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.models if m.layer == "marts")
 
-    def model(self, key: Relation) -> Model:
-        return next(m for m in self.models if m.key == key)
-
     def upstream(self, key: Relation) -> set[Relation]:
         """Every relation the model reads, directly or through other models."""
         by_key = {m.key: m for m in self.models}
@@ -65,11 +62,6 @@ class Project:
     def upstream_marts(self, name: str) -> tuple[str, ...]:
         """The candidate marts a mart is built from, directly or not: it publishes only with them."""
         return tuple(sorted(t for s, t in self.upstream((CANDIDATE_SCHEMA, name)) if s == CANDIDATE_SCHEMA))
-
-    def domains(self) -> set[str]:
-        from connectors import registry
-
-        return {registry.spec(s).domain for s in self.sources}
 
 
 def staging_files(source: str) -> list[Path]:

@@ -23,7 +23,6 @@ from transforms.models import (
 from warehouse import Warehouse
 from warehouse.engine import Column
 
-SCHEMAS = ("staging", "intermediate", CANDIDATE_SCHEMA, PUBLISHED_SCHEMA)
 # Who published each mart, when, and from which sources: one row per publication.
 AUDIT_SCHEMA = "audit"
 PUBLICATIONS = f"{AUDIT_SCHEMA}.publications"

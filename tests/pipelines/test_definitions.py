@@ -13,7 +13,7 @@ from dagster import AssetKey, Definitions
 
 from connectors import registry
 from pipelines.definitions import JOB_NAME, build_definitions, defs
-from pipelines.publish import ALL_OR_NOTHING
+from pipelines.publish import ALL_OR_NOTHING, build_publish_assets
 from transforms.contracts import marts
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
@@ -122,3 +122,24 @@ def test_an_unknown_enabled_source_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads,tiktok_ads")
     with pytest.raises(ValueError, match="FUNNELHOUSE_SOURCES: unknown source.*tiktok_ads"):
         defs()
+
+
+def test_a_mart_built_from_another_publishes_only_behind_both_gates():
+    from transforms.models import CANDIDATE_SCHEMA, Model
+    from transforms.project import Project
+
+    def mart(name: str, *reads: str) -> Model:
+        path = Path(__file__).parents[2] / "transforms" / "marts" / f"{name}.sql"
+        return Model("marts", CANDIDATE_SCHEMA, name, path, "", None, tuple((CANDIDATE_SCHEMA, r) for r in reads))
+
+    # Hypothetically, the KPIs read the campaign mart's candidate rather than the intermediate model.
+    project = Project(("google_ads",), (mart("campaign_performance_daily"),
+                                        mart("campaign_kpis_daily", "campaign_performance_daily")), ())
+    assert project.upstream_marts("campaign_kpis_daily") == ("campaign_performance_daily",)
+    assert project.upstream_marts("campaign_performance_daily") == ()
+    deps = {a.op.name: {d.asset_key.to_user_string() for spec in a.specs for d in spec.deps}
+            for a in build_publish_assets(project)}
+    assert deps == {
+        "publish_campaign_performance_daily": {"marts_candidate/campaign_performance_daily"},
+        "publish_campaign_kpis_daily": {"marts_candidate/campaign_kpis_daily", "marts_candidate/campaign_performance_daily"},
+    }
