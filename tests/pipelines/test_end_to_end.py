@@ -228,13 +228,17 @@ def test_one_source_alone_on_a_fresh_warehouse(project: SandboxServer, source: s
     assert not others & {schema for schema, _ in warehouse.relations()}
 
 
-def test_a_backfill_months_in_the_past_publishes_while_the_crm_moved_on(project: SandboxServer, capsys):
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_backfill_months_in_the_past_publishes_while_the_crm_moved_on(project: SandboxServer, engine: str,
+                                                                        monkeypatch, capsys, request):
     """July, run in late November: the CRM holds deals created and won long after the window."""
+    url = DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", url)
     project.state.world = World(today=TODAY, history_days=400)
     start, end = date(2026, 7, 1), date(2026, 7, 31)
     code, out = _run(capsys, start=start, end=end)
     assert code == 0, out
-    warehouse = Warehouse(DUCKDB)
+    warehouse = Warehouse(url)
     days = warehouse.rows("SELECT min(date_day), max(date_day) FROM marts.campaign_performance_daily")[0]
     # The window (the lookback's 30 days before its end lie inside it).
     assert days == (start, end)
