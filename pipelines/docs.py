@@ -68,9 +68,9 @@ def mart_section(contract: MartContract) -> str:
             continue
         table_checks[-1] += " (warning)" if not check.blocking else ""
     lines = [f"### `marts.{contract.name}`", "", contract.description, "",
-             f"Grain: {' × '.join(contract.grain)} (unique, not null). Built when the "
-             f"{', '.join(contract.requires)} domain{'s have' if len(contract.requires) > 1 else ' has'} an enabled "
-             f"source. Contract: `transforms/marts/{contract.name}.yml`.", "",
+             f"Grain: {' × '.join(contract.grain)} (unique, not null). Built when an enabled source provides "
+             f"{' and '.join(f'`{r}`' for r in contract.requires)}. Contract: `transforms/marts/{contract.name}.yml`.",
+             "",
              "| column | type | description | checks |", "|---|---|---|---|"]
     for column in contract.columns:
         lines.append(f"| `{column.name}` | {column.type} | {_cell(column.description)} | "

@@ -84,11 +84,12 @@ def build_ingest_assets(spec: SourceSpec) -> AssetsDefinition:
         context: AssetExecutionContext, warehouse: WarehouseResource, ingestion: IngestionResource
     ) -> Iterator[MaterializeResult]:
         start = end = None
+        lookback = spec.lookback_days if ingestion.lookback_days is None else ingestion.lookback_days
         if spec.windowed and context.has_partition_key_range:
             window = context.partition_time_window
             start, end = window.start.date(), window.end.date() - timedelta(days=1)
-            context.log.info(f"{spec.name}: window {start} to {end}, lookback {ingestion.lookback_days} days")
-        source = registry.build_source(spec.name, start, end, ingestion.lookback_days)
+            context.log.info(f"{spec.name}: window {start} to {end}, lookback {lookback} days")
+        source = registry.build_source(spec.name, start, end, lookback)
         pipeline = pipeline_for(warehouse.warehouse(), spec.name, ingestion.state_dir)
         load_info = pipeline.run(source, loader_file_format="parquet")
         counts = pipeline.last_trace.last_normalize_info.row_counts

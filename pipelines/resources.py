@@ -33,7 +33,9 @@ class WarehouseResource(ConfigurableResource):
 class IngestionResource(ConfigurableResource):
     """How ingestion behaves across sources."""
 
-    lookback_days: int = Field(
-        default=30, description="Days re-read on every run, because platforms restate recent conversions"
+    lookback_days: int | None = Field(
+        default=None,
+        description="Days re-read on every run, because platforms restate recent conversions; "
+                    "default: each windowed source's own (its spec's lookback_days)",
     )
     state_dir: str = Field(default=str(STATE_DIR), description="Where dlt keeps its working files")

@@ -3,7 +3,7 @@
 `transforms/domains/<domain>.yml` says which entities a domain's sources map their raw data to, and
 their columns and types; the unions read exactly those. `transforms/marts/<name>.yml` says what a
 published table is: its grain, columns with types and descriptions, the checks it must pass with
-their severity, and the domains it needs. The gate's suites, the README's BI contract and the
+their severity, and the domain entities it cannot do without. The gate's suites, the README's BI contract and the
 Dagster column metadata are all built from these files, so they cannot drift apart.
 
 Checks, per column or per table, each `error` (blocks publication) unless it says `severity: warn`:
@@ -85,6 +85,7 @@ class DomainContract:
 class MartContract:
     name: str
     description: str
+    # Domain entities ("ads.campaign_stats"): the mart is built when each has an enabled source.
     requires: tuple[str, ...]
     grain: tuple[str, ...]
     columns: tuple[ColumnContract, ...]
@@ -182,9 +183,10 @@ def load_mart(path: Path) -> MartContract:
             if not isinstance(argument, int) or argument < 0:
                 raise ContractError(f"{path}: min_rows must be a whole number")
             checks.append(CheckSpec(kind, (), argument, severity))
-    requires = tuple(data.get("requires") or ())
-    if not requires:
-        raise ContractError(f"{path}: requires must name the domains without which the mart is not built")
+    requires = tuple(str(r) for r in data.get("requires") or ())
+    if not requires or not all(r.count(".") == 1 for r in requires):
+        raise ContractError(f"{path}: requires must name the domain entities (domain.entity) without which the mart "
+                            "is not built")
     unknown = set(data) - {"description", "requires", "grain", "columns", "checks"}
     if unknown:
         raise ContractError(f"{path}: unknown keys {sorted(unknown)}")
@@ -223,9 +225,9 @@ def marts() -> dict[str, MartContract]:
     if set(found) != sql:
         raise ContractError(f"marts without a contract: {sorted(sql - set(found))}; "
                             f"contracts without SQL: {sorted(set(found) - sql)}")
-    known = set(domains())
+    known = {f"{d.name}.{e}" for d in domains().values() for e in d.entities}
     for contract in found.values():
         unknown = set(contract.requires) - known
         if unknown:
-            raise ContractError(f"{contract.path}: requires unknown domain(s) {sorted(unknown)}")
+            raise ContractError(f"{contract.path}: requires unknown domain entities {sorted(unknown)}")
     return found

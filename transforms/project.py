@@ -3,8 +3,9 @@
 - Staging: every enabled source's `staging/<source>__<entity>.sql`, each mapping raw data to an
   entity of the source's domain contract (`transforms/domains/<domain>.yml`).
 - Unions: `{{ union(domain, entity) }}` stacks the enabled sources that provide the entity.
-- Marts: each published mart whose contract's `requires` domains all have an enabled source, so a
-  team with only a CRM gets `crm_deals` and no empty ad marts.
+- Marts: each published mart whose contract's `requires` entities all have an enabled source that
+  provides them, so a team with only a CRM gets `crm_deals` and no empty ad marts, and an ad
+  platform without ad-group reports gets no empty ad-group mart.
 - Intermediate: the models those marts read, and nothing else.
 """
 
@@ -72,6 +73,13 @@ def entity_of(path: Path) -> str:
     return path.stem.split("__", 1)[1]
 
 
+def provided(sources: Sequence[str]) -> set[str]:
+    """The domain entities ("ads.campaign_stats") the sources' staging models fill."""
+    from connectors import registry
+
+    return {f"{registry.spec(s).domain}.{entity_of(p)}" for s in sources for p in staging_files(s)}
+
+
 def providers(domain: str, entity: str, sources: Sequence[str]) -> list[str]:
     """The enabled sources of the domain that map this entity, in the sources' order."""
     from connectors import registry
@@ -89,7 +97,7 @@ def project(sources: tuple[str, ...]) -> Project:
     def union(domain: str, entity: str) -> str:
         return union_sql(domain, entity, providers(domain, entity, sources))
 
-    enabled_domains = {registry.spec(s).domain for s in sources}
+    available = provided(sources)
     models: list[Model] = []
     for source in sources:
         spec = registry.spec(source)
@@ -107,7 +115,7 @@ def project(sources: tuple[str, ...]) -> Project:
             models.append(replace(model, stand_ins=stand_ins))
     contracts = marts()
     for path in sorted((ROOT / "marts").glob("*.sql")):
-        if set(contracts[path.stem].requires) <= enabled_domains:
+        if set(contracts[path.stem].requires) <= available:
             models.append(_model("marts", path, union))
     intermediate = {m.key: m for m in (_model("intermediate", p, union) for p in sorted((ROOT / "intermediate").glob("*.sql")))}
     needed: set[Relation] = set()

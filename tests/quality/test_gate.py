@@ -9,7 +9,7 @@ import pytest
 from connectors import registry
 from quality import gate
 from quality.suites import DateBounds
-from tests.transforms.fixture import build_fixture
+from tests.transforms.fixture import KPI_SOURCES, build_fixture
 from transforms.contracts import marts
 from transforms.models import CANDIDATE_SCHEMA
 from warehouse import Warehouse
@@ -22,7 +22,7 @@ MARTS = tuple(marts())
 
 @pytest.fixture(scope="module")
 def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"))
+    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"), KPI_SOURCES)
     warehouse.ensure_schemas(["pristine"])
     warehouse.execute(f"CREATE TABLE pristine.{n} AS SELECT * FROM {CANDIDATE_SCHEMA}.{n}" for n in MARTS)
     return warehouse

@@ -3,7 +3,6 @@ require, and an ad platform's slice reaches web traffic and CRM leads without ei
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from sandbox.server import SandboxServer
 from sandbox.world import World, ads, crm, web
 from sandbox.world.ads import Account, AdPlatform, Attribution, Campaign
 from tests.conftest import TODAY
+from tests.sandbox import catalogue
 
 
 @pytest.mark.parametrize("name", registry.source_names())
@@ -68,44 +68,28 @@ SOCIAL = AdPlatform(
 )
 
 
-def _forget_the_catalogue() -> None:
-    """What was derived from the registered platforms (memoized in the world's modules)."""
-    for cached in (ads.paid_campaigns, ads._by_ids, ads._negative_campaigns, crm._currency_by_utm,
-                   crm._contacts_for_day):
-        cached.cache_clear()
-
-
 @pytest.fixture
-def with_social() -> Iterator[None]:
-    registered = ads.platforms()
-    _forget_the_catalogue()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ads, "platforms", lambda: (*registered, SOCIAL))
-        yield
-    _forget_the_catalogue()
+def registered() -> tuple[AdPlatform, ...]:
+    return ads.platforms()
 
 
-def test_a_further_ad_platform_feeds_web_traffic_and_leads_and_changes_nothing_before_it(with_social):
+def test_a_further_ad_platform_feeds_web_traffic_and_leads_and_changes_nothing_before_it(registered):
     world = World(today=TODAY, history_days=30)
     day = TODAY - timedelta(days=3)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ads, "platforms", lambda: (google_ads.PLATFORM,))
-        _forget_the_catalogue()
-        google_rows = web.rows(world, day)
-        google_leads = [c for c in crm.contacts_for_day(world, day) if c.utm_campaign]
-    _forget_the_catalogue()
-
-    rows = web.rows(world, day)
+    with catalogue.only(*registered):
+        before_rows = web.rows(world, day)
+        before_leads = [c for c in crm.contacts_for_day(world, day) if c.utm_campaign]
+    with catalogue.only(*registered, SOCIAL):
+        rows = web.rows(world, day)
+        leads = [c for c in crm.contacts_for_day(world, day) if c.utm_campaign]
+        deals = [d for c in leads[len(before_leads):] if (d := crm.deal_for(world, c))]
     social = [r for r in rows if r["sessionSource"] == "social"]
     assert [(r["sessionMedium"], r["sessionCampaignName"], r["sessionDefaultChannelGroup"]) for r in social] == [
         ("paid_social", "autumn_hiking_social", "Paid Social")]
-    assert [r for r in rows if r["sessionSource"] != "social"] == google_rows
-
-    leads = [c for c in crm.contacts_for_day(world, day) if c.utm_campaign]
-    # Google's leads come first, ids and all; the new platform's follow.
-    assert leads[:len(google_leads)] == google_leads
-    assert leads[len(google_leads):] and all(
+    assert [r for r in rows if r["sessionSource"] != "social"] == before_rows
+    # The registered platforms' leads come first, ids and all; the new platform's follow.
+    assert leads[:len(before_leads)] == before_leads
+    assert leads[len(before_leads):] and all(
         (c.analytics_source, c.source_data_2, c.utm_campaign) == ("PAID_SOCIAL", "social", "autumn_hiking_social")
-        for c in leads[len(google_leads):])
-    deals = [d for c in leads[len(google_leads):] if (d := crm.deal_for(world, c))]
+        for c in leads[len(before_leads):])
     assert all(d.currency_code == "EUR" for d in deals)

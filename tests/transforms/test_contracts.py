@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from connectors import registry
-from tests.transforms.fixture import ALL, build_fixture
+from tests.transforms.fixture import ALL, FIXTURES, build_fixture, raw_rows
 from transforms.contracts import ContractError, domains, load_mart, marts
 from transforms.models import CANDIDATE_SCHEMA
-from transforms.project import entity_of, project, staging_files
+from transforms.project import entity_of, project, provided, staging_files
 from warehouse import Warehouse, types
 
 SUBSETS = [subset for size in range(1, len(ALL) + 1) for subset in combinations(ALL, size)]
@@ -35,6 +35,14 @@ def test_every_staging_file_belongs_to_a_registered_source_and_an_entity_of_its_
         source = path.stem.split("__", 1)[0]
         assert source in registry.specs(), f"{path.name}: no registered source {source!r}"
         assert entity_of(path) in domains()[registry.spec(source).domain].entities, path.name
+
+
+def test_every_source_brings_fixture_rows_for_every_raw_table():
+    for name, spec in registry.specs().items():
+        assert (FIXTURES / f"{name}.sql").exists(), f"add tests/transforms/fixtures/{name}.sql"
+        filled = {row.split()[2] for row in raw_rows((name,))}
+        tables = {f"{spec.dataset}.{t.name}" for t in spec.tables if not spec.quarantine or t.name != spec.quarantine.table}
+        assert tables <= filled, f"{name}'s fixture has no rows for {sorted(tables - filled)}"
 
 
 def test_every_source_maps_its_domain_and_declares_what_it_reads():
@@ -76,8 +84,7 @@ def test_every_subset_of_sources_builds_the_marts_its_domains_feed(
     warehouse.execute([f"DROP SCHEMA IF EXISTS {s} CASCADE" for s in
                        ("staging", "intermediate", CANDIDATE_SCHEMA, *(registry.spec(n).dataset for n in ALL))])
     build_fixture(module_warehouse_url, tmp_path, sources)
-    domains_fed = {registry.spec(s).domain for s in sources}
-    expected = {n for n, c in marts().items() if set(c.requires) <= domains_fed}
+    expected = {n for n, c in marts().items() if set(c.requires) <= provided(sources)}
     assert set(project(sources).marts) == expected
     for name in expected:
         assert list(_columns(warehouse, CANDIDATE_SCHEMA, name)) == list(marts()[name].column_names)
@@ -102,9 +109,9 @@ def test_a_source_never_loaded_leaves_its_marts_empty_but_built(module_warehouse
 
 def test_a_malformed_contract_names_the_file_and_the_entry(tmp_path: Path):
     path = tmp_path / "bad_mart.yml"
-    path.write_text("requires: [ads]\ngrain: [day]\ncolumns:\n  day: {type: date, checks: [positive]}\n")
+    path.write_text("requires: [ads.campaign_stats]\ngrain: [day]\ncolumns:\n  day: {type: date, checks: [positive]}\n")
     with pytest.raises(ContractError, match=r"bad_mart.yml: bad_mart: column 'day': unknown check 'positive'"):
         load_mart(path)
-    path.write_text("requires: [ads]\ngrain: [day]\ncolumns:\n  day: {type: datetime}\n")
+    path.write_text("requires: [ads.campaign_stats]\ngrain: [day]\ncolumns:\n  day: {type: datetime}\n")
     with pytest.raises(ContractError, match="column 'day': unknown column type 'datetime'"):
         load_mart(path)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.transforms.fixture import ALL, EXPECTED_KPIS, build_fixture
+from tests.transforms.fixture import EXPECTED_KPIS, KPI_SOURCES, build_fixture
 from transforms import runner
 from transforms.models import CANDIDATE_SCHEMA, referenced_tables, render, transpile
 from transforms.project import project
@@ -17,7 +17,7 @@ from warehouse import Warehouse
 
 @pytest.fixture(scope="module")
 def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"))
+    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"), KPI_SOURCES)
     return warehouse
 
 
@@ -29,7 +29,7 @@ def _kpis(warehouse: Warehouse) -> dict[tuple[str, str], dict]:
 
 def test_models_come_after_what_they_read():
     seen: set[tuple[str, str]] = set()
-    for model in project(ALL).models:
+    for model in project(KPI_SOURCES).models:
         for dep in model.deps:
             if dep[0] in ("staging", "intermediate", CANDIDATE_SCHEMA) and dep != ("staging", "campaign_key_overrides"):
                 assert dep in seen, f"{model.relation} runs before {dep}"
@@ -90,7 +90,7 @@ def test_archived_contacts_are_not_leads(built: Warehouse):
 
 def test_rebuilding_is_idempotent(built: Warehouse):
     before = sorted(_kpis(built).items())
-    for model in project(ALL).models:
+    for model in project(KPI_SOURCES).models:
         runner.build(built, model, {"reporting_currency": "USD"})
     assert sorted(_kpis(built).items()) == before
 
@@ -112,7 +112,7 @@ def test_variables_are_validated_before_inlining():
 
 def test_missing_input_is_a_clear_error(tmp_path):
     warehouse = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
-    model = next(m for m in project(ALL).models if m.name == "int_contacts_first_touch")
+    model = next(m for m in project(KPI_SOURCES).models if m.name == "int_contacts_first_touch")
     with pytest.raises(runner.MissingInputError, match="staging.stg_hubspot__contacts"):
         runner.build(warehouse, model, {"reporting_currency": "USD"})
 
