@@ -54,13 +54,20 @@ def _snapshot(warehouse: Warehouse, names: tuple[str, ...] = MARTS) -> dict[str,
     return {name: sorted(map(repr, warehouse.rows(f"SELECT * FROM marts.{name}"))) for name in names}
 
 
-def _expected_spend(world: World, first: date) -> dict[tuple[str, str], Decimal]:
-    """Exact spend per ad platform and account from the world, over the fetched window (run window
-    plus lookback)."""
+def _fetched(source: str) -> tuple[date, date]:
+    """The days a windowed source fetched for START..END: the window widened by its lookback."""
+    return min(START, END - timedelta(days=SPECS[source].lookback_days - 1)), END
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _expected_spend(world: World) -> dict[tuple[str, str], Decimal]:
+    """Exact spend per ad platform and account from the world, over what each platform fetched."""
     totals: dict[tuple[str, str], Decimal] = {}
-    day = first
-    while day <= END:
-        for platform in ads.platforms():
+    for platform in ads.platforms():
+        for day in _days(*_fetched(platform.name)):
             for account in platform.accounts:
                 for campaign in account.campaigns:
                     for ad_group in ads.ad_group_ids(world, campaign):
@@ -68,22 +75,20 @@ def _expected_spend(world: World, first: date) -> dict[tuple[str, str], Decimal]
                         if metrics:
                             key = (platform.name, account.customer_id)
                             totals[key] = totals.get(key, Decimal(0)) + Decimal(metrics.cost_micros) / 1_000_000
-        day += timedelta(days=1)
     return totals
 
 
 def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
-    first = END - timedelta(days=29)  # the default 30-day lookback reaches further back than START
-    expected = _expected_spend(world, first)
     actual = warehouse.rows(
         "SELECT platform, account_id, sum(spend) FROM marts.campaign_performance_daily GROUP BY platform, account_id"
     )
-    assert {(p, a): Decimal(v) for p, a, v in actual} == expected
+    assert {(p, a): Decimal(v) for p, a, v in actual} == _expected_spend(world)
     currencies = {currency for (currency,) in warehouse.rows(
         "SELECT DISTINCT currency_code FROM marts.campaign_performance_daily")}
     assert {"EUR", "GBP", "USD"} <= currencies
-    sessions = sum(r["sessions"] for d in range((END - first).days + 1) for r in web.rows(world, first + timedelta(days=d)))
-    assert warehouse.scalar("SELECT sum(sessions) FROM marts.web_traffic_daily") == sessions
+    web_days = _days(*_fetched("google_analytics"))
+    assert warehouse.scalar("SELECT sum(sessions) FROM marts.web_traffic_daily") == \
+        sum(r["sessions"] for day in web_days for r in web.rows(world, day))
     assert warehouse.scalar("SELECT count(*) FROM marts.crm_deals") == len(crm.deals(world))
     assert warehouse.scalar(
         "SELECT count(*) FROM (SELECT deal_id FROM marts.crm_deals GROUP BY deal_id HAVING count(*) > 1) d"
