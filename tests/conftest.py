@@ -20,6 +20,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--snapshot-update", action="store_true", help="rewrite generated snapshots instead of comparing")
 
 
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest):
+    """Compare text with a generated file beside the tests, or rewrite it under --snapshot-update."""
+
+    def check(path: Path, text: str, what: str) -> None:
+        if request.config.getoption("--snapshot-update"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+        assert path.read_text() == text, f"{what} changed: run pytest --snapshot-update and review the diff"
+
+    return check
+
+
 # Fixed so expected totals never drift with the wall clock.
 TODAY = date(2026, 11, 20)
 

@@ -27,12 +27,8 @@ def _described() -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_raw_tables_keep_their_contract(request: pytest.FixtureRequest):
-    text = _described()
-    if request.config.getoption("--snapshot-update"):
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(text)
-    assert SNAPSHOT.read_text() == text, "a raw table changed: run pytest --snapshot-update and review the diff"
+def test_raw_tables_keep_their_contract(snapshot):
+    snapshot(SNAPSHOT, _described(), "a raw table")
 
 
 @pytest.mark.parametrize("name", registry.source_names())

@@ -46,12 +46,8 @@ def _snapshot_text() -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def test_the_graph_of_every_deployment_shape_matches_the_snapshot(request: pytest.FixtureRequest):
-    text = _snapshot_text()
-    if request.config.getoption("--snapshot-update"):
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(text)
-    assert SNAPSHOT.read_text() == text, "the asset graph changed: run pytest --snapshot-update and review the diff"
+def test_the_graph_of_every_deployment_shape_matches_the_snapshot(snapshot):
+    snapshot(SNAPSHOT, _snapshot_text(), "the asset graph")
 
 
 def test_assets_are_grouped_by_layer():
