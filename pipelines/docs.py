@@ -36,7 +36,7 @@ def source_section(spec: SourceSpec) -> str:
              "| key | default | meaning |", "|---|---|---|"]
     for setting in spec.settings:
         default = "required" if setting.required else (
-            "optional" if setting.default is None else f"`{_toml_value(setting.default).strip(chr(34))}`")
+            "optional" if setting.default is None else f"`{_plain(setting.default)}`")
         lines.append(f"| `{setting.env(spec.name)}` | {default} | {_cell(setting.description)} |")
     lines += ["", "Raw tables: " + "; ".join(
         f"`{spec.dataset}.{t.name}` ({t.disposition}"
@@ -96,12 +96,13 @@ def readme(text: str) -> str:
     return _BLOCK.sub(fill, text)
 
 
+def _plain(value: object) -> str:
+    """A default as the TOML files write it, without quotes."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return f'"{value}"'
+    return _plain(value) if isinstance(value, (bool, int)) else f'"{value}"'
 
 
 def example(secret: bool) -> str:

@@ -52,6 +52,11 @@ class RunSummary:
     candidates: set[str] = field(default_factory=set)
 
     @property
+    def failed_gates(self) -> dict[str, CheckReport]:
+        """The marts whose gate check failed (or could not run), with its report."""
+        return {c.asset.split("/", 1)[1]: c for c in self.checks if c.check == GATE_CHECK and not c.passed}
+
+    @property
     def blocking_failures(self) -> list[CheckReport]:
         return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
 
@@ -172,7 +177,7 @@ def _collect(result: Any, summary: RunSummary) -> None:
             failures=list(meta["failed_expectations"].value) if "failed_expectations" in meta else [],
             errors=list(meta["validator_errors"].value) if "validator_errors" in meta else [],
         ))
-    gated = {c.asset.split("/", 1)[1] for c in summary.checks if c.check == GATE_CHECK and not c.passed}
+    gated = summary.failed_gates
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             # A gate step fails when its check does: that is a held-back mart, reported as such.
@@ -185,7 +190,7 @@ def _collect(result: Any, summary: RunSummary) -> None:
 
 def _hold_back(project: Any, summary: RunSummary) -> None:
     """Why each mart this run did not publish kept its previous version, in dependency order."""
-    failed_gates = {c.asset.split("/", 1)[1]: c for c in summary.checks if c.check == GATE_CHECK and not c.passed}
+    failed_gates = summary.failed_gates
     for name in project.marts:
         if name in summary.published:
             continue

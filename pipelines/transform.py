@@ -96,7 +96,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _build_selected(
-    context: AssetExecutionContext, project: Project, wh: Warehouse, settings: Settings
+    context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehouse, settings: Settings
 ) -> Iterator[MaterializeResult]:
     """Build the selected tables in order, on one connection. Like separate steps would, a failure
     skips only what depends on it; the step then fails naming each failed model."""
@@ -105,7 +105,7 @@ def _build_selected(
     skipped: list[str] = []
     broken: set[AssetKey] = set()
     with wh.engine.connect() as conn:
-        for table in tables(project):
+        for table in built:
             if table.key not in selected:
                 continue
             if any(dep.asset_key in broken for dep in table.spec.deps):
@@ -141,13 +141,15 @@ def _build_selected(
 
 
 def build_transform_assets(project: Project) -> AssetsDefinition:
+    built = tables(project)
+
     @multi_asset(
         name=STEP_NAME,
-        specs=[table.spec for table in tables(project)],
+        specs=[table.spec for table in built],
         can_subset=True,
         description="Builds the selected SQL models (and seeds) in dependency order, in one step.",
     )
     def transform_models(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
-        yield from _build_selected(context, project, warehouse.warehouse(), warehouse.settings())
+        yield from _build_selected(context, built, warehouse.warehouse(), warehouse.settings())
 
     return transform_models

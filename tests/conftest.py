@@ -48,12 +48,16 @@ def sandbox(world: World) -> Iterator[SandboxServer]:
         yield server
 
 
+def point_sources_at(server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
+    """Points every source at the sandbox through the documented environment variables."""
+    for key, value in server.source_settings().items():
+        monkeypatch.setenv(key, value)
+    return server
+
+
 @pytest.fixture
 def sandbox_env(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    """Points every source at the sandbox through the documented environment variables."""
-    for key, value in sandbox.source_settings().items():
-        monkeypatch.setenv(key, value)
-    return sandbox
+    return point_sources_at(sandbox, monkeypatch)
 
 
 @pytest.fixture

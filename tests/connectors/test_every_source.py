@@ -23,7 +23,7 @@ from sandbox import fakes
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World
-from tests.conftest import TODAY
+from tests.conftest import TODAY, point_sources_at
 from warehouse import types
 
 END = TODAY - timedelta(days=1)
@@ -40,9 +40,7 @@ def chaos() -> Iterator[SandboxServer]:
 
 @pytest.fixture
 def chaos_env(chaos: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    for key, value in chaos.source_settings().items():
-        monkeypatch.setenv(key, value)
-    return chaos
+    return point_sources_at(chaos, monkeypatch)
 
 
 def _numeric(table: Table) -> list[str]:

@@ -16,7 +16,7 @@ from pipelines import cli
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World, ads, crm, web
-from tests.conftest import TODAY
+from tests.conftest import TODAY, point_sources_at
 from transforms.contracts import marts
 from transforms.project import provided
 from warehouse import Warehouse
@@ -39,9 +39,7 @@ def project(tmp_path, monkeypatch) -> Iterator[SandboxServer]:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.setenv("FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES", str(cli.SANDBOX_OVERRIDES))
     with SandboxServer(world=World(today=TODAY, history_days=120), faults=Faults()) as server:
-        for key, value in server.source_settings().items():
-            monkeypatch.setenv(key, value)
-        yield server
+        yield point_sources_at(server, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture, *extra: str, start: date = START, end: date = END) -> tuple[int, str]:
@@ -102,6 +100,14 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
 def _run_id(out: str) -> str:
     """The run's id as the summary shows it (its first 8 characters)."""
     return out.split("funnelhouse run ", 1)[1].split(":", 1)[0]
+
+
+def _published_once(capsys: pytest.CaptureFixture) -> tuple[Warehouse, dict[str, list[str]]]:
+    """A first, clean run on DuckDB: its warehouse and its published marts."""
+    code, out = _run(capsys)
+    assert code == 0, out
+    warehouse = Warehouse(DUCKDB)
+    return warehouse, _snapshot(warehouse)
 
 
 def _held_back(out: str) -> set[str]:
@@ -255,10 +261,7 @@ def test_a_backfill_months_in_the_past_publishes_while_the_crm_moved_on(project:
 
 
 def test_a_vendor_outage_publishes_nothing_and_says_why(project: SandboxServer, capsys):
-    code, out = _run(capsys)
-    assert code == 0, out
-    warehouse = Warehouse(DUCKDB)
-    before = _snapshot(warehouse)
+    warehouse, before = _published_once(capsys)
 
     # An outage that outlasts the retries fails its step; the models build in one step after every
     # ingestion, so no candidate is rebuilt and every mart keeps its previous version.
@@ -274,10 +277,7 @@ def test_a_vendor_outage_publishes_nothing_and_says_why(project: SandboxServer, 
 
 
 def test_a_bad_ads_row_holds_back_only_the_marts_built_from_it(project: SandboxServer, capsys):
-    code, out = _run(capsys)
-    assert code == 0, out
-    warehouse = Warehouse(DUCKDB)
-    before = _snapshot(warehouse)
+    warehouse, before = _published_once(capsys)
 
     project.state.world.negative_spend = True
     code, out = _run(capsys)
@@ -300,9 +300,7 @@ def test_a_bad_ads_row_holds_back_only_the_marts_built_from_it(project: SandboxS
 
 
 def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, capsys):
-    code, out = _run(capsys)
-    assert code == 0, out
-    warehouse = Warehouse(DUCKDB)
+    warehouse, _ = _published_once(capsys)
     world = project.state.world
     won = next(d for d in crm.deals(world) if d.is_won and d.currency_code == "USD")
     requests.post(f"{project.url}/_sandbox/hubspot/touch",
@@ -319,10 +317,7 @@ def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, caps
 
 def test_all_or_nothing_publication_holds_back_every_mart(project: SandboxServer, monkeypatch, capsys):
     monkeypatch.setenv("FUNNELHOUSE_PUBLICATION", "all_or_nothing")
-    code, out = _run(capsys)
-    assert code == 0, out
-    warehouse = Warehouse(DUCKDB)
-    before = _snapshot(warehouse)
+    warehouse, before = _published_once(capsys)
     project.state.world.negative_spend = True
     code, out = _run(capsys)
     assert code == 1, out
