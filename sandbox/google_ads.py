@@ -73,7 +73,7 @@ ACCOUNTS: tuple[Account, ...] = (
     Account("1234567890", "Acme Outdoor US", "USD", "America/New_York", (
         _campaign("20000000001", "Brand | Search | US", "SEARCH", 4200, 0.085, 0.65, 0.060, 95.0),
         _campaign("20000000002", "Generic Tents | Search | US", "SEARCH", 9800, 0.042, 1.35, 0.028, 140.0),
-        _campaign("20000000003", "Summer Sale | PMax | US", "PERFORMANCE_MAX", 15000, 0.018, 0.80, 0.015, 120.0),
+        _campaign("20000000003", "Summer Sale | US", "PERFORMANCE_MAX", 15000, 0.018, 0.80, 0.015, 120.0),
         # Its name does not normalise to its utm_campaign: the overrides mapping joins it.
         _campaign("20000000004", "Q4 Remarketing - Display", "DISPLAY", 30000, 0.006, 0.45, 0.010, 80.0,
                   utm="remarketing_q4"),

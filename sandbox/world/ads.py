@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, lru_cache
 
-from sandbox.world.core import DayKey, World, day_key
+from sandbox.world.core import DayKey, World, day_key, uniforms
 
 
 @dataclass(frozen=True)
@@ -269,3 +269,45 @@ def _campaign_month(scale: int, negative_spend_today: date | None, customer_id: 
             at = key.day.day - 1
             totals[at] = add_to_total(totals[at], values)
     return tuple(totals)
+
+
+# --- ads (creatives) within an ad group ------------------------------------------------------------
+# Platforms that report below the ad group (Meta ads, LinkedIn creatives) split each ad group day
+# among its ads: exactly, so that the ads of an ad group sum to the ad group's numbers.
+ADS_PER_AD_GROUP = 2
+
+
+def ad_ids(ad_group_id: str, count: int = ADS_PER_AD_GROUP) -> tuple[str, ...]:
+    return tuple(f"{ad_group_id}{i:02d}" for i in range(1, count + 1))
+
+
+def ad_name(ad_group_name_: str, index: int) -> str:
+    return f"{ad_group_name_} | Ad {index}"
+
+
+def split_ad_day(values: AdDay, ad_group_id: str, key: DayKey, parts: int = ADS_PER_AD_GROUP) -> list[AdDay | None]:
+    """One ad group day shared among its `parts` ads, in ad order; None for an ad that served nothing
+    (platforms omit it). Each measure is split in its own unit (impressions, clicks, cents of cost,
+    hundredths of conversions and of value), so the parts sum to the whole exactly and every part
+    keeps clicks <= impressions."""
+    impressions, clicks, cost_micros, conversions, conversions_value = values
+    remaining = [impressions, clicks, cost_micros // 10_000, round(conversions * 100), round(conversions_value * 100)]
+    shares = uniforms("ad-split", ad_group_id, key.iso, n=max(parts - 1, 1))
+    out: list[AdDay | None] = []
+    for index in range(parts):
+        share = 0.3 + 0.4 * shares[index] if index < parts - 1 else 1.0
+        imps = round(remaining[0] * share)
+        if imps == 0:
+            # An ad that served nothing costs nothing: the rest goes to the ads after it.
+            part = [0, 0, 0, 0, 0]
+        elif imps == remaining[0]:
+            part = list(remaining)
+        else:
+            # Clicks within this part's impressions, leaving no more than the rest's impressions.
+            low, high = max(remaining[1] - (remaining[0] - imps), 0), min(imps, remaining[1])
+            part = [imps, min(max(round(remaining[1] * share), low), high),
+                    round(remaining[2] * share), round(remaining[3] * share), round(remaining[4] * share)]
+        remaining = [r - p for r, p in zip(remaining, part, strict=True)]
+        out.append(None if part[0] == 0 else
+                   (part[0], part[1], part[2] * 10_000, part[3] / 100, part[4] / 100))
+    return out
