@@ -65,13 +65,18 @@ def parse_source_list(value: str | None, allowed: list[str] | None = None, key: 
 
 def enabled_sources(value: str | None = None) -> list[str]:
     """The sources this deployment uses: `value`, else FUNNELHOUSE_SOURCES (env or .dlt/config.toml
-    `funnelhouse_sources`), else every registered source."""
+    `funnelhouse_sources`), else every registered source; with the sources of the domains they
+    need (`SourceSpec.needs`)."""
     if value is None:
         import dlt
 
         configured = dlt.config.get(ENABLED_KEY)
         value = ",".join(configured) if isinstance(configured, list) else configured
-    return parse_source_list(value, key=ENABLED_ENV)
+    chosen = parse_source_list(value, key=ENABLED_ENV)
+    needed = {domain for name in chosen for domain in spec(name).needs}
+    # A listed source brings the sources of the domains it needs (FX rates for money), so a
+    # deployment that lists only its ad platforms still converts their spend.
+    return [name for name, info in specs().items() if name in chosen or info.domain in needed]
 
 
 def build_source(

@@ -77,6 +77,9 @@ class SourceSpec:
     freshness: FreshnessRule | None = None
     quarantine: QuarantineRule | None = None
     description: str = ""
+    # Domains this source's data cannot be published without: an ad platform's or a CRM's money
+    # converts to the reporting currency with `fx` rates. Enabling the source enables their sources.
+    needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.tables]

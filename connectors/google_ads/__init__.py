@@ -116,4 +116,5 @@ SPEC = SourceSpec(
                 "`customers/{id}/googleAds:searchStream`, one call per customer per 31-day chunk. Follows the "
                 "proto3 JSON mapping (lowerCamelCase, int64 as strings, unset fields absent); micros become "
                 "currency units exactly.",
+    needs=("fx",),
 )

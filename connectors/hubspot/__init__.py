@@ -208,4 +208,5 @@ SPEC = SourceSpec(
                 "incremental on last-modified through the search API, restarting below its 10,000-result "
                 "ceiling, with associations from the v4 batch endpoint. A deal whose amount is not a number "
                 "loads with a NULL amount and a row in `raw_hubspot.quarantine` naming the record and field.",
+    needs=("fx",),
 )
