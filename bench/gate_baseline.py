@@ -52,6 +52,9 @@ def _violations(check: Check) -> str:
         if check.max_value is not None:
             outside.append(f"{cols[0]} > {_bound(check.max_value, check.timestamps)}")
         return f"count(*) FILTER (WHERE {' OR '.join(outside)})"
+    if check.kind == "converted":
+        converted, amount = cols[0], cols[1]
+        return f"count(*) FILTER (WHERE {converted} IS NULL AND {amount} IS NOT NULL)"
     if check.kind == "row_count":
         return f"CASE WHEN count(*) < {int(check.min_value)} THEN 1 ELSE 0 END"
     raise ValueError(f"unknown check kind {check.kind!r}")

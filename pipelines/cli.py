@@ -111,8 +111,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not summary.ok:
         return 1
     print()
+    print(spend_by_platform(start, end))
+    print()
     print(top_campaigns_by_roas(start, end))
     return 0
+
+
+def spend_by_platform(start: date, end: date) -> str:
+    """Each platform's spend over the run's window, in its accounts' currencies and in the reporting one."""
+    from warehouse import Warehouse, load_settings
+
+    warehouse = Warehouse(load_settings().warehouse_url)
+    rows = warehouse.rows(
+        """
+        select platform, currency_code, max(reporting_currency), sum(spend), sum(spend_reporting),
+               sum(impressions), sum(clicks)
+        from marts.campaign_performance_daily
+        where date_day between :start and :end
+        group by platform, currency_code
+        order by platform, currency_code
+        """,
+        start=start, end=end,
+    )
+    header = f"{'platform':<14} {'cur':<4} {'spend':>14} {'reporting':>18} {'impressions':>13} {'clicks':>10}"
+    lines = [f"Spend by platform and account currency, {start} to {end} (marts.campaign_performance_daily)",
+             header, "-" * len(header)]
+    for platform, cur, reporting, spend, spend_reporting, impressions, clicks in rows:
+        lines.append(f"{platform:<14} {cur:<4} {float(spend):>14,.2f} {reporting:>4} {float(spend_reporting):>13,.2f} "
+                     f"{int(impressions):>13,} {int(clicks):>10,}")
+    return "\n".join(lines)
 
 
 def top_campaigns_by_roas(start: date, end: date, limit: int = 10) -> str:
@@ -122,20 +149,20 @@ def top_campaigns_by_roas(start: date, end: date, limit: int = 10) -> str:
     warehouse = Warehouse(load_settings().warehouse_url)
     rows = warehouse.rows(
         """
-        select campaign_key, currency_code, sum(spend) as spend, sum(revenue) as revenue,
+        select campaign_key, max(reporting_currency), sum(spend) as spend, sum(revenue) as revenue,
                sum(clicks) as clicks, sum(sessions) as sessions, sum(leads) as leads, sum(deals_won) as deals_won,
                cast(sum(revenue) as double) / nullif(cast(sum(spend) as double), 0) as roas
         from marts.campaign_kpis_daily
         where date_day between :start and :end
-        group by campaign_key, currency_code
+        group by campaign_key
         order by roas desc nulls last
         limit :limit
         """,
         start=start, end=end, limit=limit,
     )
     header = f"{'campaign':<30} {'cur':<4} {'spend':>12} {'revenue':>12} {'ROAS':>6} {'clicks':>9} {'sessions':>9} {'leads':>6} {'won':>5}"
-    lines = [f"Top campaigns by ROAS, {start} to {end} (marts.campaign_kpis_daily, {warehouse.safe_url})",
-             header, "-" * len(header)]
+    lines = [f"Top campaigns by ROAS, {start} to {end}, in the reporting currency (marts.campaign_kpis_daily, "
+             f"{warehouse.safe_url})", header, "-" * len(header)]
     for key, cur, spend, revenue, clicks, sessions, leads, won, roas in rows:
         lines.append(f"{key:<30} {cur:<4} {float(spend):>12,.2f} {float(revenue):>12,.2f} "
                      f"{(roas if roas is not None else float('nan')):>6.2f} {int(clicks):>9,} {int(sessions):>9,} "

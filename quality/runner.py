@@ -124,7 +124,8 @@ def _finding(result: Any) -> Finding:
     res = result.result or {}
     sample = tuple(
         {k: _jsonable(v) for k, v in row.items()} if isinstance(row, dict) else {"value": _jsonable(row)}
-        for row in (res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list") or [])[:SAMPLE_ROWS]
+        for row in (res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list")
+                    or (res.get("details") or {}).get("unexpected_rows") or [])[:SAMPLE_ROWS]
     )
     return Finding(config.type, column, res.get("unexpected_count"), _jsonable(res.get("observed_value")), sample,
                    _error(result), (config.meta or {}).get("rule"))

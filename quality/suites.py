@@ -58,8 +58,8 @@ class Check:
     """One rule of a table's suite, engine-neutral. The GX suite and the one-pass SQL baseline are both
     built from these, so the two cannot drift apart."""
 
-    kind: str  # not_null | unique | non_negative | ordered | in_set | between | row_count
-    # ordered: (smaller, larger)
+    kind: str  # not_null | unique | non_negative | ordered | in_set | between | converted | row_count
+    # ordered: (smaller, larger); converted: (converted, amount, currency, date)
     columns: tuple[str, ...] = ()
     min_value: Any = None
     max_value: Any = None
@@ -71,12 +71,14 @@ class Check:
     @property
     def name(self) -> str:
         """Stable rule id, e.g. `non_negative:spend`, `ordered:clicks<=impressions`, `row_count`."""
+        if self.kind == "converted":
+            return f"converted:{self.columns[0]}"
         joiner = "<=" if self.kind == "ordered" else ","
         return f"{self.kind}:{joiner.join(self.columns)}" if self.columns else self.kind
 
 
 # Reports list rules in this order, whatever order the contract declares them in.
-_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "row_count")
+_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "row_count")
 
 
 def checks(contract: MartContract, bounds: DateBounds, severity: str | None = None) -> list[Check]:
@@ -124,6 +126,15 @@ def expectation(check: Check) -> Any:
         return e.ExpectColumnValuesToBeInSet(column=cols[0], value_set=list(check.value_set), meta=meta)
     if kind == "row_count":
         return e.ExpectTableRowCountToBeBetween(min_value=check.min_value, meta=meta)
+    if kind == "converted":
+        converted, amount, currency, day = (_quoted(c) for c in cols)
+        # Each currency and day without a rate once, whatever the rows: what on-call needs to fix.
+        query = (f"SELECT {currency}, {day}, count(*) AS rows_without_rate FROM {{batch}} "
+                 f"WHERE {converted} IS NULL AND {amount} IS NOT NULL GROUP BY {currency}, {day} "
+                 f"ORDER BY {day}, {currency}")
+        return e.UnexpectedRowsExpectation(
+            unexpected_rows_query=query, meta=meta,
+            description=f"{cols[0]} converts {cols[1]} from {cols[2]} at the FX rate of {cols[3]}")
     raise ValueError(f"unknown check kind {kind!r}")
 
 

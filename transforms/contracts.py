@@ -12,6 +12,9 @@ Checks, per column or per table, each `error` (blocks publication) unless it say
   `history` at least the history start. What the data is decides: ads and web facts exist only
   inside the loaded history; CRM records and what derives from them may predate it, and are
   bounded by now, never by a run's window;
+- `converted: {from: amount, currency: currency_code, date: date_day}` on a `*_reporting` column:
+  wherever the amount has a value, so does its conversion; a row without one names the currency
+  and the day that have no FX rate;
 - `ordered: [smaller, larger]`, `min_rows: n`, `unique: [columns]` (the grain is always unique and
   its columns not null).
 """
@@ -30,7 +33,8 @@ DOMAINS_DIR = ROOT / "domains"
 MARTS_DIR = ROOT / "marts"
 
 SEVERITIES = ("error", "warn")
-COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates")
+COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates", "converted")
+CONVERTED_KEYS = ("from", "currency", "date")
 TABLE_CHECKS = ("ordered", "min_rows", "unique")
 DATE_BOUNDS = ("history", "now")
 
@@ -141,7 +145,15 @@ def _columns(path: Path, where: str, raw: Any) -> tuple[tuple[ColumnContract, ..
                 raise ContractError(f"{path}: {where}: column {name!r}: dates must be one of {DATE_BOUNDS}")
             if kind == "dates" and types.parse(str(spec["type"]))[0] not in ("date", "timestamp"):
                 raise ContractError(f"{path}: {where}: column {name!r}: dates needs a date or timestamp column")
+            if kind == "converted":
+                if not isinstance(argument, dict) or set(argument) != set(CONVERTED_KEYS):
+                    raise ContractError(f"{path}: {where}: column {name!r}: converted names {', '.join(CONVERTED_KEYS)}")
+                checks.append(CheckSpec(kind, (str(name), *(str(argument[k]) for k in CONVERTED_KEYS)), None, severity))
+                continue
             checks.append(CheckSpec(kind, (str(name),), argument, severity))
+    undeclared = [c for check in checks for c in check.columns if c not in {col.name for col in columns}]
+    if undeclared:
+        raise ContractError(f"{path}: {where}: checks name undeclared columns {sorted(set(undeclared))}")
     return tuple(columns), checks
 
 

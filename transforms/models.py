@@ -60,6 +60,16 @@ def campaign_key(expr: str) -> str:
     return f"trim(both '_' from regexp_replace(lower(trim({expr})), '[^a-z0-9]+', '_', 'g'))"
 
 
+def to_reporting(amount: str, rate: str, scale: int | None = 6) -> str:
+    """An amount converted at a rate into the reporting currency: NULL where the rate is missing,
+    which the contract's `converted` check reports by currency and day. Money stays decimal, its
+    product with the decimal(38,12) rate rounded to its scale identically on both engines;
+    `scale=None` gives a double (conversion values)."""
+    if scale is None:
+        return f"cast({amount} as double) * cast({rate} as double)"
+    return f"cast({amount} * {rate} as decimal(38, {scale}))"
+
+
 def safe_divide(numerator: str, denominator: str) -> str:
     """Ratios are NULL where the denominator is 0 (or NULL), never an error or infinity."""
     return f"cast({numerator} as double) / nullif(cast({denominator} as double), 0)"
@@ -80,7 +90,14 @@ def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_un
             raise ValueError(f"variable {name!r} has characters that cannot be inlined into SQL")
         return f"'{value}'"
 
-    return _ENV.from_string(sql).render(var=var, campaign_key=campaign_key, safe_divide=safe_divide, union=union)
+    def reporting_rate(currency: str, rates: str) -> str:
+        """The rate of `currency` into the reporting currency from the joined row `rates` of
+        intermediate.int_fx_rates_daily: 1 for the reporting currency itself, whether or not any
+        rates are loaded."""
+        return f"case when {currency} = {var('reporting_currency')} then cast(1 as decimal(38, 12)) else {rates}.rate_to_reporting end"
+
+    return _ENV.from_string(sql).render(var=var, campaign_key=campaign_key, safe_divide=safe_divide, union=union,
+                                        reporting_rate=reporting_rate, to_reporting=to_reporting)
 
 
 def description(sql: str) -> str:

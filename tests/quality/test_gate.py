@@ -102,6 +102,21 @@ BAD_ROWS = {
         "INSERT INTO marts_candidate.crm_deals SELECT * FROM marts_candidate.crm_deals WHERE deal_id = 'd1'",
         "expect_compound_columns_to_be_unique", "source_system,deal_id",
     ),
+    "spend without an FX rate": (
+        "campaign_performance_daily",
+        "UPDATE marts_candidate.campaign_performance_daily SET spend_reporting = NULL WHERE campaign_id = 'c2'",
+        "unexpected_rows_expectation", None,
+    ),
+    "deal amount without an FX rate": (
+        "crm_deals",
+        "UPDATE marts_candidate.crm_deals SET amount_reporting = NULL WHERE deal_id = 'd4'",
+        "unexpected_rows_expectation", None,
+    ),
+    "campaign day with unconverted spend": (
+        "campaign_kpis_daily",
+        "UPDATE marts_candidate.campaign_kpis_daily SET spend = NULL WHERE campaign_key = 'autumn_promo'",
+        "expect_column_values_to_not_be_null", "spend",
+    ),
     "negative deal amount": (
         "crm_deals",
         "UPDATE marts_candidate.crm_deals SET amount = -5 WHERE deal_id = 'd4'",
@@ -134,6 +149,18 @@ def test_sample_rows_name_the_offending_grain(candidates: Warehouse):
     assert finding.unexpected_count == 1
     row = finding.sample[0]
     assert row["campaign_id"] == "c2" and row["account_id"] == "222" and float(row["spend"]) == -1
+
+
+def test_a_missing_fx_rate_names_the_currency_and_the_day(candidates: Warehouse):
+    candidates.execute(["UPDATE marts_candidate.campaign_performance_daily SET spend_reporting = NULL "
+                        "WHERE currency_code = 'EUR'"])
+    outcome = _check(candidates, "campaign_performance_daily")
+    finding = next(f for f in outcome.failures if f.rule == "converted:spend_reporting")
+    assert finding.sample == ({"currency_code": "EUR", "date_day": "2026-01-01", "rows_without_rate": 1},)
+    assert "EUR" in gate.render(outcome) and "2026-01-01" in gate.render(outcome)
+    # A NULL amount is not a missing rate.
+    candidates.execute(["UPDATE marts_candidate.crm_deals SET amount = NULL, amount_reporting = NULL WHERE deal_id = 'd4'"])
+    assert _check(candidates, "crm_deals").success
 
 
 def test_a_validator_error_is_reported_as_an_error_not_bad_data(candidates: Warehouse):

@@ -1,19 +1,18 @@
 -- One row per day and paid campaign key: ads, web and CRM joined on the campaign key, with every
--- KPI of docs/metrics.md. Money columns are in the campaign's ad-account currency; won deals in
--- another currency count in deals_won but not in revenue until FX rates are loaded. Counts are cast
--- to the contract's types, so both engines publish the same ones (sums would be HUGEINT on DuckDB
--- and numeric on PostgreSQL).
+-- KPI of docs/metrics.md. Money is in the reporting currency, so a key whose campaigns run in
+-- accounts of different currencies still sums into one row. Counts are cast to the contract's types,
+-- so both engines publish the same ones (sums would be HUGEINT on DuckDB and numeric on PostgreSQL).
 with campaign_keys as (
-    select campaign_key, currency_code
+    select distinct campaign_key
     from intermediate.int_ad_campaigns_daily
-    group by campaign_key, currency_code
 ),
 
 ads as (
     select
         date_day,
         campaign_key,
-        sum(spend) as spend,
+        -- NULL, never a partial sum, when any row lacks its rate: the gate then blocks the day.
+        case when count(fx_rate) = count(*) then sum({{ to_reporting('spend', 'fx_rate') }}) end as spend,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
         sum(conversions) as conversions
@@ -40,8 +39,7 @@ deals as (
         d.closed_date as date_day,
         d.campaign_key,
         count(*) as deals_won,
-        sum(case when d.currency_code = k.currency_code then d.amount end) as revenue,
-        sum(case when d.currency_code <> k.currency_code then 1 else 0 end) as deals_won_other_currency
+        case when count(d.amount_reporting) = count(d.amount) then coalesce(sum(d.amount_reporting), 0) end as revenue
     from intermediate.int_deals_attributed as d
     inner join campaign_keys as k
         on k.campaign_key = d.campaign_key
@@ -63,16 +61,15 @@ joined as (
     select
         spine.date_day,
         spine.campaign_key,
-        k.currency_code,
-        cast(coalesce(ads.spend, 0) as decimal(38, 6)) as spend,
+        {{ var('reporting_currency') }} as reporting_currency,
+        cast(case when ads.campaign_key is null then 0 else ads.spend end as decimal(38, 6)) as spend,
         cast(coalesce(ads.impressions, 0) as bigint) as impressions,
         cast(coalesce(ads.clicks, 0) as bigint) as clicks,
         cast(coalesce(ads.conversions, 0) as double) as conversions,
         cast(coalesce(web.sessions, 0) as bigint) as sessions,
         cast(coalesce(leads.leads, 0) as bigint) as leads,
         cast(coalesce(deals.deals_won, 0) as bigint) as deals_won,
-        cast(coalesce(deals.deals_won_other_currency, 0) as bigint) as deals_won_other_currency,
-        cast(coalesce(deals.revenue, 0) as decimal(38, 6)) as revenue
+        cast(case when deals.campaign_key is null then 0 else deals.revenue end as decimal(38, 6)) as revenue
     from spine
     inner join campaign_keys as k
         on k.campaign_key = spine.campaign_key

@@ -1,5 +1,5 @@
--- One row per CRM deal, across every enabled CRM, with the first-touch utm of its contact and the
--- campaign key.
+-- One row per CRM deal, across every enabled CRM, with its amount in the reporting currency, the
+-- first-touch utm of its contact and the campaign key.
 select
     source_system,
     deal_id,
@@ -11,6 +11,9 @@ select
     is_won,
     amount,
     currency_code,
+    {{ var('reporting_currency') }} as reporting_currency,
+    fx_rate_date,
+    amount_reporting,
     utm_source,
     utm_medium,
     utm_campaign,
