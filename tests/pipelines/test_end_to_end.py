@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import requests
 
 from connectors import registry
 from pipelines import cli
+from sandbox import fx_rates
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World, ads, crm, web
@@ -24,7 +25,7 @@ from warehouse import Warehouse
 END = TODAY - timedelta(days=1)
 START = END - timedelta(days=13)
 MARTS = tuple(marts())
-ADS_MARTS = {"campaign_performance_daily", "ad_group_performance_daily", "campaign_kpis_daily"}
+ADS_MARTS = {"campaign_performance_daily", "ad_group_performance_daily", "ad_performance_daily", "campaign_kpis_daily"}
 SPECS = registry.specs()
 # One gate per mart, and one warning per source's freshness and quarantine rule.
 CHECKS = len(MARTS) + sum(bool(s.freshness) + bool(s.quarantine) for s in SPECS.values())
@@ -38,6 +39,7 @@ def project(tmp_path, monkeypatch) -> Iterator[SandboxServer]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.setenv("FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES", str(cli.SANDBOX_OVERRIDES))
+    monkeypatch.setenv("FUNNELHOUSE_REPORTING_CURRENCY", "USD")
     with SandboxServer(world=World(today=TODAY, history_days=120), faults=Faults()) as server:
         yield point_sources_at(server, monkeypatch)
 
@@ -76,14 +78,78 @@ def _expected_spend(world: World) -> dict[tuple[str, str], Decimal]:
     return totals
 
 
+def _expected_delivery(world: World) -> dict[tuple[str, str], tuple[int, int]]:
+    """Exact impressions and clicks per ad platform and account, over what each platform fetched."""
+    totals: dict[tuple[str, str], tuple[int, int]] = {}
+    for platform in ads.platforms():
+        for day in _days(*_fetched(platform.name)):
+            for account in platform.accounts:
+                for campaign in account.campaigns:
+                    total = ads.campaign_day(world, account, campaign, day)
+                    if total:
+                        impressions, clicks = totals.get((platform.name, account.customer_id), (0, 0))
+                        totals[(platform.name, account.customer_id)] = (impressions + total[0], clicks + total[1])
+    return totals
+
+
+def _usd_rate(world: World, currency: str, day: date) -> Decimal:
+    """USD per unit of the currency on the day, by hand from the ECB fake's rates: the latest rate
+    set on or before the day, crossed through the euro, to 12 decimals."""
+    def per_eur(code: str) -> Decimal:
+        if code == "EUR":
+            return Decimal(1)
+        for back in range(8):
+            rate = fx_rates.rate(world, code, day - timedelta(days=back))
+            if rate is not None:
+                return rate
+        raise AssertionError(f"no {code} rate within 7 days before {day}")
+
+    return (per_eur("USD") / per_eur(currency)).quantize(Decimal("1e-12"), rounding=ROUND_HALF_UP)
+
+
+def _expected_spend_usd(world: World) -> dict[tuple[str, str], Decimal]:
+    """Spend in USD per ad platform and account: each campaign day at its day's rate, weekends included."""
+    totals: dict[tuple[str, str], Decimal] = {}
+    for platform in ads.platforms():
+        for day in _days(*_fetched(platform.name)):
+            for account in platform.accounts:
+                rate = _usd_rate(world, account.currency_code, day)
+                for campaign in account.campaigns:
+                    total = ads.campaign_day(world, account, campaign, day)
+                    if total:
+                        spend = Decimal(total[2]) / 1_000_000
+                        key = (platform.name, account.customer_id)
+                        totals[key] = totals.get(key, Decimal(0)) + (spend * rate).quantize(
+                            Decimal("1e-6"), rounding=ROUND_HALF_UP)
+    return totals
+
+
 def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     actual = warehouse.rows(
-        "SELECT platform, account_id, sum(spend) FROM marts.campaign_performance_daily GROUP BY platform, account_id"
+        "SELECT platform, account_id, sum(spend), sum(impressions), sum(clicks), sum(spend_reporting), "
+        "min(reporting_currency) FROM marts.campaign_performance_daily GROUP BY platform, account_id"
     )
-    assert {(p, a): Decimal(v) for p, a, v in actual} == _expected_spend(world)
+    assert {(p, a): Decimal(v) for p, a, v, *_ in actual} == _expected_spend(world)
+    assert {(p, a): (int(i), int(c)) for p, a, _, i, c, *_ in actual} == _expected_delivery(world)
+    assert {p for p, *_ in actual} == {platform.name for platform in ads.platforms()}
+    # In USD, by hand over the ECB rates; each row rounds to the cent's ten-thousandth on its own.
+    usd = _expected_spend_usd(world)
+    for platform, account, *_, spend_usd, reporting in actual:
+        assert reporting == "USD"
+        assert abs(Decimal(spend_usd) - usd[(platform, account)]) <= Decimal("0.000001") * 500, (platform, account)
     currencies = {currency for (currency,) in warehouse.rows(
         "SELECT DISTINCT currency_code FROM marts.campaign_performance_daily")}
     assert {"EUR", "GBP", "USD"} <= currencies
+    # One row per day and campaign key, whatever the currencies of the accounts behind it.
+    assert warehouse.scalar(
+        "SELECT count(*) FROM (SELECT date_day, campaign_key FROM marts.campaign_kpis_daily "
+        "GROUP BY date_day, campaign_key HAVING count(*) > 1) d") == 0
+    spread = warehouse.scalar(
+        "SELECT count(DISTINCT currency_code) FROM marts.campaign_performance_daily WHERE campaign_key = 'summer_sale_us'")
+    assert spread >= 2
+    assert warehouse.scalar(
+        "SELECT sum(spend) FROM marts.campaign_kpis_daily WHERE campaign_key = 'summer_sale_us'") == warehouse.scalar(
+        "SELECT sum(spend_reporting) FROM marts.campaign_performance_daily WHERE campaign_key = 'summer_sale_us'")
     web_days = _days(*_fetched("google_analytics"))
     assert warehouse.scalar("SELECT sum(sessions) FROM marts.web_traffic_daily") == \
         sum(r["sessions"] for day in web_days for r in web.rows(world, day))
@@ -213,22 +279,26 @@ def test_run_on_postgres_with_vendor_faults_is_exact_and_idempotent(
 
 
 def _alone(source: str) -> list[str]:
-    """The marts a deployment with only this source publishes: those whose entities it provides."""
-    return sorted(n for n, c in marts().items() if set(c.requires) <= provided((source,)))
+    """The marts a deployment with only this source publishes: those whose entities it and the
+    sources it needs (FX rates for money) provide."""
+    enabled = tuple(registry.enabled_sources(source))
+    return sorted(n for n, c in marts().items() if set(c.requires) <= provided(enabled))
 
 
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("source", list(SPECS))
 def test_one_source_alone_on_a_fresh_warehouse(project: SandboxServer, source: str, engine: str, monkeypatch,
                                                capsys, request):
-    """Only this source configured and enabled: it publishes every mart its domain feeds."""
+    """Only this source configured and enabled, with the sources it needs: it publishes every mart its
+    domain feeds."""
+    enabled = registry.enabled_sources(source)
     for key in project.source_settings():
-        if not key.startswith(f"SOURCES__{source.upper()}__"):
+        if not any(key.startswith(f"SOURCES__{name.upper()}__") for name in enabled):
             monkeypatch.delenv(key)
     monkeypatch.setenv("FUNNELHOUSE_SOURCES", source)
     if engine == "postgres":
         monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
-    code, out = _run(capsys, "--sources", source)
+    code, out = _run(capsys)
     assert code == 0, out
     assert _alone(source), f"{source} feeds no mart"
     published = [line for line in out.splitlines() if line.startswith("published: ")][0]
@@ -237,8 +307,26 @@ def test_one_source_alone_on_a_fresh_warehouse(project: SandboxServer, source: s
     warehouse = Warehouse(DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url"))
     for name in _alone(source):
         assert warehouse.row_count("marts", name) > 0, name
-    others = {spec.dataset for name, spec in SPECS.items() if name != source}
+    others = {spec.dataset for name, spec in SPECS.items() if name not in enabled}
     assert not others & {schema for schema, _ in warehouse.relations()}
+
+
+def test_a_subset_of_ad_platforms_publishes_in_one_currency(project: SandboxServer, monkeypatch, capsys):
+    """Meta and LinkedIn without Google: their accounts' GBP and EUR spend sums into USD KPIs."""
+    chosen = ("facebook_ads", "linkedin_ads")
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", ",".join(chosen))
+    code, out = _run(capsys)
+    assert code == 0, out
+    warehouse = Warehouse(DUCKDB)
+    platforms = {p for (p,) in warehouse.rows("SELECT DISTINCT platform FROM marts.campaign_performance_daily")}
+    assert platforms == set(chosen)
+    spend = {(p, a): Decimal(v) for p, a, v in warehouse.rows(
+        "SELECT platform, account_id, sum(spend) FROM marts.campaign_performance_daily GROUP BY platform, account_id")}
+    assert spend == {key: value for key, value in _expected_spend(project.state.world).items() if key[0] in chosen}
+    assert warehouse.scalar(
+        "SELECT count(*) FROM (SELECT date_day, campaign_key FROM marts.campaign_kpis_daily "
+        "GROUP BY date_day, campaign_key HAVING count(*) > 1) d") == 0
+    assert warehouse.scalar("SELECT count(*) FROM marts.ad_performance_daily") > 0
 
 
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

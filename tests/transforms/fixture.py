@@ -23,28 +23,32 @@ def raw_ddl(sources: tuple[str, ...] | None = None) -> list[str]:
 
 OVERRIDES_CSV = "platform,campaign_id,campaign_key\ngoogle_ads,c2,autumn_promo\n"
 
-# Hand-computed from the rows above; None where the denominator is 0.
+# Hand-computed from the fixture rows of KPI_SOURCES, in USD; None where the denominator is 0. The
+# EUR rates are fixtures/fx_rates.sql's: 1.10 USD per EUR on 2025-12-31, which 2026-01-01 (a TARGET
+# holiday) carries, and 1.08 on 2026-01-02.
 EXPECTED_KPIS = {
     ("2026-01-01", "brand_search"): dict(
-        currency_code="USD", spend=25, impressions=1000, clicks=50, conversions=5, sessions=40, leads=3,
+        reporting_currency="USD", spend=25, impressions=1000, clicks=50, conversions=5, sessions=40, leads=3,
         deals_won=0, revenue=0, ctr=0.05, cpc=0.5, cpm=25.0, cpa=5.0, cac=None, roas=0.0, roi=-1.0,
         click_to_session_rate=0.8, lead_to_deal_rate=0.0,
     ),
+    # d1 (300 USD) and d3 (200 EUR at 1.08) closed won.
     ("2026-01-02", "brand_search"): dict(
-        currency_code="USD", spend=0, impressions=0, clicks=0, conversions=0, sessions=5, leads=0,
-        deals_won=2, deals_won_other_currency=1, revenue=300, ctr=None, cpc=None, cpm=None, cpa=None, cac=0.0,
+        reporting_currency="USD", spend=0, impressions=0, clicks=0, conversions=0, sessions=5, leads=0,
+        deals_won=2, revenue=516, ctr=None, cpc=None, cpm=None, cpa=None, cac=0.0,
         roas=None, roi=None, click_to_session_rate=None, lead_to_deal_rate=None,
     ),
+    # 10 EUR of spend and the 50 EUR deal d4, both at the 1.1 carried into the holiday.
     ("2026-01-01", "autumn_promo"): dict(
-        currency_code="EUR", spend=10, impressions=2000, clicks=20, conversions=0, sessions=10, leads=1,
-        deals_won=1, revenue=50, ctr=0.01, cpc=0.5, cpm=5.0, cpa=None, cac=10.0, roas=5.0, roi=4.0,
+        reporting_currency="USD", spend=11, impressions=2000, clicks=20, conversions=0, sessions=10, leads=1,
+        deals_won=1, revenue=55, ctr=0.01, cpc=0.55, cpm=5.5, cpa=None, cac=11.0, roas=5.0, roi=4.0,
         click_to_session_rate=0.5, lead_to_deal_rate=1.0,
     ),
 }
 
 
 ALL = tuple(registry.source_names())
-KPI_SOURCES = ("google_ads", "google_analytics", "hubspot")
+KPI_SOURCES = ("fx_rates", "google_ads", "google_analytics", "hubspot")
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

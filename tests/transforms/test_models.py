@@ -51,16 +51,43 @@ def test_kpis_match_hand_computed_values(built: Warehouse):
                 assert math.isclose(float(actual), value, rel_tol=1e-9, abs_tol=1e-9), f"{key} {column}: {actual} != {value}"
 
 
-def test_campaign_performance_keeps_account_currency_and_null_reporting_spend(built: Warehouse):
+def test_campaign_performance_keeps_account_currency_and_converts_spend(built: Warehouse):
     rows = built.rows(
-        f"SELECT account_id, campaign_id, currency_code, reporting_currency, spend_reporting, campaign_key, account_name "
-        f"FROM {CANDIDATE_SCHEMA}.campaign_performance_daily ORDER BY date_day, account_id"
+        f"SELECT account_id, campaign_id, currency_code, reporting_currency, spend_reporting, campaign_key, account_name, "
+        f"time_zone FROM {CANDIDATE_SCHEMA}.campaign_performance_daily ORDER BY date_day, account_id"
     )
     assert rows == [
-        ("111", "c1", "USD", "USD", None, "brand_search", "Acct US"),
-        ("222", "c2", "EUR", "USD", None, "autumn_promo", "Acct DE"),
-        ("111", "c1", "USD", "USD", None, "brand_search", "Acct US"),
+        ("111", "c1", "USD", "USD", Decimal("25.000000"), "brand_search", "Acct US", "America/New_York"),
+        # 10 EUR on New Year's Day, a TARGET holiday: at 2025-12-31's 1.1.
+        ("222", "c2", "EUR", "USD", Decimal("11.000000"), "autumn_promo", "Acct DE", "Europe/Berlin"),
+        ("111", "c1", "USD", "USD", Decimal("0.000000"), "brand_search", "Acct US", "America/New_York"),
     ]
+
+
+def test_fx_rates_cross_through_the_euro_and_carry_over_weekends_and_holidays(built: Warehouse):
+    rates = {(str(d), c): (r, str(s)) for d, c, r, s in built.rows(
+        f"SELECT date_day, currency_code, rate_to_reporting, rate_date FROM {CANDIDATE_SCHEMA}.fx_rates_daily")}
+    assert rates[("2026-01-02", "EUR")] == (Decimal("1.080000000000"), "2026-01-02")
+    assert rates[("2026-01-02", "USD")] == (Decimal("1.000000000000"), "2026-01-02")
+    # GBP: 1.08 / 0.84 on Friday, carried to Saturday and Sunday; New Year's Day takes 2025-12-31's.
+    assert rates[("2026-01-03", "GBP")] == (Decimal("1.285714285714"), "2026-01-02")
+    assert rates[("2026-01-04", "GBP")] == (Decimal("1.285714285714"), "2026-01-02")
+    assert rates[("2026-01-05", "GBP")] == (Decimal("1.267441860465"), "2026-01-05")
+    assert rates[("2026-01-01", "GBP")] == (Decimal("1.294117647059"), "2025-12-31")
+    assert rates[("2026-01-01", "JPY")] == (Decimal("0.006875000000"), "2025-12-31")
+    # Nothing before the first rate, and no rate carried more than 7 days past the last.
+    assert ("2025-12-30", "USD") not in rates
+    assert ("2026-01-12", "USD") in rates and ("2026-01-13", "USD") not in rates
+
+
+def test_deals_convert_at_the_close_day_or_while_open_the_creation_day(built: Warehouse):
+    rows = {r[0]: r[1:] for r in built.rows(
+        f"SELECT deal_id, currency_code, fx_rate_date, amount_reporting FROM {CANDIDATE_SCHEMA}.crm_deals")}
+    assert rows["d3"] == ("EUR", date(2026, 1, 2), Decimal("216.000000"))
+    assert rows["d4"] == ("EUR", date(2026, 1, 1), Decimal("55.000000"))
+    assert rows["d1"] == ("USD", date(2026, 1, 2), Decimal("300.000000"))
+    # Open, with no amount: converted at its creation day, and NULL like its amount.
+    assert rows["d5"] == ("USD", date(2026, 1, 1), None)
 
 
 def test_crm_deals_carry_first_touch_of_earliest_contact(built: Warehouse):
@@ -119,11 +146,12 @@ def test_missing_input_is_a_clear_error(tmp_path):
 
 def test_ad_group_performance_carries_campaign_and_account(built: Warehouse):
     rows = built.rows(
-        "select date_day, account_name, campaign_name, campaign_key, ad_group_id, currency_code, spend, clicks"
-        " from marts_candidate.ad_group_performance_daily"
+        "select date_day, account_name, campaign_name, campaign_key, ad_group_id, currency_code, spend, clicks,"
+        " spend_reporting from marts_candidate.ad_group_performance_daily"
     )
     assert [tuple(r) for r in rows] == [
-        (date(2026, 1, 1), "Acct US", "Brand | Search", "brand_search", "ag1", "USD", Decimal("25.000000"), 50),
+        (date(2026, 1, 1), "Acct US", "Brand | Search", "brand_search", "ag1", "USD", Decimal("25.000000"), 50,
+         Decimal("25.000000")),
     ]
 
 
