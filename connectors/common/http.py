@@ -153,14 +153,16 @@ class VendorClient:
         json_body: Any = None,
         data: Mapping[str, Any] | None = None,
         authenticated: bool = True,
+        raw: bool = False,
     ) -> Any:
-        """Send one request with retries; return the decoded JSON body."""
+        """Send one request with retries; return the decoded JSON body, or with `raw` the body's bytes
+        as sent (a file: a zip, XML, CSV). Error bodies are read the same either way."""
         url = self.url(path)
         refreshed = False
 
         def attempt() -> Any:
             nonlocal refreshed
-            headers = {"Accept": "application/json"}
+            headers = {"Accept": "*/*" if raw else "application/json"}
             if authenticated and self.auth is not None:
                 headers.update(self.auth.headers())
             with self._count_lock:
@@ -180,10 +182,11 @@ class VendorClient:
                 raise _Retryable(
                     VendorError(self.source, f"{method} {url} {kind}", retryable=True), None
                 ) from None
-            body = decode_body(response)
+            # A file is not decoded: the JSON parsers would only fail on it (and guess its charset first).
+            body = None if raw and response.status_code < 400 else decode_body(response)
             status = self.errors.status(response, body)
             if status < 400:
-                return body
+                return response.content if raw else body
             summary = self._scrub(self.errors.summary(response, body))
             if self.errors.is_auth_failure(status, body):
                 if status == 401 and authenticated and not refreshed and self.auth and self.auth.refresh():

@@ -196,7 +196,7 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     assert "[warning] raw_hubspot/quarantine nothing_quarantined" in out
     assert "'field': 'amount'" in out and "'raw_value': '12,50 EUR'" in out
     # Live progress: every step as it starts, and rows per source as they arrive.
-    assert "step 1: ingest_google_ads |" in out and " rows · google_analytics " in out
+    assert f"step 1: ingest_{next(iter(SPECS))} |" in out and " rows · google_analytics " in out
     assert "publish_crm_deals |" in out
     served = {fault for _, fault in project.state.faults.served()}
     assert {"rate_limit", "unavailable"} <= served, served
