@@ -22,7 +22,7 @@ _BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z-]+) -->\n).*?(<!-- end gene
 def _mode(spec: SourceSpec) -> str:
     if spec.mode is Mode.WINDOWED:
         return f"by date window, re-reading the last {spec.lookback_days} days"
-    return {Mode.CURSOR: "incrementally, by a modified-date cursor", Mode.SNAPSHOT: "in full, every run",
+    return {Mode.CURSOR: "incrementally, from a cursor kept between runs", Mode.SNAPSHOT: "in full, every run",
             Mode.FILE: "as new files land"}[spec.mode]
 
 

@@ -18,9 +18,9 @@ class Mode(StrEnum):
 
     # By date window, re-reading a restatement lookback (ads, analytics): daily partitions.
     WINDOWED = "windowed"
-    # By a modified-date cursor kept in dlt's state (CRM): whatever changed since the last run.
+    # By a cursor kept in dlt's state (a CRM's modified date, the newest FX rate): what is new since the last run.
     CURSOR = "cursor"
-    # Everything, every run (small reference data such as FX rates or plans).
+    # Everything, every run (small reference data such as plans).
     SNAPSHOT = "snapshot"
     # New files as they land in a folder or bucket.
     FILE = "file"
