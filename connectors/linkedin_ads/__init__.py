@@ -16,6 +16,7 @@ model `linkedin_ads__campaign_stats` sums it per campaign group and day.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -120,9 +121,8 @@ def linkedin_ads_source(
     quarantine = Quarantine()
     resources = [_accounts(api, ids, concurrency)]
     resources += [_entities(table, catalog, ids) for table in (CAMPAIGN_GROUPS, CAMPAIGNS, CREATIVES)]
-    resources += [_stats(pivot, api, catalog, ids, window, chunk_days, concurrency, quarantine)
-                  for pivot in STATS_TABLES]
-    resources.append(_quarantined(quarantine))
+    analytics = _analytics(api, catalog, ids, window, chunk_days, concurrency, quarantine)
+    resources += [_routed(analytics, table) for table in (*STATS_TABLES.values(), QUARANTINE)]
     return resources
 
 
@@ -148,50 +148,50 @@ def _entities(table: Table, catalog: Catalog, ids: list[str]) -> DltResource:
     return dlt.resource(fetch, **table.resource_hints())
 
 
-def _stats(pivot: str, api: LinkedInApi, catalog: Catalog, ids: list[str], window: DateWindow, chunk_days: int,
-           concurrency: int, quarantine: Quarantine) -> DltResource:
-    table = STATS_TABLES[pivot]
+@dataclass(frozen=True)
+class _Batch:
+    """A table for one of the analytics tables, on its way from the shared analytics reader."""
 
-    def calls() -> Iterator[tuple[str, date, date]]:
+    table: str
+    data: pa.Table
+
+
+def _analytics(api: LinkedInApi, catalog: Catalog, ids: list[str], window: DateWindow, chunk_days: int,
+               concurrency: int, quarantine: Quarantine) -> DltResource:
+    """Reads adAnalytics for both pivots, and hands each page to the table it fills: the stats tables and
+    the quarantine of the values they set aside. Not loaded itself (its transformers are)."""
+
+    def calls(pivot: str) -> Iterator[tuple[str, date, date]]:
         for account_id in ids:
             entities = len(catalog.elements(_SIZED_BY[pivot], account_id))
             for start, end in date_chunks(window, days_per_call(entities, chunk_days, api.element_cap)):
                 yield account_id, start, end
 
-    def fetch_one(call: tuple[str, date, date]) -> pa.Table:
-        account_id, start, end = call
-        elements = api.analytics_split(pivot, account_id, start, end)
-        return _counted(stats_table(pivot, account_id, elements, quarantine, DateWindow(start, end)))
+    def fetch() -> Iterator[_Batch]:
+        # An empty quarantine first, so the raw table exists (and staging can read it) before anything is bad.
+        yield _Batch(QUARANTINE.name, QUARANTINE.empty())
+        for pivot, table in STATS_TABLES.items():
+            def fetch_one(call: tuple[str, date, date], pivot: str = pivot) -> pa.Table:
+                account_id, start, end = call
+                elements = api.analytics_split(pivot, account_id, start, end)
+                return _counted(stats_table(pivot, account_id, elements, quarantine, DateWindow(start, end)))
 
-    def fetch() -> Iterator[Any]:
-        tables = (t for t in ordered_map(fetch_one, calls(), concurrency) if t.num_rows)
-        for batch in batched_tables(tables, BATCH_ROWS):
-            yield batch
-            yield from _set_aside(quarantine)
-        yield from _set_aside(quarantine)
+            tables = (t for t in ordered_map(fetch_one, calls(pivot), concurrency) if t.num_rows)
+            for batch in batched_tables(tables, BATCH_ROWS):
+                yield _Batch(table.name, batch)
+            rows = quarantine.take()
+            if rows is not None:
+                yield _Batch(QUARANTINE.name, _counted(rows))
 
-    return dlt.resource(fetch, **table.resource_hints())
-
-
-def _set_aside(quarantine: Quarantine) -> Iterator[Any]:
-    """Quarantined values collected so far, as rows of the quarantine table (a table variant of the
-    stats resource that found them, with the quarantine table's own hints)."""
-    rows = quarantine.take()
-    if rows is not None:
-        progress.add_rows(SOURCE, rows.num_rows)
-        yield dlt.mark.with_hints(rows, dlt.mark.make_hints(
-            table_name=QUARANTINE.name, write_disposition=QUARANTINE.write_disposition(),
-            primary_key=list(QUARANTINE.primary_key), merge_key=[], columns=QUARANTINE.dlt_columns()),
-            create_table_variant=True)
+    return dlt.resource(fetch, name="_analytics", selected=False)
 
 
-def _quarantined(quarantine: Quarantine) -> DltResource:
-    def fetch() -> Iterator[pa.Table]:
-        # An empty table, so the raw table exists (and staging can read it) before anything is bad; the
-        # stats resources add the rows they set aside.
-        yield QUARANTINE.empty()
+def _routed(analytics: DltResource, table: Table) -> DltResource:
+    def route(batch: _Batch) -> Iterator[pa.Table]:
+        if batch.table == table.name:
+            yield batch.data
 
-    return dlt.resource(fetch, **QUARANTINE.resource_hints())
+    return dlt.transformer(route, data_from=analytics, **table.resource_hints())
 
 
 SPEC = SourceSpec(

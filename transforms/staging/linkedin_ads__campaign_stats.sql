@@ -7,8 +7,8 @@ select
     max(g.name) as campaign_name,
     max(g.status) as campaign_status,
     s.date_day,
-    sum(coalesce(s.impressions, 0)) as impressions,
-    sum(coalesce(s.clicks, 0)) as clicks,
+    cast(sum(coalesce(s.impressions, 0)) as bigint) as impressions,
+    cast(sum(coalesce(s.clicks, 0)) as bigint) as clicks,
     cast(sum(coalesce(s.cost_in_local_currency, 0)) as decimal(38, 6)) as spend,
     cast(sum(coalesce(s.external_website_conversions, 0)) as double) as conversions,
     cast(sum(coalesce(s.conversion_value_in_local_currency, 0)) as double) as conversions_value
