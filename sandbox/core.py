@@ -35,6 +35,9 @@ class Request:
     body: bytes
     fault: str | None = None
     vendor: str | None = None  # the matched route's, once routed
+    # The query string as sent, still percent-encoded: for fakes whose vendor gives escaping a meaning
+    # (Rest.li 2.0 tells a URN's encoded ':' from the syntax's own).
+    raw_query: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")

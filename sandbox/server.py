@@ -50,7 +50,7 @@ class SandboxServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 req = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                              {k.lower(): v for k, v in self.headers.items()}, body)
+                              {k.lower(): v for k, v in self.headers.items()}, body, raw_query=parts.query)
                 self._send(dispatch(state, served, req, self.path))
 
             def _send(self, resp: Response) -> None:

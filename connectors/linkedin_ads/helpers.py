@@ -1,0 +1,358 @@
+"""LinkedIn's Marketing API over REST: Rest.li 2.0 query strings, cursor-paged finders, adAnalytics in
+date chunks that stay under its element cap, and JSON elements into Arrow.
+
+Why query strings are built here rather than by `requests`: Rest.li 2.0 values carry syntax (`List(...)`,
+`(start:(year:2026,...))`) that must travel unescaped while the URNs inside them are URL-encoded
+(`urn%3Ali%3AsponsoredAccount%3A123`); `requests` would escape the syntax too. The `fields` projection
+travels as a plain comma list, as LinkedIn's own client sends it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+import pyarrow as pa
+
+from connectors.common import paging
+from connectors.common.errors import RecordError, VendorError
+from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient
+from connectors.common.tables import Table
+from connectors.common.window import DateWindow, check_batch
+from connectors.linkedin_ads.errors import LinkedInErrors, is_element_cap
+from connectors.linkedin_ads.settings import (
+    ACCOUNT_URN,
+    ANALYTICS_FIELDS,
+    CAMPAIGN_GROUP_STATUSES,
+    CAMPAIGN_GROUP_URN,
+    CAMPAIGN_STATUSES,
+    CAMPAIGN_URN,
+    COUNT,
+    CREATIVE_URN,
+    ELEMENT_CAP,
+    METRICS,
+    MONEY_SCALE,
+    QUARANTINE,
+    RESTLI_PROTOCOL_VERSION,
+    SOURCE,
+    STATS_TABLES,
+)
+
+log = logging.getLogger("funnelhouse.connectors.linkedin_ads")
+
+_QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+# What one pivot's rows are keyed by, and how its pivot values are spelled.
+PIVOT_URNS = {"CAMPAIGN": CAMPAIGN_URN, "CREATIVE": CREATIVE_URN}
+PIVOT_ID_COLUMNS = {"CAMPAIGN": "campaign_id", "CREATIVE": "creative_id"}
+
+
+# --- Rest.li 2.0 -------------------------------------------------------------------------------------
+def restli(value: Any) -> str:
+    """A value in Rest.li 2.0 URL syntax: strings URL-encoded, lists as List(...), records as (k:v,...)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return quote(value, safe="")
+    if isinstance(value, (list, tuple)):
+        return f"List({','.join(restli(item) for item in value)})"
+    if isinstance(value, Mapping):
+        members = (f"{quote(str(k), safe='')}:{restli(v)}" for k, v in value.items())
+        return f"({','.join(members)})"
+    return str(value)
+
+
+def query_string(params: Mapping[str, Any], fields: Sequence[str] = ()) -> str:
+    parts = [f"{quote(key, safe='')}={restli(value)}" for key, value in params.items()]
+    if fields:
+        parts.append(f"fields={','.join(fields)}")
+    return "&".join(parts)
+
+
+def restli_date(day: date) -> dict[str, int]:
+    return {"year": day.year, "month": day.month, "day": day.day}
+
+
+# --- date chunks -------------------------------------------------------------------------------------
+def date_chunks(window: DateWindow, days: int) -> list[tuple[date, date]]:
+    """Consecutive [start, end] ranges of at most `days` days covering the window."""
+    chunks = []
+    start = window.start
+    while start <= window.end:
+        end = min(window.end, start + timedelta(days=days - 1))
+        chunks.append((start, end))
+        start = end + timedelta(days=1)
+    return chunks
+
+
+def days_per_call(entities: int, chunk_days: int, cap: int = ELEMENT_CAP) -> int:
+    """Days one adAnalytics call may span so that `entities` rows a day stay under the cap."""
+    return max(1, min(chunk_days, (cap - 1) // max(entities, 1)))
+
+
+# --- the API -----------------------------------------------------------------------------------------
+class LinkedInApi:
+    """Authenticated calls to the versioned Marketing API. Building one does no I/O."""
+
+    def __init__(self, base_url: str, access_token: str, api_version: str, page_size: int,
+                 policy: RetryPolicy | None = None):
+        auth = StaticTokenAuth(access_token, {"LinkedIn-Version": api_version,
+                                              "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION})
+        self.http = VendorClient(SOURCE, base_url, auth=auth, policy=policy, errors=LinkedInErrors())
+        self.page_size = page_size
+        self.element_cap = ELEMENT_CAP
+
+    def ad_account(self, account_id: str) -> Mapping[str, Any]:
+        body = self.http.get(f"/rest/adAccounts/{account_id}")
+        if not isinstance(body, Mapping):
+            raise VendorError(SOURCE, f"adAccounts/{account_id}: the answer is not a JSON object")
+        return body
+
+    def finder(self, path: str, params: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        """Every element of a cursor-paged search finder (`pageSize`, `metadata.nextPageToken`)."""
+        url = f"{path}?{query_string(params)}"
+
+        def request(token: str | None) -> paging.RequestArgs:
+            return {"params": {"pageSize": self.page_size, **({"pageToken": token} if token else {})}}
+
+        for body in paging.cursor_pages(self.http, url, request, cursor=paging.at("metadata", "nextPageToken")):
+            elements = body.get("elements") if isinstance(body, Mapping) else None
+            if not isinstance(elements, list):
+                raise VendorError(SOURCE, f"{path}: the page has no 'elements' list")
+            yield from elements
+
+    def campaign_groups(self, account_id: str) -> Iterator[Mapping[str, Any]]:
+        return self.finder(f"/rest/adAccounts/{account_id}/adCampaignGroups",
+                           {"q": "search", "search": {"status": {"values": list(CAMPAIGN_GROUP_STATUSES)}}})
+
+    def campaigns(self, account_id: str) -> Iterator[Mapping[str, Any]]:
+        return self.finder(f"/rest/adAccounts/{account_id}/adCampaigns",
+                           {"q": "search", "search": {"status": {"values": list(CAMPAIGN_STATUSES)}}})
+
+    def creatives(self, account_id: str) -> Iterator[Mapping[str, Any]]:
+        return self.finder(f"/rest/adAccounts/{account_id}/creatives", {"q": "criteria"})
+
+    def analytics(self, pivot: str, account_id: str, start: date, end: date) -> list[Mapping[str, Any]]:
+        """The DAILY elements of one pivot for one account and date range, in one call. Raises
+        `ElementCapReached` when LinkedIn says the range holds too many elements, or answers exactly as
+        many as its cap (a response cut at the cap cannot be told from a complete one)."""
+        params = {"q": "analytics", "pivot": pivot, "timeGranularity": "DAILY",
+                  "dateRange": {"start": restli_date(start), "end": restli_date(end)},
+                  "accounts": [f"{ACCOUNT_URN}{account_id}"]}
+        try:
+            body = self.http.get(f"/rest/adAnalytics?{query_string(params, ANALYTICS_FIELDS)}")
+        except VendorError as exc:
+            if is_element_cap(exc.status, str(exc)):
+                raise ElementCapReached(start, end) from None
+            raise
+        elements = body.get("elements") if isinstance(body, Mapping) else None
+        if not isinstance(elements, list):
+            raise VendorError(SOURCE, f"adAnalytics {pivot} account {account_id}: the answer has no 'elements' list")
+        if len(elements) >= self.element_cap:
+            raise ElementCapReached(start, end)
+        return elements
+
+    def analytics_split(self, pivot: str, account_id: str, start: date, end: date) -> list[Mapping[str, Any]]:
+        """`analytics`, halving the range while it holds too many elements; a single day that still does
+        cannot be read through this finder and fails, saying so."""
+        try:
+            return self.analytics(pivot, account_id, start, end)
+        except ElementCapReached:
+            if start == end:
+                raise VendorError(SOURCE, f"adAnalytics {pivot} account {account_id} {start}: one day holds "
+                                          f"more than the {self.element_cap} elements one response may carry") from None
+        middle = start + timedelta(days=(end - start).days // 2)
+        log.info("%s: adAnalytics %s account %s %s..%s holds too many elements; splitting it",
+                 SOURCE, pivot, account_id, start, end)
+        return (self.analytics_split(pivot, account_id, start, middle)
+                + self.analytics_split(pivot, account_id, middle + timedelta(days=1), end))
+
+
+class ElementCapReached(Exception):
+    def __init__(self, start: date, end: date):
+        super().__init__(f"{start}..{end}")
+        self.start, self.end = start, end
+
+
+class Catalog:
+    """Each account's campaign groups, campaigns and creatives, read once per source and shared by the
+    tables that load them and the analytics calls sized by them."""
+
+    def __init__(self, api: LinkedInApi):
+        self.api = api
+        self._lists: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def elements(self, kind: str, account_id: str) -> list[Mapping[str, Any]]:
+        with self._lock:
+            key = (kind, account_id)
+            if key not in self._lists:
+                self._lists[key] = list(getattr(self.api, kind)(account_id))
+            return self._lists[key]
+
+
+# --- entities into Arrow -----------------------------------------------------------------------------
+def _urn_id(value: Any, prefix: str) -> str | None:
+    """The numeric id of `urn:li:...:123` (or of a bare number), None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    text = str(value) if isinstance(value, (int, str)) else ""
+    text = text.removeprefix(prefix)
+    return text if text.isascii() and text.isdigit() else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _required_id(table: str, account_id: str, element: Mapping[str, Any], field: str, prefix: str) -> str:
+    value = element.get(field) if isinstance(element, Mapping) else None
+    found = _urn_id(value, prefix)
+    if found is None:
+        raise RecordError(SOURCE, f"{table} account {account_id} element {_quote(element)}", field,
+                          "is missing" if value is None else f"value {_quote(value)} is not a {prefix}<id>")
+    return found
+
+
+def account_table(table: Table, account_id: str, body: Mapping[str, Any]) -> pa.Table:
+    found = _required_id(table.name, account_id, body, "id", ACCOUNT_URN)
+    if found != account_id:
+        raise RecordError(SOURCE, f"accounts account {account_id}", "id", f"the answer is account {found}")
+    row = {"account_id": account_id, "name": _text(body.get("name")), "currency": _text(body.get("currency")),
+           "status": _text(body.get("status")), "type": _text(body.get("type"))}
+    return pa.Table.from_pylist([row], schema=table.arrow_schema())
+
+
+def entity_table(table: Table, account_id: str, elements: Iterable[Mapping[str, Any]]) -> pa.Table:
+    rows = []
+    for element in elements:
+        if table.name == "campaign_groups":
+            rows.append({"account_id": account_id,
+                         "campaign_group_id": _required_id(table.name, account_id, element, "id", CAMPAIGN_GROUP_URN),
+                         "name": _text(element.get("name")), "status": _text(element.get("status"))})
+        elif table.name == "campaigns":
+            rows.append({"account_id": account_id,
+                         "campaign_id": _required_id(table.name, account_id, element, "id", CAMPAIGN_URN),
+                         "campaign_group_id": _urn_id(element.get("campaignGroup"), CAMPAIGN_GROUP_URN),
+                         "name": _text(element.get("name")), "status": _text(element.get("status")),
+                         "type": _text(element.get("type"))})
+        else:
+            rows.append({"account_id": account_id,
+                         "creative_id": _required_id(table.name, account_id, element, "id", CREATIVE_URN),
+                         "campaign_id": _urn_id(element.get("campaign"), CAMPAIGN_URN),
+                         "name": _text(element.get("name")), "intended_status": _text(element.get("intendedStatus"))})
+    return pa.Table.from_pylist(rows, schema=table.arrow_schema())
+
+
+# --- analytics into Arrow ----------------------------------------------------------------------------
+class Quarantine:
+    """Metric values set aside while building stats tables: each becomes a row of the quarantine table."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, table: str, record: str, field: str, raw_value: Any, error: str) -> None:
+        log.warning("%s: %s %s, field '%s': %s (value %s); loaded as NULL and quarantined",
+                    SOURCE, table, record, field, error, _quote(raw_value))
+        with self._lock:
+            self._rows.append({"source_table": table, "record_id": record, "field": field,
+                               "raw_value": None if raw_value is None else _raw_text(raw_value), "error": error,
+                               "quarantined_at": datetime.now(UTC)})
+
+    def take(self) -> pa.Table | None:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        return pa.Table.from_pylist(rows, schema=QUARANTINE.arrow_schema()) if rows else None
+
+
+class _Bad(ValueError):
+    pass
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Bad("is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise _Bad("is not a whole number")
+
+
+def _money(value: Any) -> Decimal:
+    """A decimal string (a JSON number is read by its text, never through a binary float)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Bad("is not a decimal number")
+    try:
+        number = Decimal(value if isinstance(value, str) else repr(value))
+    except InvalidOperation:
+        raise _Bad("is not a decimal number") from None
+    if not number.is_finite():
+        raise _Bad("is not a finite number")
+    return number.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN) if number.as_tuple().exponent < -MONEY_SCALE \
+        else number  # type: ignore[operator]
+
+
+def _day(element: Mapping[str, Any], record: str) -> date:
+    date_range = element.get("dateRange")
+    start = date_range.get("start") if isinstance(date_range, Mapping) else None
+    end = date_range.get("end") if isinstance(date_range, Mapping) else None
+    try:
+        day = date(start["year"], start["month"], start["day"])  # type: ignore[index]
+        last = date(end["year"], end["month"], end["day"]) if end is not None else day  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        raise RecordError(SOURCE, record, "dateRange",
+                          "is missing" if date_range is None else f"value {_quote(date_range)} is not a day") from None
+    if last != day:
+        raise RecordError(SOURCE, record, "dateRange", f"spans {day}..{last}, not one DAILY day")
+    return day
+
+
+def stats_table(pivot: str, account_id: str, elements: Sequence[Mapping[str, Any]], quarantine: Quarantine,
+                window: DateWindow) -> pa.Table:
+    """One adAnalytics answer as the pivot's stats table. Metrics LinkedIn left out are zero; a metric that
+    cannot be read loads as NULL and is quarantined; a row without its pivot or day fails the run."""
+    table = STATS_TABLES[pivot]
+    prefix, id_column = PIVOT_URNS[pivot], PIVOT_ID_COLUMNS[pivot]
+    columns: dict[str, list[Any]] = {name: [] for name in table.column_names}
+    for element in elements:
+        if not isinstance(element, Mapping):
+            raise RecordError(SOURCE, f"{table.name} account {account_id}", "elements", "an element is not an object")
+        values = element.get("pivotValues")
+        pivot_value = values[0] if isinstance(values, list) and len(values) == 1 else None
+        entity = _urn_id(pivot_value, prefix) if isinstance(pivot_value, str) else None
+        if entity is None:
+            raise RecordError(SOURCE, f"{table.name} account {account_id} element {_quote(element)}", "pivotValues",
+                              "is missing" if values is None else f"value {_quote(values)} is not one {prefix}<id>")
+        record = f"account {account_id} {id_column.removesuffix('_id')} {entity}"
+        day = _day(element, record)
+        record = f"{record} date {day}"
+        columns["account_id"].append(account_id)
+        columns[id_column].append(entity)
+        columns["date_day"].append(day)
+        for field, column, kind in METRICS:
+            raw = element.get(field)
+            try:
+                value: Any = (0 if kind == COUNT else Decimal(0)) if raw is None else \
+                    (_count(raw) if kind == COUNT else _money(raw))
+            except _Bad as exc:
+                quarantine.add(table.name, record, field, raw, f"value {_quote(raw)} {exc}")
+                value = None
+            columns[column].append(value)
+    batch = pa.Table.from_pydict(columns, schema=table.arrow_schema())
+    return check_batch(SOURCE, table, batch, window)
+
+
+def _raw_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _quote(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
