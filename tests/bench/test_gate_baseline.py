@@ -18,21 +18,24 @@ AD_GROUPS = "ad_group_performance_daily"
 GRAIN = "unique:date_day,platform,account_id,campaign_id,ad_group_id"
 
 AD_GROUP_DDL = f"""CREATE TABLE {SCHEMA}.{AD_GROUPS} (date_day date, platform varchar, account_id varchar,
-    campaign_id varchar, ad_group_id varchar, currency_code varchar, campaign_key varchar, spend decimal(38,6),
-    impressions bigint, clicks bigint, conversions double precision, conversions_value double precision)"""
-GOOD_ROW = "(DATE '2026-01-01', 'google_ads', '111', 'c1', 'ag1', 'USD', 'k1', 10, 100, 5, 1, 2)"
+    campaign_id varchar, ad_group_id varchar, time_zone varchar, currency_code varchar, campaign_key varchar,
+    spend decimal(38,6), impressions bigint, clicks bigint, conversions double precision,
+    conversions_value double precision, reporting_currency varchar, spend_reporting decimal(38,6),
+    conversions_value_reporting double precision)"""
+GOOD_ROW = "(DATE '2026-01-01', 'google_ads', '111', 'c1', 'ag1', 'UTC', 'USD', 'k1', 10, 100, 5, 1, 2, 'USD', 10, 2)"
 BAD_ROWS = [
     GOOD_ROW,
     GOOD_ROW,  # the grain twice
-    "(DATE '2026-01-02', 'google_ads', '111', 'c1', 'ag1', 'EUR', NULL, -1, 100, 5, 0, 0)",
-    "(DATE '2026-03-01', 'google_ads', '111', 'c1', 'ag2', 'XYZ', 'k1', 0, 10, 20, 0, 0)",
-    "(DATE '2019-12-31', 'google_ads', NULL, 'c1', 'ag3', NULL, 'k1', 0, -5, 0, -1, 0)",
+    "(DATE '2026-01-02', 'google_ads', '111', 'c1', 'ag1', 'UTC', 'EUR', NULL, -1, 100, 5, 0, 0, 'USD', NULL, 0)",
+    "(DATE '2026-03-01', 'google_ads', '111', 'c1', 'ag2', 'UTC', 'XYZ', 'k1', 0, 10, 20, 0, 0, 'USD', 0, 0)",
+    "(DATE '2019-12-31', 'google_ads', NULL, 'c1', 'ag3', NULL, NULL, 'k1', 0, -5, 0, -1, 0, 'USD', 0, 0)",
 ]
 # Worked out by hand from BAD_ROWS; every other rule counts 0.
 BAD_COUNTS = {
     "not_null:account_id": 1,     # row 5
     "not_null:currency_code": 1,  # row 5
     "not_null:campaign_key": 1,   # row 3
+    "not_null:time_zone": 1,      # row 5
     GRAIN: 1,                     # row 2 repeats row 1
     "non_negative:spend": 1,      # row 3
     "non_negative:impressions": 1,  # row 5
@@ -40,6 +43,7 @@ BAD_COUNTS = {
     "ordered:clicks<=impressions": 2,  # rows 4 and 5
     "in_set:currency_code": 1,    # row 4 (row 5's NULL is in no set, and not counted)
     "between:date_day": 2,        # row 4 in the future, row 5 before the history
+    "converted:spend_reporting": 1,  # row 3: EUR spend with no rate
 }
 
 
@@ -62,7 +66,7 @@ def _one_pass(warehouse: Warehouse, name: str = AD_GROUPS) -> dict[str, int]:
 
 def test_one_select_with_one_column_per_rule_of_the_suite():
     sql = one_pass_sql(_checks(), SCHEMA, AD_GROUPS)
-    assert sql.count("SELECT") == 2  # the statement, and the ISO 4217 list it anti-joins
+    assert sql.count("SELECT") == 3  # the statement, and the ISO 4217 list it anti-joins (twice)
     assert sql.rstrip().endswith(f'FROM "{SCHEMA}"."{AD_GROUPS}"')
     assert len(_split_columns(sql)) == len(_checks())
 
@@ -90,13 +94,15 @@ def test_timestamps_are_bounded_above_by_now_and_the_clock_skew(warehouse_url: s
     warehouse.execute([
         f"CREATE SCHEMA {SCHEMA}",
         f"""CREATE TABLE {SCHEMA}.crm_deals (deal_id varchar, source_system varchar, created_at timestamp with time zone,
-            closed_at timestamp with time zone, stage varchar, amount decimal(38,6), currency_code varchar)""",
+            closed_at timestamp with time zone, stage varchar, amount decimal(38,6), currency_code varchar,
+            reporting_currency varchar, fx_rate_date date, amount_reporting decimal(38,6))""",
         f"""INSERT INTO {SCHEMA}.crm_deals VALUES
-            ('d1', 'hubspot', TIMESTAMPTZ '2019-06-01 10:00:00+00', NULL, 'won', 5, 'USD'),
-            ('d2', 'hubspot', TIMESTAMPTZ '2026-01-31 23:50:00+00', NULL, 'won', 5, 'USD'),
-            ('d2', 'hubspot', TIMESTAMPTZ '2026-02-01 00:30:00+00', NULL, 'won', 5, 'USD'),
-            ('d3', 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', TIMESTAMPTZ '2026-02-01 00:00:00+00', 'won', 5, 'USD'),
-            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL, 'won', 5, 'USD')""",
+            ('d1', 'hubspot', TIMESTAMPTZ '2019-06-01 10:00:00+00', NULL, 'won', 5, 'USD', 'USD', DATE '2019-06-01', 5),
+            ('d2', 'hubspot', TIMESTAMPTZ '2026-01-31 23:50:00+00', NULL, 'won', 5, 'USD', 'USD', DATE '2026-01-31', 5),
+            ('d2', 'hubspot', TIMESTAMPTZ '2026-02-01 00:30:00+00', NULL, 'won', 5, 'USD', 'USD', DATE '2026-02-01', 5),
+            ('d3', 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', TIMESTAMPTZ '2026-02-01 00:00:00+00', 'won', 5, 'USD',
+             'USD', DATE '2026-02-01', 5),
+            (NULL, 'hubspot', TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL, 'won', 5, 'USD', 'USD', DATE '2026-01-01', 5)""",
     ])
     counts = _one_pass(warehouse, "crm_deals")
     # CRM records may predate the history, and reach up to now plus the clock skew (23:55).
