@@ -696,16 +696,18 @@ def _stat_sums(total: AdTotal | None) -> dict[str, int | Decimal]:
 
 
 _V = rf"/{API_VERSION}"
+# Graph API paths take a trailing slash too: the SDK asks for a node as `/v26.0/act_123/`.
+_END = r"/?"
 
 FAKE = Fake(
     vendor=VENDOR,
     routes=(
-        ("GET", _V + r"/act_(?P<account_id>[^/]+)", account_node),
-        ("GET", _V + r"/act_(?P<account_id>[^/]+)/insights", insights),
-        ("POST", _V + r"/act_(?P<account_id>[^/]+)/insights", insights),
-        ("GET", _V + r"/act_(?P<account_id>[^/]+)/(?P<edge>campaigns|adsets|ads)", account_edge),
-        ("GET", _V + r"/(?P<run_id>[0-9]+)", report_run),
-        ("GET", _V + r"/(?P<run_id>[0-9]+)/insights", report_run_insights),
+        ("GET", _V + r"/act_(?P<account_id>[^/]+)" + _END, account_node),
+        ("GET", _V + r"/act_(?P<account_id>[^/]+)/insights" + _END, insights),
+        ("POST", _V + r"/act_(?P<account_id>[^/]+)/insights" + _END, insights),
+        ("GET", _V + r"/act_(?P<account_id>[^/]+)/(?P<edge>campaigns|adsets|ads)" + _END, account_edge),
+        ("GET", _V + r"/(?P<run_id>[0-9]+)" + _END, report_run),
+        ("GET", _V + r"/(?P<run_id>[0-9]+)/insights" + _END, report_run_insights),
     ),
     retryable=("throttle_user", "throttle_insights", "unavailable", "throttle_app", "throttle_account",
                "internal_error", "throttle_page"),

@@ -138,8 +138,8 @@ def facebook_ads_source(
     account_ids: str | list[str] | None = dlt.config.value,
     base_url: str = DEFAULT_BASE_URL,
     credentials: FacebookAdsCredentials = dlt.secrets.value,
-    conversion_action_types: str | list[str] = ",".join(DEFAULT_CONVERSION_ACTION_TYPES),
-    attribution_windows: str | list[str] = ",".join(DEFAULT_ATTRIBUTION_WINDOWS),
+    conversion_action_types: str | list[str] = DEFAULT_CONVERSION_ACTION_TYPES,
+    attribution_windows: str | list[str] = DEFAULT_ATTRIBUTION_WINDOWS,
     start_date: str | None = None,
     end_date: str | None = None,
     lookback_days: int = DEFAULT_LOOKBACK_DAYS,
@@ -233,7 +233,7 @@ def _stats_resource(level: Level, api: FacebookAdsApi, account_ids: list[str], c
 
     def fetch_one(call: tuple[str, date, date]) -> pa.Table:
         account_id, start, end = call
-        table = api.fetch_level(level, account_id, start, end, status_of(account_id), types, quarantine)
+        table = api.fetch_level(level, account_id, start, end, lambda: status_of(account_id), types, quarantine)
         progress.add_rows(SOURCE, table.num_rows)
         return table
 
@@ -263,9 +263,9 @@ SPEC = SourceSpec(
                 required=True, secret=True),
         Setting("conversion_action_types", "action types counted as conversions and summed for their value; "
                 "never two of one family (omni_purchase and offsite_conversion.fb_pixel_purchase report the "
-                "same purchases)", default=",".join(DEFAULT_CONVERSION_ACTION_TYPES)),
+                "same purchases)", default=DEFAULT_CONVERSION_ACTION_TYPES),
         Setting("attribution_windows", "`action_attribution_windows` sent with every insights report",
-                default=",".join(DEFAULT_ATTRIBUTION_WINDOWS)),
+                default=DEFAULT_ATTRIBUTION_WINDOWS),
         Setting("chunk_days", "days per insights report", default=DEFAULT_CHUNK_DAYS),
         Setting("async_from_days", "reports of this many days or more run as asynchronous report runs",
                 default=DEFAULT_ASYNC_FROM_DAYS),

@@ -151,12 +151,14 @@ class FacebookAdsApi:
             log.debug("%s: %s: %s, %s%%", SOURCE, what, status, percent)
             self._sleep(self.poll_seconds)
 
-    def fetch_level(self, level: Level, account_id: str, start: date, end: date, statuses: Mapping[str, str],
-                    conversion_types: frozenset[str], quarantine: Quarantine) -> pa.Table:
+    def fetch_level(self, level: Level, account_id: str, start: date, end: date,
+                    statuses: Callable[[], Mapping[str, str]], conversion_types: frozenset[str],
+                    quarantine: Quarantine) -> pa.Table:
+        """One report's rows as the level's table; `statuses()` gives the objects' effective_status."""
         rows: list[Mapping[str, Any]] = []
         for body in self.insights_pages(account_id, level, start, end):
             rows.extend(_page_rows(body, f"act_{account_id}/insights ({level.level})"))
-        table = rows_to_table(level, account_id, rows, statuses, conversion_types, quarantine)
+        table = rows_to_table(level, account_id, rows, statuses() if rows else {}, conversion_types, quarantine)
         return check_batch(SOURCE, level.table, table, DateWindow(start, end))
 
 

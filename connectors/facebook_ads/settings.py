@@ -53,8 +53,8 @@ DEFAULT_CONCURRENT_REQUESTS = 3
 DEFAULT_MAX_WAIT_SECONDS = 900.0
 
 # Counted as conversions: the deduplicated purchase and lead totals, each once.
-DEFAULT_CONVERSION_ACTION_TYPES = ("omni_purchase", "lead")
-DEFAULT_ATTRIBUTION_WINDOWS = ("7d_click", "1d_view")
+DEFAULT_CONVERSION_ACTION_TYPES = "omni_purchase,lead"
+DEFAULT_ATTRIBUTION_WINDOWS = "7d_click,1d_view"
 # The windows `action_attribution_windows` accepts (the Insights reference; facebook-business 26's
 # AdsInsights.ActionAttributionWindows).
 ATTRIBUTION_WINDOWS = (
