@@ -41,8 +41,8 @@ DEFAULT_CHUNK_DAYS = 31
 # Reports spanning this many days or more run as asynchronous report runs, as Meta recommends for
 # large reports; shorter ones (a daily run's recent days) are read directly.
 DEFAULT_ASYNC_FROM_DAYS = 8
-DEFAULT_POLL_SECONDS = 5.0
-DEFAULT_POLL_TIMEOUT_SECONDS = 1800.0
+DEFAULT_POLL_SECONDS = 5
+DEFAULT_POLL_TIMEOUT_SECONDS = 1800
 # Rows per insights page (Meta's default is 25).
 DEFAULT_PAGE_SIZE = 500
 MAX_PAGE_SIZE = 5000
@@ -50,7 +50,7 @@ MAX_PAGE_SIZE = 5000
 DEFAULT_CONCURRENT_REQUESTS = 3
 # The longest throttle wait (X-Business-Use-Case-Usage estimated_time_to_regain_access, minutes per
 # Meta's docs) the connector sits out; a longer one fails at once, saying how long Meta asked for.
-DEFAULT_MAX_WAIT_SECONDS = 900.0
+DEFAULT_MAX_WAIT_SECONDS = 900
 
 # Counted as conversions: the deduplicated purchase and lead totals, each once.
 DEFAULT_CONVERSION_ACTION_TYPES = "omni_purchase,lead"

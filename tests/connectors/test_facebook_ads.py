@@ -324,6 +324,24 @@ def test_a_failed_report_run_names_it(fb):
     assert "ended with async_status 'Job Failed'" in str(error) and "act_101000000000001" in str(error)
 
 
+def test_a_next_link_to_another_host_is_not_followed(fb, monkeypatch):
+    served = fake._page
+
+    def elsewhere(*args, **kwargs):
+        response = served(*args, **kwargs)
+        paging = response.body.get("paging", {})
+        if "next" in paging:
+            paging["next"] = paging["next"].replace(fb.url, "https://graph.example.net")
+        return response
+
+    monkeypatch.setattr(fake, "_page", elsewhere)
+    with pytest.raises(Exception) as info:
+        _campaign_rows(start_date=START, end_date=START + timedelta(days=1), page_size=2, concurrent_requests=1)
+    error = _cause(info.value, VendorError)
+    assert "leads to another host (graph.example.net)" in str(error)
+    assert not any("graph.example.net" in path for _, path, _ in fb.state.requests)
+
+
 # --- auth ------------------------------------------------------------------------------------------
 def test_an_expired_token_fails_fast_without_leaking_it(fb, tmp_path):
     fb.state.faults.push(VENDOR, "expired_token")
