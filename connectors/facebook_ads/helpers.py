@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import orjson
 import pyarrow as pa
 
 from connectors.common import paging
@@ -322,7 +323,7 @@ def rows_to_table(level: Level, account_id: str, rows: Iterable[Mapping[str, Any
                 record = record or describe(account_id, level, row)
                 quarantine.add(table.name, record, *problem)
             columns[column].append(total)
-            columns[key].append(None if actions is None else json.dumps(actions, separators=(",", ":")))
+            columns[key].append(None if actions is None else _json(actions))
     return pa.Table.from_pydict(columns, schema=table.arrow_schema())
 
 
@@ -342,6 +343,14 @@ def account_table(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> pa.Table:
         except ValueError as exc:
             raise RecordError(SOURCE, record, "account_status", f"value {_quote(status)} {exc}") from None
     return pa.Table.from_pydict(columns, schema=ACCOUNTS_TABLE.arrow_schema())
+
+
+def _json(value: Any) -> str:
+    """Compact JSON, as Meta sent it."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # beyond 64-bit integers, say
+        return json.dumps(value, separators=(",", ":"))
 
 
 def _quote(value: Any) -> str:
