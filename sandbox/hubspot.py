@@ -28,7 +28,7 @@ from operator import itemgetter
 from typing import Any
 
 from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
-from sandbox.world import World, crm
+from sandbox.world import World, ads, crm
 from sandbox.world.crm import Contact, Deal
 
 VENDOR = "hubspot"
@@ -123,8 +123,9 @@ class _Index:
 
 
 @lru_cache(maxsize=8)
-def _index(today: Any, history_days: int, ad_group_scale: int) -> _Index:
-    """The world's records, built once per world (the world is a pure function of its settings)."""
+def _index(today: Any, history_days: int, ad_group_scale: int, platforms: tuple[ads.AdPlatform, ...]) -> _Index:
+    """The world's records, built once per world (the world is a pure function of its settings and
+    of the ad platforms whose clicks bring its leads)."""
     world = World(today=today, history_days=history_days, ad_group_scale=ad_group_scale)
     contacts = sorted(crm.contacts(world), key=lambda x: int(x.contact_id))
     deals = sorted(crm.deals(world), key=lambda x: int(x.deal_id))
@@ -141,7 +142,7 @@ def _index(today: Any, history_days: int, ad_group_scale: int) -> _Index:
 
 
 def index_for(world: World) -> _Index:
-    return _index(world.today, world.history_days, world.ad_group_scale)
+    return _index(world.today, world.history_days, world.ad_group_scale, ads.platforms())
 
 
 # --- per-sandbox state --------------------------------------------------------------------------

@@ -21,6 +21,17 @@ class DateWindow:
     def days(self) -> list[date]:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
+    def chunks(self, days: int) -> list[tuple[date, date]]:
+        """Consecutive [start, end] ranges of at most `days` days covering the window: one report
+        request each, for APIs that cap a request's range or rows."""
+        found = []
+        start = self.start
+        while start <= self.end:
+            end = min(self.end, start + timedelta(days=days - 1))
+            found.append((start, end))
+            start = end + timedelta(days=1)
+        return found
+
 
 def parse_date(value: str | date | None) -> date | None:
     if value is None or value == "":

@@ -22,17 +22,16 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from dlt.common.configuration import configspec
-from dlt.common.configuration.specs import CredentialsConfiguration
-from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from connectors.common import progress
 from connectors.common import settings as check
+from connectors.common.credentials import AccessTokenCredentials
 from connectors.common.errors import ConfigurationError
 from connectors.common.http import RetryPolicy
 from connectors.common.prefetch import BATCH_ROWS, batched_tables, ordered_map
 from connectors.common.spec import FreshnessRule, Mode, QuarantineRule, Setting, SourceSpec
-from connectors.facebook_ads.helpers import FacebookAdsApi, Quarantine, account_table, date_chunks
+from connectors.facebook_ads.helpers import FacebookAdsApi, Quarantine, account_table
 from connectors.facebook_ads.settings import (
     ACCOUNTS_TABLE,
     ATTRIBUTION_WINDOWS,
@@ -70,17 +69,8 @@ _ACTION_TYPE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 
 
 @configspec
-class FacebookAdsCredentials(CredentialsConfiguration):
+class FacebookAdsCredentials(AccessTokenCredentials):
     """A (system user) access token with the ads_read permission, sent as `Authorization: Bearer`."""
-
-    access_token: TSecretStrValue = None
-
-    def parse_native_representation(self, native_value: Any) -> None:
-        # Lets `SOURCES__FACEBOOK_ADS__CREDENTIALS=<token>` (or a plain string argument) stand for the token.
-        if isinstance(native_value, str):
-            self.access_token = native_value  # type: ignore[assignment]
-            return
-        super().parse_native_representation(native_value)
 
 
 def _names(key: str, value: Any) -> list[str]:
@@ -167,7 +157,7 @@ def facebook_ads_source(
         check.url(SOURCE, "base_url", base_url), token, page_size=page_size, attribution_windows=windows,
         async_from_days=async_from_days, poll_seconds=_seconds("poll_seconds", poll_seconds, 0),
         poll_timeout_seconds=_seconds("poll_timeout_seconds", poll_timeout_seconds, 1), policy=policy)
-    chunks = date_chunks(window, chunk_days)
+    chunks = window.chunks(chunk_days)
     quarantine = Quarantine()
     running = _Running()
 

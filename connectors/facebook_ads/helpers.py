@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -39,17 +39,6 @@ _MAX_DECIMAL = Decimal(10) ** 32  # decimal(38, 6) keeps 32 digits before the po
 # async_status values ("Insights API Asynchronous Jobs").
 JOB_COMPLETED = "Job Completed"
 JOB_ENDED_BADLY = ("Job Failed", "Job Skipped")
-
-
-def date_chunks(window: DateWindow, chunk_days: int) -> list[tuple[date, date]]:
-    """Consecutive [start, end] ranges of at most `chunk_days` days covering the window."""
-    chunks = []
-    start = window.start
-    while start <= window.end:
-        end = min(window.end, start + timedelta(days=chunk_days - 1))
-        chunks.append((start, end))
-        start = end + timedelta(days=1)
-    return chunks
 
 
 def without_token(link: str) -> str:

@@ -22,7 +22,7 @@ from connectors.common import progress
 from connectors.common import settings as check
 from connectors.common.prefetch import BATCH_ROWS, batched_tables, ordered_map
 from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
-from connectors.google_ads.helpers import GoogleAdsApi, date_chunks
+from connectors.google_ads.helpers import GoogleAdsApi
 from connectors.google_ads.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CHUNK_DAYS,
@@ -68,7 +68,7 @@ def google_ads_source(
     secrets = check.secrets(SOURCE, credentials, ("developer_token", "client_id", "client_secret", "refresh_token"))
     api = GoogleAdsApi(check.url(SOURCE, "base_url", base_url), check.url(SOURCE, "token_url", token_url),
                        login_customer_id=login_id, **secrets)
-    chunks = date_chunks(window, chunk_days)
+    chunks = window.chunks(chunk_days)
     return [_resource(report, api, ids, chunks, concurrency) for report in REPORTS]
 
 

@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,17 +29,6 @@ from connectors.google_ads.settings import CUSTOMER_COLUMN, ENUM, ID, MICROS_COL
 
 _INT = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def date_chunks(window: DateWindow, chunk_days: int) -> list[tuple[date, date]]:
-    """Consecutive [start, end] ranges of at most `chunk_days` days covering the window."""
-    chunks = []
-    start = window.start
-    while start <= window.end:
-        end = min(window.end, start + timedelta(days=chunk_days - 1))
-        chunks.append((start, end))
-        start = end + timedelta(days=1)
-    return chunks
 
 
 class GoogleAdsApi:

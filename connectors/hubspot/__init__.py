@@ -17,12 +17,12 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.common.configuration.specs import CredentialsConfiguration, configspec
-from dlt.common.typing import TSecretStrValue
+from dlt.common.configuration.specs import configspec
 from dlt.extract import DltResource
 
 from connectors.common import progress
 from connectors.common import settings as check
+from connectors.common.credentials import AccessTokenCredentials
 from connectors.common.prefetch import BATCH_ROWS, batched_tables
 from connectors.common.spec import FreshnessRule, Mode, QuarantineRule, Setting, SourceSpec
 from connectors.hubspot.helpers import HubspotApi
@@ -51,17 +51,8 @@ __all__ = ["SPEC", "HubspotCredentials", "hubspot_source"]
 
 
 @configspec
-class HubspotCredentials(CredentialsConfiguration):
+class HubspotCredentials(AccessTokenCredentials):
     """A private app access token, sent as `Authorization: Bearer`."""
-
-    access_token: TSecretStrValue = None
-
-    def parse_native_representation(self, native_value: Any) -> None:
-        # Lets `SOURCES__HUBSPOT__CREDENTIALS=<token>` (or a plain string argument) stand for the token.
-        if isinstance(native_value, str):
-            self.access_token = native_value  # type: ignore[assignment]
-            return
-        super().parse_native_representation(native_value)
 
 
 def _changed_pages(api: HubspotApi, object_type: str, properties: Sequence[str], modified: Any,

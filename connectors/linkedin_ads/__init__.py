@@ -23,12 +23,11 @@ from typing import Any
 import dlt
 import pyarrow as pa
 from dlt.common.configuration import configspec
-from dlt.common.configuration.specs import CredentialsConfiguration
-from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from connectors.common import progress
 from connectors.common import settings as check
+from connectors.common.credentials import AccessTokenCredentials
 from connectors.common.errors import ConfigurationError
 from connectors.common.prefetch import BATCH_ROWS, batched_tables, ordered_map
 from connectors.common.spec import FreshnessRule, Mode, QuarantineRule, Setting, SourceSpec
@@ -39,7 +38,6 @@ from connectors.linkedin_ads.helpers import (
     LinkedInApi,
     Quarantine,
     account_table,
-    date_chunks,
     days_per_call,
     entity_table,
     stats_table,
@@ -67,16 +65,8 @@ __all__ = ["SPEC", "LinkedInAdsCredentials", "linkedin_ads_source"]
 
 
 @configspec
-class LinkedInAdsCredentials(CredentialsConfiguration):
+class LinkedInAdsCredentials(AccessTokenCredentials):
     """A member's OAuth 2.0 access token with the r_ads and r_ads_reporting scopes."""
-
-    access_token: TSecretStrValue = None
-
-    def parse_native_representation(self, native_value: Any) -> None:
-        if isinstance(native_value, str):
-            self.access_token = native_value  # type: ignore[assignment]
-            return
-        super().parse_native_representation(native_value)
 
 
 def _api_version(value: Any) -> str:
@@ -164,7 +154,7 @@ def _analytics(api: LinkedInApi, catalog: Catalog, ids: list[str], window: DateW
     def calls(pivot: str) -> Iterator[tuple[str, date, date]]:
         for account_id in ids:
             entities = len(catalog.elements(_SIZED_BY[pivot], account_id))
-            for start, end in date_chunks(window, days_per_call(entities, chunk_days, api.element_cap)):
+            for start, end in window.chunks(days_per_call(entities, chunk_days, api.element_cap)):
                 yield account_id, start, end
 
     def fetch() -> Iterator[_Batch]:

@@ -78,18 +78,6 @@ def restli_date(day: date) -> dict[str, int]:
     return {"year": day.year, "month": day.month, "day": day.day}
 
 
-# --- date chunks -------------------------------------------------------------------------------------
-def date_chunks(window: DateWindow, days: int) -> list[tuple[date, date]]:
-    """Consecutive [start, end] ranges of at most `days` days covering the window."""
-    chunks = []
-    start = window.start
-    while start <= window.end:
-        end = min(window.end, start + timedelta(days=days - 1))
-        chunks.append((start, end))
-        start = end + timedelta(days=1)
-    return chunks
-
-
 def days_per_call(entities: int, chunk_days: int, cap: int = ELEMENT_CAP) -> int:
     """Days one adAnalytics call may span so that `entities` rows a day stay under the cap."""
     return max(1, min(chunk_days, (cap - 1) // max(entities, 1)))

@@ -10,7 +10,6 @@ from connectors import registry
 from quality import gate
 from quality.suites import DateBounds
 from tests.transforms.fixture import KPI_SOURCES, build_fixture
-from transforms.contracts import marts
 from transforms.models import CANDIDATE_SCHEMA
 from transforms.project import project
 from warehouse import Warehouse

@@ -15,7 +15,9 @@ ads as (
         case when count(fx_rate) = count(*) then sum({{ to_reporting('spend', 'fx_rate') }}) end as spend,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
-        sum(conversions) as conversions
+        -- Summed exactly: a float sum over several platforms' rows would depend on their order,
+        -- and a rerun must publish the very same values.
+        sum(cast(conversions as decimal(38, 6))) as conversions
     from intermediate.int_ad_campaigns_daily
     group by date_day, campaign_key
 ),
