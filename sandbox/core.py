@@ -106,8 +106,10 @@ def source_env(source: str, values: Mapping[str, str]) -> dict[str, str]:
     return {declared[key].env(source): value for key, value in values.items()}
 
 
-# What a replay needs to send a recorded request again; other headers are the client's own.
-REPLAY_HEADERS = ("authorization", "developer-token", "login-customer-id", "content-type")
+# Headers a replay must not copy: the connection's own, which its HTTP client sets. Every other
+# header a client sent (auth, API versions, protocol and account headers) is part of the request.
+TRANSPORT_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent",
+                               "transfer-encoding", "keep-alive"})
 
 
 class SandboxState:
@@ -138,7 +140,7 @@ class SandboxState:
         entry = None
         if self.record and not req.path.startswith("/_sandbox/"):
             entry = {"method": req.method, "path": target, "vendor": req.vendor, "status": status,
-                     "headers": {k: req.headers[k] for k in REPLAY_HEADERS if k in req.headers},
+                     "headers": {k: v for k, v in req.headers.items() if k not in TRANSPORT_HEADERS},
                      # Always base64: bodies are bytes (forms, JSON, anything a client sends).
                      "body": base64.b64encode(req.body).decode()}
         with self.lock:

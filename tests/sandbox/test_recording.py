@@ -62,7 +62,7 @@ def test_recorded_requests_replay_to_the_same_bodies(recording):
     assert listed["recording"] is True
     recorded = listed["requests"]
     # Vendor requests only, in order, each with its query string, the vendor that served it and
-    # only the headers a replay needs.
+    # every header the client sent but the connection's own.
     assert [(r["method"], r["path"], r["vendor"]) for r in recorded] == [
         ("POST", "/token", "google_oauth"),
         ("POST", "/v26/customers/1234567890/googleAds:searchStream", "google_ads"),
@@ -72,7 +72,7 @@ def test_recorded_requests_replay_to_the_same_bodies(recording):
     ]
     ads = recorded[1]
     assert ads["status"] == 200
-    assert set(ads["headers"]) == {"authorization", "developer-token", "login-customer-id", "content-type"}
+    assert set(ads["headers"]) == {"authorization", "developer-token", "login-customer-id", "content-type", "accept"}
     assert base64.b64decode(ads["body"]).startswith(b'{"query": "SELECT campaign.id')
     assert recorded[3]["body"] == ""
 
