@@ -26,6 +26,11 @@ class RawTable:
     table: pa.Table
     hints: dict[str, Any]
 
+    @property
+    def target(self) -> str:
+        """Its table in the benchmark's one dataset: sources share table names (accounts, quarantine)."""
+        return f"{self.source}__{self.name}"
+
 
 def read_raw(warehouse: Warehouse) -> list[RawTable]:
     """Every table the connectors loaded, without dlt's bookkeeping columns."""
@@ -48,7 +53,7 @@ def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> floa
     with tempfile.TemporaryDirectory() as pipelines_dir:
         pipeline = dlt.pipeline(pipeline_name="bench_load", destination=warehouse.dlt_destination(),
                                 dataset_name=dataset, pipelines_dir=pipelines_dir)
-        resources = [dlt.resource(t.table, name=t.name, table_name=t.name, **t.hints) for t in tables]
+        resources = [dlt.resource(t.table, name=t.target, table_name=t.target, **t.hints) for t in tables]
         started = time.perf_counter()
         pipeline.run(resources, loader_file_format="parquet")
         return time.perf_counter() - started
@@ -64,7 +69,7 @@ def raw_insert(warehouse: Warehouse, tables: list[RawTable], schema: str) -> flo
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             for t in tables:
                 con.register("bench_arrow", t.table)
-                con.execute(f"CREATE OR REPLACE TABLE {schema}.{t.name} AS SELECT * FROM bench_arrow")
+                con.execute(f"CREATE OR REPLACE TABLE {schema}.{t.target} AS SELECT * FROM bench_arrow")
                 con.unregister("bench_arrow")
         else:
             _copy_all(raw.driver_connection, tables, schema)
@@ -81,11 +86,11 @@ def _copy_all(conn: Any, tables: list[RawTable], schema: str) -> None:
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for t in tables:
             columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in t.table.schema)
-            cur.execute(f"DROP TABLE IF EXISTS {schema}.{t.name}")
-            cur.execute(f"CREATE TABLE {schema}.{t.name} ({columns})")
+            cur.execute(f"DROP TABLE IF EXISTS {schema}.{t.target}")
+            cur.execute(f"CREATE TABLE {schema}.{t.target} ({columns})")
             buffer = io.BytesIO()
             pacsv.write_csv(t.table, buffer)
-            with cur.copy(f"COPY {schema}.{t.name} FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            with cur.copy(f"COPY {schema}.{t.target} FROM STDIN (FORMAT csv, HEADER true)") as copy:
                 copy.write(buffer.getbuffer())
 
 

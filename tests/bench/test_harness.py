@@ -39,7 +39,11 @@ def _tables() -> list[load.RawTable]:
     })
     hints = {"write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
              "primary_key": ["customer_id", "date_day"], "merge_key": None, "columns": {}}
-    return [load.RawTable("google_ads", "stats", stats, hints)]
+    # Two sources may both have a table of one name: each keeps its own.
+    accounts = pa.table({"account_id": ["a1"]})
+    return [load.RawTable("google_ads", "stats", stats, hints), load.RawTable("google_ads", "accounts", accounts, {}),
+            load.RawTable("facebook_ads", "accounts", pa.table({"account_id": [None]}, schema=pa.schema(
+                [pa.field("account_id", pa.string())])), {})]
 
 
 def test_both_load_paths_store_the_same_rows(warehouse_url: str, tmp_path):
@@ -47,9 +51,12 @@ def test_both_load_paths_store_the_same_rows(warehouse_url: str, tmp_path):
     tables = _tables()
     assert load.raw_insert(warehouse, tables, "bench_raw") > 0
     assert load.dlt_load(warehouse, tables, "bench_dlt") > 0
-    query = "SELECT customer_id, date_day, clicks, spend, note FROM {}.stats ORDER BY customer_id, date_day"
+    query = "SELECT customer_id, date_day, clicks, spend, note FROM {}.google_ads__stats ORDER BY customer_id, date_day"
     raw = warehouse.rows(query.format("bench_raw"))
     via_dlt = warehouse.rows(query.format("bench_dlt"))
     assert raw == via_dlt
     assert [r[3] for r in raw] == [Decimal("1.25"), Decimal("0"), Decimal("2.5")]
     assert raw[2][4] == 'quote "q"' and raw[1][4] is None
+    for dataset in ("bench_raw", "bench_dlt"):
+        assert warehouse.rows(f"SELECT account_id FROM {dataset}.google_ads__accounts") == [("a1",)]
+        assert warehouse.rows(f"SELECT account_id FROM {dataset}.facebook_ads__accounts") == [(None,)]
