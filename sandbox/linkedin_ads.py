@@ -37,6 +37,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
 from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
 from sandbox.world import World, ads
 from sandbox.world.ads import Account, AdDay, AdPlatform, Attribution, Campaign, normalize_campaign
@@ -428,12 +430,18 @@ def _millis(day: date) -> int:
 
 
 # --- adAnalytics -------------------------------------------------------------------------------------
+def _cents_text(cents: int) -> str:
+    """Cents as LinkedIn's decimal string with two places: str(Decimal(cents).scaleb(-2)), faster."""
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
 _METRICS: dict[str, Callable[[Row], Any]] = {
     "impressions": lambda r: r.impressions,
     "clicks": lambda r: r.clicks,
-    "costInLocalCurrency": lambda r: str(Decimal(r.cost_cents).scaleb(-2)),
+    "costInLocalCurrency": lambda r: _cents_text(r.cost_cents),
     "externalWebsiteConversions": lambda r: r.conversions,
-    "conversionValueInLocalCurrency": lambda r: str(Decimal(r.value_cents).scaleb(-2)),
+    "conversionValueInLocalCurrency": lambda r: _cents_text(r.value_cents),
 }
 _DEFAULT_FIELDS = ("impressions", "clicks", "dateRange", "pivotValues")
 _PIVOTS = {"CAMPAIGN": campaign_rows, "CREATIVE": creative_rows, "CAMPAIGN_GROUP": group_rows}
@@ -505,7 +513,8 @@ def ad_analytics(req: Request, state: SandboxState) -> Response:
         elements[0]["costInLocalCurrency"] = BAD_COST
     elif elements and fault == "missing_date_range" and "dateRange" in elements[0]:
         del elements[0]["dateRange"]
-    return Response(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
+    # Encoded here (orjson): answers run to 15,000 elements, and the standard encoder was much of the cost.
+    return Response(200, orjson.dumps({"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}))
 
 
 def _all(rows: Iterable[Row], start: date, end: date) -> list[Row]:
@@ -521,9 +530,12 @@ def _element(row: Row, fields: tuple[str, ...], granularity: str, end: date) -> 
     element: dict[str, Any] = {}
     for name in fields:
         if name == "dateRange":
-            last = row.day if granularity == "DAILY" else end
-            element[name] = {"start": {"year": row.day.year, "month": row.day.month, "day": row.day.day},
-                             "end": {"year": last.year, "month": last.month, "day": last.day}}
+            day = row.day
+            start = {"year": day.year, "month": day.month, "day": day.day}
+            last = day if granularity == "DAILY" else end
+            element[name] = {"start": start,
+                             "end": dict(start) if last == day else {"year": last.year, "month": last.month,
+                                                                     "day": last.day}}
         elif name == "pivotValues":
             element[name] = [row.urn]
         else:
