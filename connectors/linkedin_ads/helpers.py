@@ -207,7 +207,8 @@ def _arrow_answer(content: bytes) -> Answer | None:
     is not of its documented type (a count that is not an integer, money that is not a string, ...)."""
     try:
         table = pa_json.read_json(pa.py_buffer(content), parse_options=_ANSWER_PARSE,
-                                  read_options=pa_json.ReadOptions(block_size=max(len(content) + 1, 1 << 20)))
+                                  read_options=pa_json.ReadOptions(use_threads=False,
+                                                                           block_size=max(len(content) + 1, 1 << 20)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     if table.num_rows != 1:
