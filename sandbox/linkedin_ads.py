@@ -37,6 +37,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
+
 from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
 from sandbox.world import World, ads
 from sandbox.world.ads import Account, AdDay, AdPlatform, Attribution, Campaign, normalize_campaign
@@ -428,12 +430,20 @@ def _millis(day: date) -> int:
 
 
 # --- adAnalytics -------------------------------------------------------------------------------------
+def _cents_text(cents: int) -> str:
+    """Cents as LinkedIn's decimal string with two places: str(Decimal(cents).scaleb(-2)), faster."""
+    if -10**13 < cents < 10**13:  # exact through a double: the nearest one rounds back to these cents
+        return f"{cents / 100:.2f}"
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
 _METRICS: dict[str, Callable[[Row], Any]] = {
     "impressions": lambda r: r.impressions,
     "clicks": lambda r: r.clicks,
-    "costInLocalCurrency": lambda r: str(Decimal(r.cost_cents).scaleb(-2)),
+    "costInLocalCurrency": lambda r: _cents_text(r.cost_cents),
     "externalWebsiteConversions": lambda r: r.conversions,
-    "conversionValueInLocalCurrency": lambda r: str(Decimal(r.value_cents).scaleb(-2)),
+    "conversionValueInLocalCurrency": lambda r: _cents_text(r.value_cents),
 }
 _DEFAULT_FIELDS = ("impressions", "clicks", "dateRange", "pivotValues")
 _PIVOTS = {"CAMPAIGN": campaign_rows, "CREATIVE": creative_rows, "CAMPAIGN_GROUP": group_rows}
@@ -500,12 +510,13 @@ def ad_analytics(req: Request, state: SandboxState) -> Response:
         own.analytics_calls.append((pivot, ",".join(accounts or []), start, end))
         fault = req.fault if req.fault in _ROW_FAULTS else (
             own.pending_row_faults.popleft() if own.pending_row_faults else None)
-    elements = [_element(row, fields, granularity, end) for row in rows]
+    elements = _elements(rows, fields, granularity, end)
     if elements and fault == "malformed_cost" and "costInLocalCurrency" in elements[0]:
         elements[0]["costInLocalCurrency"] = BAD_COST
     elif elements and fault == "missing_date_range" and "dateRange" in elements[0]:
         del elements[0]["dateRange"]
-    return Response(200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements})
+    # Encoded here (orjson): answers run to 15,000 elements, and the standard encoder was much of the cost.
+    return Response(200, orjson.dumps({"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}))
 
 
 def _all(rows: Iterable[Row], start: date, end: date) -> list[Row]:
@@ -517,18 +528,27 @@ def _all(rows: Iterable[Row], start: date, end: date) -> list[Row]:
     return [Row(urn, start, *v) for urn, v in sorted(sums.items())]
 
 
-def _element(row: Row, fields: tuple[str, ...], granularity: str, end: date) -> dict[str, Any]:
-    element: dict[str, Any] = {}
-    for name in fields:
-        if name == "dateRange":
-            last = row.day if granularity == "DAILY" else end
-            element[name] = {"start": {"year": row.day.year, "month": row.day.month, "day": row.day.day},
-                             "end": {"year": last.year, "month": last.month, "day": last.day}}
-        elif name == "pivotValues":
-            element[name] = [row.urn]
-        else:
-            element[name] = _METRICS[name](row)
-    return element
+def _elements(rows: list[Row], fields: tuple[str, ...], granularity: str, end: date) -> list[dict[str, Any]]:
+    """The answer's elements. A day's dateRange is built once and shared by its rows (they are only
+    encoded; a fault replaces or removes an element's key, never edits the shared record)."""
+    ranges: dict[date, dict[str, Any]] = {}
+
+    def date_range(row: Row) -> dict[str, Any]:
+        found = ranges.get(row.day)
+        if found is None:
+            day = row.day
+            last = day if granularity == "DAILY" else end
+            found = ranges[day] = {"start": {"year": day.year, "month": day.month, "day": day.day},
+                                   "end": {"year": last.year, "month": last.month, "day": last.day}}
+        return found
+
+    getters = tuple((name, date_range if name == "dateRange" else _pivot_values if name == "pivotValues"
+                     else _METRICS[name]) for name in fields)
+    return [{name: get(row) for name, get in getters} for row in rows]
+
+
+def _pivot_values(row: Row) -> list[str]:
+    return [row.urn]
 
 
 # --- what the sandbox needs of this fake -------------------------------------------------------------

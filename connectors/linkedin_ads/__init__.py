@@ -163,8 +163,10 @@ def _analytics(api: LinkedInApi, catalog: Catalog, ids: list[str], window: DateW
         for pivot, table in STATS_TABLES.items():
             def fetch_one(call: tuple[str, date, date], pivot: str = pivot) -> pa.Table:
                 account_id, start, end = call
-                elements = api.analytics_split(pivot, account_id, start, end)
-                return _counted(stats_table(pivot, account_id, elements, quarantine, DateWindow(start, end)))
+                window = DateWindow(start, end)
+                tables = [stats_table(pivot, account_id, answer, quarantine, window)
+                          for answer in api.analytics_split(pivot, account_id, start, end)]
+                return _counted(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
 
             tables = (t for t in ordered_map(fetch_one, calls(pivot), concurrency) if t.num_rows)
             for batch in batched_tables(tables, BATCH_ROWS):

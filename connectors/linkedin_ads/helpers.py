@@ -18,7 +18,10 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from connectors.common import paging
 from connectors.common.errors import RecordError, VendorError
@@ -89,7 +92,8 @@ class LinkedInApi:
 
     def __init__(self, base_url: str, access_token: str, api_version: str, page_size: int,
                  policy: RetryPolicy | None = None):
-        auth = StaticTokenAuth(access_token, {"LinkedIn-Version": api_version,
+        # Accept stays JSON on the calls whose bytes are decoded here (`raw`), as on every other call.
+        auth = StaticTokenAuth(access_token, {"Accept": "application/json", "LinkedIn-Version": api_version,
                                               "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION})
         self.http = VendorClient(SOURCE, base_url, auth=auth, policy=policy, errors=LinkedInErrors())
         self.page_size = page_size
@@ -125,31 +129,37 @@ class LinkedInApi:
     def creatives(self, account_id: str) -> Iterator[Mapping[str, Any]]:
         return self.finder(f"/rest/adAccounts/{account_id}/creatives", {"q": "criteria"})
 
-    def analytics(self, pivot: str, account_id: str, start: date, end: date) -> list[Mapping[str, Any]]:
-        """The DAILY elements of one pivot for one account and date range, in one call. Raises
-        `ElementCapReached` when LinkedIn says the range holds too many elements, or answers exactly as
-        many as its cap (a response cut at the cap cannot be told from a complete one)."""
+    def analytics(self, pivot: str, account_id: str, start: date, end: date) -> Answer:
+        """The DAILY elements of one pivot for one account and date range, in one call, as Arrow when the
+        answer is well-formed (see `Answer`). Raises `ElementCapReached` when LinkedIn says the range holds
+        too many elements, or answers exactly as many as its cap (a response cut at the cap cannot be told
+        from a complete one)."""
         params = {"q": "analytics", "pivot": pivot, "timeGranularity": "DAILY",
                   "dateRange": {"start": restli_date(start), "end": restli_date(end)},
                   "accounts": [f"{ACCOUNT_URN}{account_id}"]}
         try:
-            body = self.http.get(f"/rest/adAnalytics?{query_string(params, ANALYTICS_FIELDS)}")
+            content = self.http.get(f"/rest/adAnalytics?{query_string(params, ANALYTICS_FIELDS)}", raw=True)
         except VendorError as exc:
             if is_element_cap(exc.status, str(exc)):
                 raise ElementCapReached(start, end) from None
             raise
-        elements = body.get("elements") if isinstance(body, Mapping) else None
-        if not isinstance(elements, list):
-            raise VendorError(SOURCE, f"adAnalytics {pivot} account {account_id}: the answer has no 'elements' list")
-        if len(elements) >= self.element_cap:
+        answer = _arrow_answer(content)
+        if answer is None:
+            body = _json_body(content)
+            elements = body.get("elements") if isinstance(body, Mapping) else None
+            if not isinstance(elements, list):
+                raise VendorError(SOURCE, f"adAnalytics {pivot} account {account_id}: the answer has no "
+                                          "'elements' list")
+            answer = Answer(elements, None)
+        if len(answer) >= self.element_cap:
             raise ElementCapReached(start, end)
-        return elements
+        return answer
 
-    def analytics_split(self, pivot: str, account_id: str, start: date, end: date) -> list[Mapping[str, Any]]:
+    def analytics_split(self, pivot: str, account_id: str, start: date, end: date) -> list[Answer]:
         """`analytics`, halving the range while it holds too many elements; a single day that still does
         cannot be read through this finder and fails, saying so."""
         try:
-            return self.analytics(pivot, account_id, start, end)
+            return [self.analytics(pivot, account_id, start, end)]
         except ElementCapReached:
             if start == end:
                 raise VendorError(SOURCE, f"adAnalytics {pivot} account {account_id} {start}: one day holds "
@@ -159,6 +169,69 @@ class LinkedInApi:
                  SOURCE, pivot, account_id, start, end)
         return (self.analytics_split(pivot, account_id, start, middle)
                 + self.analytics_split(pivot, account_id, middle + timedelta(days=1), end))
+
+
+class Answer:
+    """One adAnalytics answer: its elements decoded straight into Arrow (`arrow`, one row per element)
+    when every value has the documented type, else as JSON objects (`elements`) for the checks that
+    name the bad record and field."""
+
+    __slots__ = ("arrow", "content", "elements")
+
+    def __init__(self, elements: list[Any] | None, arrow: pa.StructArray | None = None, content: bytes = b""):
+        self.elements, self.arrow, self.content = elements, arrow, content
+
+    def json_elements(self) -> list[Any]:
+        """The elements as LinkedIn sent them, read as JSON objects."""
+        if self.elements is None:
+            body = _json_body(self.content)
+            self.elements = body["elements"]  # `_arrow_answer` found the list there
+        return self.elements
+
+    def __len__(self) -> int:
+        return len(self.arrow) if self.arrow is not None else len(self.elements or ())
+
+
+_DATE = pa.struct([("year", pa.int64()), ("month", pa.int64()), ("day", pa.int64())])
+_ELEMENT = pa.struct([
+    *((field, pa.int64() if kind == COUNT else pa.string()) for field, _, kind in METRICS),
+    ("dateRange", pa.struct([("start", _DATE), ("end", _DATE)])),
+    ("pivotValues", pa.list_(pa.string())),
+])
+_ANSWER_PARSE = pa_json.ParseOptions(explicit_schema=pa.schema([("elements", pa.list_(_ELEMENT))]),
+                                     unexpected_field_behavior="ignore", newlines_in_values=True)
+
+
+def _arrow_answer(content: bytes) -> Answer | None:
+    """The answer's elements as Arrow, parsed without Python objects per element; None when any value
+    is not of its documented type (a count that is not an integer, money that is not a string, ...)."""
+    try:
+        table = pa_json.read_json(pa.py_buffer(content), parse_options=_ANSWER_PARSE,
+                                  read_options=pa_json.ReadOptions(use_threads=False,
+                                                                           block_size=max(len(content) + 1, 1 << 20)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    if table.num_rows != 1:
+        return None
+    column = table.column("elements")
+    if column.null_count:
+        return None
+    elements = column.chunk(0).flatten() if column.num_chunks == 1 else pa.concat_arrays(
+        [chunk.flatten() for chunk in column.chunks])
+    if elements.null_count:
+        return None
+    return Answer(None, elements, content)
+
+
+def _json_body(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
 
 
 class ElementCapReached(Exception):
@@ -302,10 +375,20 @@ def _day(element: Mapping[str, Any], record: str) -> date:
     return day
 
 
-def stats_table(pivot: str, account_id: str, elements: Sequence[Mapping[str, Any]], quarantine: Quarantine,
+def stats_table(pivot: str, account_id: str, answer: Answer | Sequence[Mapping[str, Any]], quarantine: Quarantine,
                 window: DateWindow) -> pa.Table:
     """One adAnalytics answer as the pivot's stats table. Metrics LinkedIn left out are zero; a metric that
-    cannot be read loads as NULL and is quarantined; a row without its pivot or day fails the run."""
+    cannot be read loads as NULL and is quarantined; a row without its pivot or day fails the run.
+    An answer decoded into Arrow is converted column by column; one the vectorized checks do not pass
+    whole goes through the element by element reading, which names what is wrong."""
+    if isinstance(answer, Answer):
+        if answer.arrow is not None:
+            fast = _arrow_stats(pivot, account_id, answer.arrow)
+            if fast is not None:
+                return check_batch(SOURCE, STATS_TABLES[pivot], fast, window)
+        elements: Sequence[Any] = answer.json_elements()
+    else:
+        elements = answer
     table = STATS_TABLES[pivot]
     prefix, id_column = PIVOT_URNS[pivot], PIVOT_ID_COLUMNS[pivot]
     columns: dict[str, list[Any]] = {name: [] for name in table.column_names}
@@ -344,3 +427,58 @@ def _raw_text(value: Any) -> str:
 def _quote(value: Any) -> str:
     text = json.dumps(value, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _arrow_stats(pivot: str, account_id: str, elements: pa.StructArray) -> pa.Table | None:
+    """The stats table of elements decoded into Arrow, or None when a value would need the element by
+    element reading (to be quarantined, or to fail naming its record): the same rows either way."""
+    table = STATS_TABLES[pivot]
+    schema = table.arrow_schema()
+    rows = len(elements)
+    if not rows:
+        return schema.empty_table()
+    # pivotValues: exactly one `urn:li:...:<digits>` (or bare digits).
+    values = elements.field("pivotValues")
+    if values.null_count or pc.any(pc.not_equal(pc.list_value_length(values), 1)).as_py():
+        return None
+    urns = values.flatten()
+    prefix = PIVOT_URNS[pivot]
+    has_prefix = pc.starts_with(urns, prefix)
+    ids = pc.if_else(has_prefix, pc.utf8_slice_codeunits(urns, len(prefix)), urns)
+    if not pc.all(pc.match_substring_regex(ids, "^[0-9]+$")).as_py():
+        return None
+    # dateRange: one whole day (end, when sent, the same day).
+    date_range = elements.field("dateRange")
+    if date_range.null_count:
+        return None
+    start, end = date_range.field("start"), date_range.field("end")
+    parts = [start.field(name) for name in ("year", "month", "day")]
+    if start.null_count or any(part.null_count for part in parts):
+        return None
+    keys = pc.add(pc.add(pc.multiply(parts[0], 10_000), pc.multiply(parts[1], 100)), parts[2])
+    end_parts = [end.field(name) for name in ("year", "month", "day")]
+    if end.null_count != len(end):
+        if end.null_count or any(part.null_count for part in end_parts):
+            return None
+        end_keys = pc.add(pc.add(pc.multiply(end_parts[0], 10_000), pc.multiply(end_parts[1], 100)), end_parts[2])
+        if not pc.all(pc.equal(keys, end_keys)).as_py():
+            return None
+    distinct = pc.unique(keys).to_pylist()
+    try:
+        days = [date(key // 10_000, key // 100 % 100, key % 100) for key in distinct]
+    except ValueError:
+        return None
+    if any(day.year * 10_000 + day.month * 100 + day.day != key for day, key in zip(days, distinct, strict=True)):
+        return None
+    date_day = pc.take(pa.array(days, pa.date32()), pc.index_in(keys, value_set=pa.array(distinct, pa.int64())))
+    columns: dict[str, Any] = {"account_id": pa.repeat(pa.scalar(account_id, pa.string()), rows),
+                               PIVOT_ID_COLUMNS[pivot]: ids, "date_day": date_day}
+    for field, column, kind in METRICS:
+        arrow_type = schema.field(column).type
+        raw = elements.field(field)
+        try:
+            value = pc.cast(raw, arrow_type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        columns[column] = pc.fill_null(value, pa.scalar(0 if kind == COUNT else Decimal(0), arrow_type))
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
