@@ -386,7 +386,10 @@ def _ad_total(total: AdTotal) -> tuple[int, int, int, int, int]:
 
 
 def render(world: World, account: Account, query: InsightsQuery) -> list[dict[str, Any]]:
-    rows = []
+    return list(rendered_rows(world, account, query))
+
+
+def rendered_rows(world: World, account: Account, query: InsightsQuery) -> Iterator[dict[str, Any]]:
     allowed = _LEVEL_FIELDS.get(query.level, set())
     for served in served_rows(world, account, query.level, query.since, query.until):
         campaign = served.campaign
@@ -417,8 +420,7 @@ def render(world: World, account: Account, query: InsightsQuery) -> list[dict[st
                 continue  # Meta omits an empty action list
             row[name] = value
         row["date_start"] = row["date_stop"] = served.key.iso
-        rows.append(row)
-    return rows
+        yield row
 
 
 def _with_fault(rows: list[dict[str, Any]], fault: str | None) -> list[dict[str, Any]]:
@@ -446,22 +448,47 @@ class ReportRun:
     polls: int = 0
     failed: bool = False
     rows: list[dict[str, Any]] | None = None
-    # Held while the rows are rendered: the run's own thread starts at once (as Meta's job runs
-    # while it is polled); a page asked for before it finishes waits for it.
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    # The run renders its rows in its own thread from the moment it is created (as Meta's job runs
+    # while it is polled); a page waits only until its own rows (and one more) are there.
+    done: bool = False
+    ready: threading.Condition = field(default_factory=threading.Condition)
 
-    def rendered(self, world: World, account: Account) -> list[dict[str, Any]]:
-        with self.lock:
+    def start(self, world: World, account: Account) -> None:
+        with self.ready:
+            self.rows, self.done = [], False
+        threading.Thread(target=self._render, args=(world, account, self.rows), daemon=True,
+                         name=f"fb-report-{self.run_id}").start()
+
+    def _render(self, world: World, account: Account, rows: list[dict[str, Any]]) -> None:
+        try:
+            for row in rendered_rows(world, account, self.query):
+                rows.append(row)
+                if len(rows) % 100 == 0:
+                    with self.ready:
+                        self.ready.notify_all()
+        finally:
+            with self.ready:
+                if self.rows is rows:
+                    self.done = True
+                self.ready.notify_all()
+
+    def upto(self, world: World, account: Account, count: int) -> list[dict[str, Any]]:
+        """The rows rendered so far, once there are `count` of them or all are there."""
+        with self.ready:
             if self.rows is None:
-                self.rows = render(world, account, self.query)
-            return self.rows
+                # Served to its end already (and forgotten): render again.
+                self.rows, self.done = render(world, account, self.query), True
+            rows = self.rows
+            self.ready.wait_for(lambda: self.done or self.rows is not rows or len(rows) >= count)
+            return rows
 
     def served(self, last: bool) -> None:
         # Its last page is out: forget the rows (a page asked for again renders them again), so
         # the fake's memory does not grow with every report run of a long backfill.
         if last:
-            with self.lock:
-                self.rows = None
+            with self.ready:
+                if self.done:
+                    self.rows = None
 
 
 @dataclass
@@ -617,9 +644,7 @@ def insights(req: Request, state: SandboxState) -> Response:
                 run = mine.runs[run_id] = ReportRun(run_id, query, failed=req.fault == "job_failed")
                 mine.reports.append((account.customer_id, query.level, query.since, query.until, "async"))
             if not run.failed:
-                world = state.world
-                threading.Thread(target=run.rendered, args=(world, account), daemon=True,
-                                 name=f"fb-report-{run_id}").start()
+                run.start(state.world, account)
             return Response(200, {"report_run_id": run_id})
         if params.get("after") is None:
             with mine.lock:
@@ -675,9 +700,11 @@ def report_run_insights(req: Request, state: SandboxState) -> Response:
         return graph_error(400, "(#2601) Error accessing adreportrun: the report run has not completed", 2601)
     account = PLATFORM.account(run.query.account_id)
     assert account is not None
-    rows = run.rendered(state.world, account)
+    params = _params(req)
     try:
-        response = _page(req, rows, _params(req), req.fault, _usage("ads_insights", 0, calls=3))
+        # This page's rows and one more, so the page knows whether another follows.
+        rows = run.upto(state.world, account, _offset(params.get("after")) + _limit(params) + 1)
+        response = _page(req, rows, params, req.fault, _usage("ads_insights", 0, calls=3))
     except BadParameter as exc:
         return _bad_parameter(str(exc))
     run.served(not (isinstance(response.body, Mapping) and response.body.get("paging", {}).get("next")))
