@@ -31,8 +31,10 @@ malformed_action and missing_date (on the first row of the page served).
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
+import struct
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ import orjson
 from sandbox.core import Fake, Request, Response, SandboxState, TableTotals, source_env
 from sandbox.world import World, ads
 from sandbox.world.ads import Account, AdPlatform, AdTotal, Attribution, Campaign, add_to_total, normalize_campaign
-from sandbox.world.core import DayKey, day_key, uniforms
+from sandbox.world.core import DayKey, day_key
 
 VENDOR = "facebook_ads"
 API_VERSION = "v26.0"
@@ -311,24 +313,40 @@ def _action(action_type: str, value: str, windows: tuple[str, ...]) -> dict[str,
     return item
 
 
+_TWO_UNIFORMS = struct.Struct("<2Q")
+
+
+def _action_uniforms(entity_id: str, key: DayKey) -> tuple[float, float]:
+    """`uniforms("fb-actions", entity_id, key.iso, n=2)`, the same numbers, without its generic
+    per-call work (this runs for every insights row)."""
+    digest = hashlib.blake2b(f"fb-actions|{entity_id}|{key.iso}".encode(), digest_size=16).digest()
+    first, second = _TWO_UNIFORMS.unpack(digest)
+    return first / 2**64, second / 2**64
+
+
 def _action_lists(entity_id: str, key: DayKey, clicks: int, conversion_cents: int, value_cents: int,
                   windows: tuple[str, ...]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    u1, u2 = uniforms("fb-actions", entity_id, key.iso, n=2)
+    u1, u2 = _action_uniforms(entity_id, key)
     link_clicks = int(clicks * (0.7 + 0.25 * u1))
     landing_page_views = int(link_clicks * 0.8)
     purchase_cents = round(conversion_cents * (0.3 + 0.4 * u2))
     lead_cents = conversion_cents - purchase_cents
     actions: list[dict[str, str]] = []
-    for action_type, hundredths in (("link_click", link_clicks * 100), ("landing_page_view", landing_page_views * 100),
-                                    ("lead", lead_cents), ("offsite_conversion.fb_pixel_lead", lead_cents),
-                                    ("offsite_conversion.fb_pixel_purchase", purchase_cents),
-                                    ("omni_purchase", purchase_cents), ("purchase", purchase_cents)):
-        if hundredths:
-            actions.append(_action(action_type, _count(hundredths), windows))
-    values = [_action(action_type, _money(value_cents), windows)
-              for action_type in ("offsite_conversion.fb_pixel_purchase", "omni_purchase", "purchase")] \
-        if value_cents else []
-    return actions, values
+    # Each number written once, however many action types report it.
+    lead = _count(lead_cents) if lead_cents else ""
+    purchase = _count(purchase_cents) if purchase_cents else ""
+    for action_type, value in (("link_click", _count(link_clicks * 100) if link_clicks else ""),
+                               ("landing_page_view", _count(landing_page_views * 100) if landing_page_views else ""),
+                               ("lead", lead), ("offsite_conversion.fb_pixel_lead", lead),
+                               ("offsite_conversion.fb_pixel_purchase", purchase),
+                               ("omni_purchase", purchase), ("purchase", purchase)):
+        if value:
+            actions.append(_action(action_type, value, windows))
+    if not value_cents:
+        return actions, []
+    money = _money(value_cents)
+    return actions, [_action(action_type, money, windows)
+                     for action_type in ("offsite_conversion.fb_pixel_purchase", "omni_purchase", "purchase")]
 
 
 @dataclass(frozen=True)
