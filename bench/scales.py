@@ -14,7 +14,9 @@ HISTORY_DAYS = 1095
 class Scale:
     name: str
     ad_group_scale: int
-    # What the world serves at this scale: 26 ad groups at scale 1, ~96% of their days non-empty.
+    # What the world serves at this scale in raw `ad_group_stats` tables (Google's 26 ad groups and
+    # Meta's 10 ad sets at scale 1, ~96% of their days non-empty; LinkedIn's 5 campaigns and the
+    # Meta ads and LinkedIn creatives within them come on top).
     approx_ad_group_rows: int
 
     @property
@@ -27,7 +29,7 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale("small", 4, 110_000),
-    "medium": Scale("medium", 35, 960_000),
-    "large": Scale("large", 350, 9_600_000),
+    "small": Scale("small", 4, 150_000),
+    "medium": Scale("medium", 35, 1_320_000),
+    "large": Scale("large", 350, 13_200_000),
 }
