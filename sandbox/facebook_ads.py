@@ -589,15 +589,16 @@ def _encoded(response: Response) -> Response:
 
 # --- handlers --------------------------------------------------------------------------------------
 def _account(req: Request) -> Account | Response:
+    """The request's ad account, after its faults and token; a Response means answer it as is."""
+    denied = _prepare(req)
+    if denied is not None:
+        return denied
     account_id = req.arg("account_id") or ""
     account = PLATFORM.account(account_id) if account_id.isdigit() else None
     return account if account is not None else _unknown_object(f"act_{account_id}")
 
 
 def account_node(req: Request, state: SandboxState) -> Response:
-    denied = _prepare(req)
-    if denied is not None:
-        return denied
     account = _account(req)
     if isinstance(account, Response):
         return account
@@ -612,9 +613,6 @@ def account_node(req: Request, state: SandboxState) -> Response:
 
 
 def account_edge(req: Request, state: SandboxState) -> Response:
-    denied = _prepare(req)
-    if denied is not None:
-        return denied
     account = _account(req)
     if isinstance(account, Response):
         return account
@@ -645,9 +643,6 @@ def account_edge(req: Request, state: SandboxState) -> Response:
 
 
 def insights(req: Request, state: SandboxState) -> Response:
-    denied = _prepare(req)
-    if denied is not None:
-        return denied
     account = _account(req)
     if isinstance(account, Response):
         return account
@@ -674,6 +669,10 @@ def insights(req: Request, state: SandboxState) -> Response:
 
 
 def _run(req: Request, state: SandboxState) -> ReportRun | Response:
+    """The request's report run, after its faults and token; a Response means answer it as is."""
+    denied = _prepare(req)
+    if denied is not None:
+        return denied
     run_id = req.arg("run_id") or ""
     mine = _state(state)
     with mine.lock:
@@ -682,9 +681,6 @@ def _run(req: Request, state: SandboxState) -> ReportRun | Response:
 
 
 def report_run(req: Request, state: SandboxState) -> Response:
-    denied = _prepare(req)
-    if denied is not None:
-        return denied
     run = _run(req, state)
     if isinstance(run, Response):
         return run
@@ -708,9 +704,6 @@ def report_run(req: Request, state: SandboxState) -> Response:
 
 
 def report_run_insights(req: Request, state: SandboxState) -> Response:
-    denied = _prepare(req)
-    if denied is not None:
-        return denied
     run = _run(req, state)
     if isinstance(run, Response):
         return run

@@ -1,11 +1,12 @@
 -- One row per day, ad platform, account, campaign, ad group and ad (Meta ad, LinkedIn creative):
 -- the finest grain the platforms report, in the account's currency and in the reporting currency.
+-- The account, its rate that day and the campaign key come with the campaign's day.
 select
     s.date_day,
     s.platform,
     s.account_id,
-    a.account_name,
-    a.time_zone,
+    c.account_name,
+    c.time_zone,
     s.campaign_id,
     c.campaign_name,
     c.campaign_key,
@@ -13,23 +14,16 @@ select
     s.ad_id,
     s.ad_name,
     s.ad_status,
-    a.currency_code,
+    c.currency_code,
     s.spend,
     s.impressions,
     s.clicks,
     s.conversions,
     s.conversions_value,
     {{ var('reporting_currency') }} as reporting_currency,
-    {{ to_reporting('s.spend', reporting_rate('a.currency_code', 'fx')) }} as spend_reporting,
-    {{ to_reporting('s.conversions_value', reporting_rate('a.currency_code', 'fx'), scale=None) }}
-        as conversions_value_reporting
+    {{ to_reporting('s.spend', 'c.fx_rate') }} as spend_reporting,
+    {{ to_reporting('s.conversions_value', 'c.fx_rate', scale=None) }} as conversions_value_reporting
 from {{ union('ads', 'ad_stats') }} as s
-left join {{ union('ads', 'accounts') }} as a
-    on a.platform = s.platform
-    and a.account_id = s.account_id
-left join intermediate.int_fx_rates_daily as fx
-    on fx.currency_code = a.currency_code
-    and fx.date_day = s.date_day
 left join intermediate.int_ad_campaigns_daily as c
     on c.date_day = s.date_day
     and c.platform = s.platform
