@@ -78,20 +78,6 @@ def _expected_spend(world: World) -> dict[tuple[str, str], Decimal]:
     return totals
 
 
-def _expected_delivery(world: World) -> dict[tuple[str, str], tuple[int, int]]:
-    """Exact impressions and clicks per ad platform and account, over what each platform fetched."""
-    totals: dict[tuple[str, str], tuple[int, int]] = {}
-    for platform in ads.platforms():
-        for day in _days(*_fetched(platform.name)):
-            for account in platform.accounts:
-                for campaign in account.campaigns:
-                    total = ads.campaign_day(world, account, campaign, day)
-                    if total:
-                        impressions, clicks = totals.get((platform.name, account.customer_id), (0, 0))
-                        totals[(platform.name, account.customer_id)] = (impressions + total[0], clicks + total[1])
-    return totals
-
-
 def _usd_rate(world: World, currency: str, day: date) -> Decimal:
     """USD per unit of the currency on the day, by hand from the ECB fake's rates: the latest rate
     set on or before the day, crossed through the euro, to 12 decimals."""
@@ -107,20 +93,22 @@ def _usd_rate(world: World, currency: str, day: date) -> Decimal:
     return (per_eur("USD") / per_eur(currency)).quantize(Decimal("1e-12"), rounding=ROUND_HALF_UP)
 
 
-def _expected_spend_usd(world: World) -> dict[tuple[str, str], Decimal]:
-    """Spend in USD per ad platform and account: each campaign day at its day's rate, weekends included."""
-    totals: dict[tuple[str, str], Decimal] = {}
+def _expected_by_account(world: World) -> dict[tuple[str, str], tuple[int, int, Decimal]]:
+    """Exact impressions and clicks, and spend in USD (each campaign day at its day's rate, weekends
+    included), per ad platform and account over what each platform fetched."""
+    totals: dict[tuple[str, str], tuple[int, int, Decimal]] = {}
     for platform in ads.platforms():
         for day in _days(*_fetched(platform.name)):
             for account in platform.accounts:
                 rate = _usd_rate(world, account.currency_code, day)
+                key = (platform.name, account.customer_id)
                 for campaign in account.campaigns:
                     total = ads.campaign_day(world, account, campaign, day)
                     if total:
-                        spend = Decimal(total[2]) / 1_000_000
-                        key = (platform.name, account.customer_id)
-                        totals[key] = totals.get(key, Decimal(0)) + (spend * rate).quantize(
+                        impressions, clicks, usd = totals.get(key, (0, 0, Decimal(0)))
+                        spend_usd = (Decimal(total[2]) / 1_000_000 * rate).quantize(
                             Decimal("1e-6"), rounding=ROUND_HALF_UP)
+                        totals[key] = (impressions + total[0], clicks + total[1], usd + spend_usd)
     return totals
 
 
@@ -130,13 +118,13 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
         "min(reporting_currency) FROM marts.campaign_performance_daily GROUP BY platform, account_id"
     )
     assert {(p, a): Decimal(v) for p, a, v, *_ in actual} == _expected_spend(world)
-    assert {(p, a): (int(i), int(c)) for p, a, _, i, c, *_ in actual} == _expected_delivery(world)
+    expected = _expected_by_account(world)
+    assert {(p, a): (int(i), int(c)) for p, a, _, i, c, *_ in actual} == {k: v[:2] for k, v in expected.items()}
     assert {p for p, *_ in actual} == {platform.name for platform in ads.platforms()}
     # In USD, by hand over the ECB rates; each row rounds to the cent's ten-thousandth on its own.
-    usd = _expected_spend_usd(world)
     for platform, account, *_, spend_usd, reporting in actual:
         assert reporting == "USD"
-        assert abs(Decimal(spend_usd) - usd[(platform, account)]) <= Decimal("0.000001") * 500, (platform, account)
+        assert abs(Decimal(spend_usd) - expected[(platform, account)][2]) <= Decimal("0.000001") * 500, (platform, account)
     currencies = {currency for (currency,) in warehouse.rows(
         "SELECT DISTINCT currency_code FROM marts.campaign_performance_daily")}
     assert {"EUR", "GBP", "USD"} <= currencies
