@@ -210,6 +210,18 @@ def campaign_day(world: World, account: Account, campaign: Campaign, day: date) 
     return month[day.day - 1]
 
 
+def omitted(world: World, campaign: Campaign, day: date) -> bool:
+    """Whether the platform's campaign-level and finer reports leave this campaign day out (the
+    `unreconciled` switch): its account-level totals still count it."""
+    return world.unreconciled and day == world.today - timedelta(days=1) and campaign in _negative_campaigns()
+
+
+def account_day(world: World, account: Account, day: date) -> AdTotal | None:
+    """The account's total for the day, as the platform's account-level report gives it: every campaign,
+    including one its finer reports leave out."""
+    return sum_totals(campaign_day(world, account, campaign, day) for campaign in account.campaigns)
+
+
 def campaign_clicks(world: World, account: Account, campaign: Campaign, day: date) -> int:
     total = campaign_day(world, account, campaign, day)
     return total[1] if total else 0

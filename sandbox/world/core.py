@@ -20,13 +20,16 @@ class World:
     `ad_group_scale` splits every campaign into that many times more ad groups, for benchmarks:
     rows multiply while campaign totals (and the web traffic and CRM records derived from them)
     stay about the same. `negative_spend` makes yesterday's cost negative for the first campaign of
-    each ad platform, for the quality gate to catch.
+    each ad platform, for the quality gate to catch. `unreconciled` makes every ad platform's
+    campaign-level and finer reports leave out that same campaign yesterday, while its account-level
+    totals still count it: a report that lost a row, for reconciliation to catch.
     """
 
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     history_days: int = 400
     ad_group_scale: int = 1
     negative_spend: bool = False
+    unreconciled: bool = False
 
     @property
     def start(self) -> date:
