@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.registry import build_source
 from pipelines.quality import GATE_CHECK
+from pipelines.staging_checks import CONTRACT_CHECK as STAGING_CONTRACT_CHECK
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 
 # One run at a time: DuckDB admits one writing process, and a backfill from the UI (or the schedule
@@ -33,6 +34,9 @@ class CheckReport:
     outcome: str
     failures: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Rows the check set aside (a quarantine check), or found set aside by the connector.
+    quarantined: int = 0
+    description: str = ""
 
 
 @dataclass
@@ -61,6 +65,29 @@ class RunSummary:
         return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
 
     @property
+    def failed_contracts(self) -> dict[str, CheckReport]:
+        """Staging tables that failed their contract's blocking rules, by relation."""
+        return {c.asset.replace("/", "."): c for c in self.checks
+                if c.check == STAGING_CONTRACT_CHECK and not c.passed}
+
+    @property
+    def quarantined(self) -> dict[str, int]:
+        return {c.asset.replace("/", "."): c.quarantined for c in self.checks if c.quarantined}
+
+    def quality_lines(self) -> list[str]:
+        """One screen: what ran, what warned, what blocked, what was set aside."""
+        warnings = [c for c in self.checks if not c.passed and c.severity != "ERROR"]
+        errors = [c for c in self.checks if c.outcome == "error"]
+        lines = [f"quality: {len(self.checks)} checks and monitors run: {sum(c.passed for c in self.checks)} passed, "
+                 f"{len(warnings)} warnings, {len(self.blocking_failures)} blocking"
+                 + (f", {len(errors)} could not run" if errors else "")]
+        quarantined = self.quarantined
+        if quarantined:
+            lines.append(f"quarantined: {sum(quarantined.values()):,} rows set aside, the rest published: "
+                         + ", ".join(f"{relation} ({rows:,})" for relation, rows in quarantined.items()))
+        return lines
+
+    @property
     def ok(self) -> bool:
         return not self.failed_steps and not self.blocking_failures and not self.held_back and bool(self.published)
 
@@ -70,8 +97,7 @@ class RunSummary:
         for source in self.sources:
             lines.append(f"  {source:<18} {self.rows_loaded.get(source, 0):>10,} rows "
                          f"({self.rows_fetched.get(source, 0):,} fetched)")
-        passed = sum(c.passed for c in self.checks)
-        lines.append(f"checks: {passed} passed, {len(self.checks) - passed} failed")
+        lines.extend(self.quality_lines())
         for check in self.checks:
             if check.passed:
                 continue
@@ -79,6 +105,8 @@ class RunSummary:
             lines.append(f"  [{kind}] {check.asset} {check.check}")
             for error in check.errors:
                 lines.append(f"      {error}")
+            if check.description and not check.failures and not check.errors:
+                lines.append(f"      {check.description}")
             for failure in check.failures:
                 lines.append(f"      {failure['description']}")
                 for row in failure.get("sample_rows", []):
@@ -176,6 +204,8 @@ def _collect(result: Any, summary: RunSummary) -> None:
             outcome=meta["outcome"].value if "outcome" in meta else ("passed" if evaluation.passed else "failed"),
             failures=list(meta["failed_expectations"].value) if "failed_expectations" in meta else [],
             errors=list(meta["validator_errors"].value) if "validator_errors" in meta else [],
+            quarantined=int(meta["quarantined_rows"].value) if "quarantined_rows" in meta else 0,
+            description=evaluation.description or "",
         ))
     gated = summary.failed_gates
     for event in result.all_events:
@@ -191,10 +221,14 @@ def _collect(result: Any, summary: RunSummary) -> None:
 def _hold_back(project: Any, summary: RunSummary) -> None:
     """Why each mart this run did not publish kept its previous version, in dependency order."""
     failed_gates = summary.failed_gates
+    failed_contracts = summary.failed_contracts
     for name in project.marts:
         if name in summary.published:
             continue
-        if name in failed_gates:
+        upstream = {".".join(relation) for relation in project.upstream((CANDIDATE_SCHEMA, name))}
+        if broken := sorted(set(failed_contracts) & upstream):
+            reason = f"it is built from {', '.join(broken)}, which failed its contract"
+        elif name in failed_gates:
             check = failed_gates[name]
             details = check.errors or [f["description"] for f in check.failures]
             kind = "its gate could not run" if check.outcome == "error" else "its gate failed"

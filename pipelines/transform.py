@@ -10,6 +10,7 @@ publication. The price is coarser failure upstream: a failed ingestion step skip
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from dagster import (
@@ -23,10 +24,12 @@ from dagster import (
     multi_asset,
 )
 
+from pipelines import staging_checks
 from pipelines.metadata import mart_column_schema, table_metadata
+from pipelines.partitions import HISTORY_START
 from pipelines.resources import WarehouseResource
 from transforms import runner
-from transforms.contracts import marts
+from transforms.contracts import EntityContract, marts
 from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, Model
 from transforms.project import Project
 from warehouse import Settings, Warehouse
@@ -45,6 +48,8 @@ class Table:
 
     spec: AssetSpec
     model: Model | None
+    # A staging model's domain entity, whose checks it must pass.
+    entity: EntityContract | None = None
 
     @property
     def key(self) -> AssetKey:
@@ -87,7 +92,7 @@ def _seed_spec(name: str) -> AssetSpec:
 def tables(project: Project) -> tuple[Table, ...]:
     """Dependency order: the seeds read nothing, and the project's models are sorted."""
     return (*(Table(_seed_spec(name), None) for name in project.seeds),
-            *(Table(_model_spec(m), m) for m in project.models))
+            *(Table(_model_spec(m), m, staging_checks.entity_contract(m)) for m in project.models))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -101,7 +106,10 @@ def _build_selected(
     """Build the selected tables in order, on one connection. Like separate steps would, a failure
     skips only what depends on it; the step then fails naming each failed model."""
     selected = context.selected_asset_keys
+    selected_checks = set(context.selected_asset_check_keys)
+    history_start = date.fromisoformat(HISTORY_START)
     failed: dict[str, str] = {}
+    blocked: dict[str, str] = {}
     skipped: list[str] = []
     broken: set[AssetKey] = set()
     with wh.engine.connect() as conn:
@@ -123,11 +131,28 @@ def _build_selected(
                 context.log.warning(f"{table.relation}: {', '.join(result.stood_in)} not loaded yet (its source "
                                     "has never run): built empty, with the declared columns")
             schema, name = table.key.path
+            verdict = None
+            if table.entity is not None:
+                verdict = staging_checks.run(wh, conn, table.key, table.entity, context.run.run_id, history_start,
+                                             selected_checks)
             contract = marts().get(name) if schema == CANDIDATE_SCHEMA else None
-            metadata = table_metadata(wh, schema, name, result.row_count, result.columns, contract=contract)
+            row_count = result.row_count - (verdict.quarantined.rows if verdict else 0)
+            metadata = table_metadata(wh, schema, name, row_count, result.columns, contract=contract)
             if result.stood_in:
                 metadata["stand_ins"] = MetadataValue.json(list(result.stood_in))
+            if verdict is not None and verdict.quarantined.rows:
+                metadata["quarantined_rows"] = MetadataValue.int(verdict.quarantined.rows)
             yield MaterializeResult(asset_key=table.key, metadata=metadata)
+            if verdict is not None:
+                yield from verdict.results
+                if verdict.blocked:
+                    broken.add(table.key)
+                    blocked[table.relation] = verdict.reason
+                    context.log.error(f"{table.relation} failed its contract; the models built from it are held "
+                                      f"back:\n{verdict.reason}")
+    if blocked:
+        context.log.warning("held back, downstream of a staging table that failed its contract: "
+                            + (", ".join(skipped) or "nothing"))
     if failed:
         summary = "; ".join(f"{relation}: {error}" for relation, error in failed.items())
         raise Failure(
@@ -146,6 +171,8 @@ def build_transform_assets(project: Project) -> AssetsDefinition:
     @multi_asset(
         name=STEP_NAME,
         specs=[table.spec for table in built],
+        check_specs=[spec for table in built if table.entity is not None
+                     for spec in staging_checks.check_specs(table.key, table.entity)],
         can_subset=True,
         description="Builds the selected SQL models (and seeds) in dependency order, in one step.",
     )

@@ -20,7 +20,7 @@ from quality.suites import (
     build_rules,
     checks,
 )
-from transforms.contracts import domains, marts
+from transforms.contracts import EntityContract, MartContract, domains, marts
 from warehouse import Warehouse
 
 log = logging.getLogger("funnelhouse.quality")
@@ -45,8 +45,13 @@ def _checked(
 
 def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error") -> Outcome:
     """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert."""
-    contract = marts()[name]
-    return _checked(warehouse, schema, name,
+    return check_contract(warehouse, schema, name, marts()[name], bounds, severity)
+
+
+def check_contract(warehouse: Warehouse, schema: str, table: str, contract: MartContract | EntityContract,
+                   bounds: DateBounds, severity: str = "error") -> Outcome:
+    """A table's contract rules of one severity, a mart's or a staging entity's."""
+    return _checked(warehouse, schema, table,
                     lambda: build_rules(checks(contract, bounds, severity), warehouse.dialect), contract.grain)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from connectors.common.spec import QuarantineRule
 from quality.currencies import ISO_4217
 from quality.runner import Rule
-from transforms.contracts import CheckSpec, MartContract
+from transforms.contracts import CheckSpec, EntityContract, MartContract
 
 # Clocks disagree a little: a CRM record stamped by the vendor a few minutes "ahead" is not bad data.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -81,18 +81,23 @@ class Check:
 _ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "row_count")
 
 
-def checks(contract: MartContract, bounds: DateBounds, severity: str | None = None) -> list[Check]:
+def checks(contract: MartContract | EntityContract, bounds: DateBounds, severity: str | None = None) -> list[Check]:
     """The contract's rules (all, or only those of one severity) as engine-neutral checks."""
     out = [_check(spec, contract, bounds) for spec in contract.all_checks()
            if severity is None or spec.severity == severity]
     return sorted(out, key=lambda c: _ORDER.index(c.kind))
 
 
-def _check(spec: CheckSpec, contract: MartContract, bounds: DateBounds) -> Check:
+def _check(spec: CheckSpec, contract: MartContract | EntityContract, bounds: DateBounds) -> Check:
     if spec.kind == "non_negative":
         return Check("non_negative", spec.columns, min_value=0, severity=spec.severity)
     if spec.kind == "currency":
         return Check("in_set", spec.columns, value_set=tuple(sorted(ISO_4217)), severity=spec.severity)
+    if spec.kind == "accepted":
+        return Check("in_set", spec.columns, value_set=tuple(spec.argument), severity=spec.severity)
+    if spec.kind == "between":
+        low, high = spec.argument
+        return Check("between", spec.columns, min_value=low, max_value=high, severity=spec.severity)
     if spec.kind == "min_rows":
         return Check("row_count", min_value=spec.argument, severity=spec.severity)
     if spec.kind == "dates":
@@ -212,3 +217,43 @@ def build_quarantine_expectations(rule: QuarantineRule, run_started: datetime) -
     return [gx.expectations.ExpectColumnValuesToBeBetween(
         column=rule.timestamp, max_value=run_started.astimezone(UTC).isoformat(),
     )]
+
+
+def _literal(value: Any, check: Check) -> str:
+    if isinstance(value, (int, float)):
+        return repr(value)
+    kind = "timestamptz" if check.timestamps else "date"
+    return f"cast('{value}' as {kind})"
+
+
+def row_condition(check: Check) -> str:
+    """The condition (the models' DuckDB dialect) a row passes a row-level check by. A NULL value
+    passes every check but not_null, as it does in GX."""
+    column = _quoted(check.columns[0])
+    if check.kind == "not_null":
+        return f"{column} is not null"
+    if check.kind == "non_negative":
+        return f"coalesce({column} >= 0, true)"
+    if check.kind == "in_set":
+        members = ", ".join("'" + v.replace("'", "''") + "'" for v in check.value_set)
+        return f"coalesce({column} in ({members}), true)"
+    if check.kind == "between":
+        parts = [f"{column} >= {_literal(check.min_value, check)}" if check.min_value is not None else None,
+                 f"{column} <= {_literal(check.max_value, check)}" if check.max_value is not None else None]
+        return f"coalesce({' and '.join(p for p in parts if p)}, true)"
+    raise ValueError(f"{check.name} is not a row-level check")
+
+
+def row_reason(check: Check) -> str:
+    """An SQL expression saying, for a row that fails the check, what is wrong with it."""
+    name = check.columns[0]
+    value = f"coalesce(cast({_quoted(name)} as varchar), 'NULL')"
+    if check.kind == "not_null":
+        return f"'{name} is null'"
+    if check.kind == "non_negative":
+        return f"'{name} is negative: ' || {value}"
+    if check.kind == "in_set":
+        return f"'{name} is not an accepted value: ' || {value}"
+    low = "-inf" if check.min_value is None else str(check.min_value)
+    high = "inf" if check.max_value is None else str(check.max_value)
+    return f"'{name} is outside [{low}, {high}]: ' || {value}"

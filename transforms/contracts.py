@@ -6,8 +6,14 @@ published table is: its grain, columns with types and descriptions, the checks i
 their severity, and the domain entities it cannot do without. The gate's suites, the README's BI contract and the
 Dagster column metadata are all built from these files, so they cannot drift apart.
 
-Checks, per column or per table, each `error` (blocks publication) unless it says `severity: warn`:
+Staging entities declare checks the same way: every source's staging model of the entity must pass
+them before anything is built from it.
+
+Checks, per column or per table, each with a severity: `error` (the default) blocks publication,
+`warn` only alerts, and `quarantine` (row-level checks only) sets each failing row aside in
+`quarantine.<table>`, with the rule, the reason and its key, and publishes the rest:
 - `not_null`, `non_negative`, `currency` (an ISO 4217 code): a column's values;
+- `accepted: [values]`, `between: [min, max]` (either may be null): a column's values;
 - `dates: history | now`: a date or timestamp column is at most now (plus clock skew), and with
   `history` at least the history start. What the data is decides: ads and web facts exist only
   inside the loaded history; CRM records and what derives from them may predate it, and are
@@ -32,8 +38,10 @@ ROOT = Path(__file__).resolve().parent
 DOMAINS_DIR = ROOT / "domains"
 MARTS_DIR = ROOT / "marts"
 
-SEVERITIES = ("error", "warn")
-COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates", "converted")
+SEVERITIES = ("error", "warn", "quarantine")
+COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates", "converted", "accepted", "between")
+# Checks a single row can fail by itself: the ones whose failing rows can be set aside.
+ROW_CHECKS = ("not_null", "non_negative", "currency", "dates", "accepted", "between")
 CONVERTED_KEYS = ("from", "currency", "date")
 TABLE_CHECKS = ("ordered", "min_rows", "unique")
 DATE_BOUNDS = ("history", "now")
@@ -63,6 +71,18 @@ class CheckSpec:
     def blocking(self) -> bool:
         return self.severity == "error"
 
+    @property
+    def quarantines(self) -> bool:
+        return self.severity == "quarantine"
+
+
+def _with_grain(grain: tuple[str, ...], checks: tuple[CheckSpec, ...]) -> tuple[CheckSpec, ...]:
+    """The declared checks plus what the grain implies: its columns not null, its rows unique."""
+    declared = {(c.kind, c.columns) for c in checks}
+    implied = [CheckSpec("not_null", (column,)) for column in grain if ("not_null", (column,)) not in declared]
+    implied.append(CheckSpec("unique", grain))
+    return tuple(implied) + checks
+
 
 @dataclass(frozen=True)
 class EntityContract:
@@ -70,10 +90,17 @@ class EntityContract:
     description: str
     grain: tuple[str, ...]
     columns: tuple[ColumnContract, ...]
+    checks: tuple[CheckSpec, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> ColumnContract:
+        return next(c for c in self.columns if c.name == name)
+
+    def all_checks(self) -> tuple[CheckSpec, ...]:
+        return _with_grain(self.grain, self.checks)
 
 
 @dataclass(frozen=True)
@@ -104,11 +131,7 @@ class MartContract:
         return next(c for c in self.columns if c.name == name)
 
     def all_checks(self) -> tuple[CheckSpec, ...]:
-        """The declared checks plus what the grain implies: its columns not null, its rows unique."""
-        declared = {(c.kind, c.columns) for c in self.checks}
-        implied = [CheckSpec("not_null", (column,)) for column in self.grain if ("not_null", (column,)) not in declared]
-        implied.append(CheckSpec("unique", self.grain))
-        return tuple(implied) + self.checks
+        return _with_grain(self.grain, self.checks)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -145,6 +168,21 @@ def _columns(path: Path, where: str, raw: Any) -> tuple[tuple[ColumnContract, ..
                 raise ContractError(f"{path}: {where}: column {name!r}: dates must be one of {DATE_BOUNDS}")
             if kind == "dates" and types.parse(str(spec["type"]))[0] not in ("date", "timestamp"):
                 raise ContractError(f"{path}: {where}: column {name!r}: dates needs a date or timestamp column")
+            if severity == "quarantine" and kind not in ROW_CHECKS:
+                raise ContractError(f"{path}: {where}: column {name!r}: only row-level checks ({', '.join(ROW_CHECKS)}) "
+                                    "can quarantine")
+            if kind == "accepted" and (not isinstance(argument, list) or not argument):
+                raise ContractError(f"{path}: {where}: column {name!r}: accepted lists the accepted values")
+            if kind == "accepted":
+                checks.append(CheckSpec(kind, (str(name),), tuple(str(v) for v in argument), severity))
+                continue
+            if kind == "between" and (not isinstance(argument, list) or len(argument) != 2
+                                      or all(v is None for v in argument)
+                                      or not all(v is None or isinstance(v, (int, float)) for v in argument)):
+                raise ContractError(f"{path}: {where}: column {name!r}: between is [min, max], numbers or null")
+            if kind == "between":
+                checks.append(CheckSpec(kind, (str(name),), tuple(argument), severity))
+                continue
             if kind == "converted":
                 if not isinstance(argument, dict) or set(argument) != set(CONVERTED_KEYS):
                     raise ContractError(f"{path}: {where}: column {name!r}: converted names {', '.join(CONVERTED_KEYS)}")
@@ -186,6 +224,8 @@ def load_mart(path: Path) -> MartContract:
         raise ContractError(f"{path}: grain must list declared columns")
     for item in data.get("checks") or []:
         kind, argument, severity = _check_item(path, name, item, TABLE_CHECKS)
+        if severity == "quarantine":
+            raise ContractError(f"{path}: {kind}: only row-level checks can quarantine")
         if kind in ("ordered", "unique"):
             cols = tuple(argument or ())
             if (kind == "ordered" and len(cols) != 2) or not cols or not set(cols) <= names:
@@ -212,12 +252,11 @@ def load_domain(path: Path) -> DomainContract:
     for name, raw in (data.get("entities") or {}).items():
         where = f"entity {name}"
         columns, checks = _columns(path, where, (raw or {}).get("columns"))
-        if checks:
-            raise ContractError(f"{path}: {where}: staging contracts declare no checks")
         grain = tuple(raw.get("grain") or ())
         if not grain or not set(grain) <= {c.name for c in columns}:
             raise ContractError(f"{path}: {where}: grain must list declared columns")
-        entities[str(name)] = EntityContract(str(name), str(raw.get("description") or ""), grain, columns)
+        entities[str(name)] = EntityContract(str(name), str(raw.get("description") or ""), grain, columns,
+                                             tuple(checks))
     discriminator = data.get("discriminator")
     if not discriminator or not entities:
         raise ContractError(f"{path}: a domain needs a discriminator and entities")

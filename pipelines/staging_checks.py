@@ -1,0 +1,118 @@
+"""Checks on the staging layer, declared with each domain entity (`transforms/domains/<domain>.yml`)
+and run inside the models' step, right after each staging table is built:
+
+- quarantine: rows failing a `severity: quarantine` rule are set aside in `quarantine.<table>`
+  (a warning, with the count per rule and sample keys), and the rest go on;
+- contract: the `error` rules, the grain's included. A failure holds back every model built from
+  the table, so only the marts that read it keep their previous version;
+- warnings: the `warn` rules; they alert and never hold anything back.
+
+They run in the step rather than as checks of their own because the models built from a staging
+table run in that same step: only the step can hold them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+
+from quality import gate, quarantine
+from quality.suites import DateBounds, checks
+from transforms.contracts import EntityContract, domains
+from transforms.models import Model
+from warehouse import Warehouse
+
+CONTRACT_CHECK = "contract"
+WARNINGS_CHECK = "contract_warnings"
+QUARANTINE_CHECK = "rows_quarantined"
+
+
+def entity_contract(model: Model) -> EntityContract | None:
+    """The domain entity a staging model fills: `staging/<source>__<entity>.sql`."""
+    from connectors import registry
+
+    if model.layer != "staging":
+        return None
+    source, entity = model.path.stem.split("__", 1)
+    return domains()[registry.spec(source).domain].entities[entity]
+
+
+def _rules(entity: EntityContract, severity: str) -> list[str]:
+    return [c.kind + (":" + ",".join(c.columns) if c.columns else "") for c in entity.all_checks()
+            if c.severity == severity]
+
+
+def check_specs(key: AssetKey, entity: EntityContract) -> list[AssetCheckSpec]:
+    relation = ".".join(key.path)
+    specs = [AssetCheckSpec(
+        CONTRACT_CHECK, asset=key,
+        description=f"The {entity.name} contract's blocking rules on {relation}: {', '.join(_rules(entity, 'error'))}. "
+                    "A failure holds back every model built from it.",
+    )]
+    if warn := _rules(entity, "warn"):
+        specs.append(AssetCheckSpec(WARNINGS_CHECK, asset=key,
+                                    description=f"Warning rules on {relation}: {', '.join(warn)}. Alerts, never blocks."))
+    if kept := _rules(entity, "quarantine"):
+        specs.append(AssetCheckSpec(
+            QUARANTINE_CHECK, asset=key,
+            description=f"Rows of {relation} failing {', '.join(kept)} are set aside in "
+                        f"{quarantine.QUARANTINE_SCHEMA}.{key.path[-1]} and the rest published; fails (a warning) "
+                        "when this run set any aside.",
+        ))
+    return specs
+
+
+@dataclass
+class StagingVerdict:
+    results: list[AssetCheckResult]
+    blocked: bool
+    quarantined: quarantine.Quarantined
+    reason: str = ""
+
+
+def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract, run_id: str,
+        history_start: date, selected: set) -> StagingVerdict:
+    # Imported here: pipelines.quality names the candidates by the models' step's keys, and that step
+    # runs these checks.
+    from pipelines.quality import outcome_metadata
+
+    schema, table = key.path
+    now = datetime.now(UTC)
+    bounds = DateBounds(history_start, now)
+    kept = quarantine.set_aside(wh, conn, schema, table, checks(entity, bounds, "quarantine"), entity.grain,
+                                run_id, now)
+    results: list[AssetCheckResult] = []
+    blocked, reason = False, ""
+
+    def wanted(name: str) -> bool:
+        return any(k.asset_key == key and k.name == name for k in selected)
+
+    if wanted(QUARANTINE_CHECK):
+        results.append(AssetCheckResult(
+            asset_key=key, check_name=QUARANTINE_CHECK, passed=kept.rows == 0, severity=AssetCheckSeverity.WARN,
+            metadata={
+                "quarantined_rows": MetadataValue.int(kept.rows),
+                "by_rule": MetadataValue.json(kept.by_rule),
+                "sample_rows": MetadataValue.json([{k: str(v) for k, v in row.items()} for row in kept.sample]),
+                "quarantine_table": MetadataValue.text(kept.relation),
+            },
+            description=None if not kept.rows else (
+                f"{kept.rows} rows set aside in {kept.relation}: "
+                + ", ".join(f"{rule} ({n})" for rule, n in kept.by_rule.items())),
+        ))
+    for name, severity, level in ((CONTRACT_CHECK, "error", AssetCheckSeverity.ERROR),
+                                  (WARNINGS_CHECK, "warn", AssetCheckSeverity.WARN)):
+        if not wanted(name):
+            continue
+        outcome = gate.check_contract(wh, schema, table, entity, bounds, severity)
+        if not outcome.success and severity == "error":
+            blocked, reason = True, gate.render(outcome)
+        results.append(AssetCheckResult(
+            asset_key=key, check_name=name, passed=outcome.success, severity=level,
+            metadata=outcome_metadata(outcome),
+            description=None if outcome.success else gate.render(outcome)[:2000],
+        ))
+    return StagingVerdict(results, blocked, kept, reason)
