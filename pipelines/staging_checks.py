@@ -5,7 +5,11 @@ and run inside the models' step, right after each staging table is built:
   (a warning, with the count per rule and sample keys), and the rest go on;
 - contract: the `error` rules, the grain's included. A failure holds back every model built from
   the table, so only the marts that read it keep their previous version;
-- warnings: the `warn` rules; they alert and never hold anything back.
+- warnings: the `warn` rules; they alert and never hold anything back;
+- reconciliation (a `reconciled` monitor, blocking): the loaded rows against the platform's own
+  totals, built before the table (the project orders them so);
+- restatement (a warning): how much the rebuild changed the days already stored, against their
+  totals taken just before it.
 
 They run in the step rather than as checks of their own because the models built from a staging
 table run in that same step: only the step can hold them back.
@@ -19,15 +23,18 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from quality import gate, quarantine
+from quality import gate, monitors, quarantine
+from quality.runner import Outcome
 from quality.suites import DateBounds, checks
-from transforms.contracts import EntityContract, domains
-from transforms.models import Model
+from transforms.contracts import EntityContract, MonitorSpec, domains
+from transforms.models import Model, transpile
 from warehouse import Warehouse
 
 CONTRACT_CHECK = "contract"
 WARNINGS_CHECK = "contract_warnings"
 QUARANTINE_CHECK = "rows_quarantined"
+# Monitors the models' step runs; the rest run in the monitors' step.
+IN_STEP_MONITORS = ("reconciled", "restatement")
 
 
 def entity_contract(model: Model) -> EntityContract | None:
@@ -55,6 +62,20 @@ def check_specs(key: AssetKey, entity: EntityContract) -> list[AssetCheckSpec]:
     if warn := _rules(entity, "warn"):
         specs.append(AssetCheckSpec(WARNINGS_CHECK, asset=key,
                                     description=f"Warning rules on {relation}: {', '.join(warn)}. Alerts, never blocks."))
+    for monitor in entity.monitors:
+        if monitor.kind == "reconciled":
+            specs.append(AssetCheckSpec(
+                monitor.check_name, asset=key,
+                description=f"Per {', '.join(monitor.by)} and day, {', '.join(monitor.measures)} of {relation} "
+                            f"(rows quarantined included) equal the platform's own {monitor.against} totals to "
+                            "FUNNELHOUSE_MONITOR_RECONCILIATION_TOLERANCE (a cent). A mismatch means rows were lost "
+                            "or doubled, and holds back every model built from it."))
+        elif monitor.kind == "restatement":
+            specs.append(AssetCheckSpec(
+                monitor.check_name, asset=key,
+                description=f"How much this run's re-read changed the stored days of {relation}: per "
+                            f"{', '.join(monitor.by)} and day, {', '.join(monitor.measures)} moving by more than "
+                            "FUNNELHOUSE_MONITOR_RESTATEMENT_THRESHOLD. A warning: the platform restated."))
     if kept := _rules(entity, "quarantine"):
         specs.append(AssetCheckSpec(
             QUARANTINE_CHECK, asset=key,
@@ -63,6 +84,45 @@ def check_specs(key: AssetKey, entity: EntityContract) -> list[AssetCheckSpec]:
                         "when this run set any aside.",
         ))
     return specs
+
+
+def before_build(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract) -> None:
+    """Keep the day totals the restatement monitor compares the rebuilt table with."""
+    monitor = entity.monitor("restatement")
+    if monitor is None:
+        return
+    schema, table = key.path
+    target = f"{monitors.MONITORING_SCHEMA}.{table}__before"
+    with conn.begin():
+        exists = (schema, table) in wh.relations(conn)
+        wh.run_statement(conn, f"CREATE SCHEMA IF NOT EXISTS {monitors.MONITORING_SCHEMA}")
+        wh.run_statement(conn, f"DROP TABLE IF EXISTS {target}")
+        if exists:
+            wh.run_statement(conn, transpile(monitors.snapshot_sql(monitor, f"{schema}.{table}", target), wh.dialect))
+
+
+def _relation_exists(wh: Warehouse, conn: sa.Connection, relation: str) -> bool:
+    with conn.begin():
+        return tuple(relation.split(".")) in wh.relations(conn)
+
+
+def _monitor_outcome(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract,
+                     monitor: MonitorSpec, settings: monitors.MonitorSettings) -> Outcome | None:
+    schema, table = key.path
+    if monitor.kind == "restatement":
+        before = f"{monitors.MONITORING_SCHEMA}.{table}__before"
+        if not _relation_exists(wh, conn, before):
+            return None
+        query = monitors.restatement_query(monitor, settings, before, wh.dialect)
+        description = f"{', '.join(monitor.measures)} restated by more than the threshold"
+    else:
+        source = table.removeprefix("stg_").split("__", 1)[0]
+        platform = f"{schema}.stg_{source}__{monitor.against}"
+        held = [f"{quarantine.QUARANTINE_SCHEMA}.{name}" for name in (table, platform.split(".")[1])]
+        held = [name if _relation_exists(wh, conn, name) else None for name in held]
+        query = monitors.reconciliation_query(monitor, settings, platform, entity.grain, wh.dialect, *held)
+        description = f"{', '.join(monitor.measures)} per {', '.join(monitor.by)} and day equal {platform}"
+    return gate.check_query(wh, schema, table, monitor.check_name, query, description)
 
 
 @dataclass
@@ -112,6 +172,27 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
             blocked, reason = True, gate.render(outcome)
         results.append(AssetCheckResult(
             asset_key=key, check_name=name, passed=outcome.success, severity=level,
+            metadata=outcome_metadata(outcome),
+            description=None if outcome.success else gate.render(outcome)[:2000],
+        ))
+    settings = monitors.load_monitor_settings()
+    for monitor in entity.monitors:
+        if monitor.kind not in IN_STEP_MONITORS or not wanted(monitor.check_name):
+            continue
+        if monitor.kind == "reconciled" and not _relation_exists(
+                wh, conn, f"{schema}.stg_{table.removeprefix('stg_').split('__', 1)[0]}__{monitor.against}"):
+            continue
+        outcome = _monitor_outcome(wh, conn, key, entity, monitor, settings)
+        if outcome is None:
+            results.append(AssetCheckResult(asset_key=key, check_name=monitor.check_name, passed=True,
+                                            severity=AssetCheckSeverity.WARN,
+                                            metadata={"outcome": MetadataValue.text("no earlier load to compare")}))
+            continue
+        if not outcome.success and monitor.severity == "error":
+            blocked, reason = True, gate.render(outcome)
+        results.append(AssetCheckResult(
+            asset_key=key, check_name=monitor.check_name, passed=outcome.success,
+            severity=AssetCheckSeverity.ERROR if monitor.severity == "error" else AssetCheckSeverity.WARN,
             metadata=outcome_metadata(outcome),
             description=None if outcome.success else gate.render(outcome)[:2000],
         ))

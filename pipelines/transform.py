@@ -121,6 +121,8 @@ def _build_selected(
                 skipped.append(table.relation)
                 continue
             try:
+                if table.entity is not None:
+                    staging_checks.before_build(wh, conn, table.key, table.entity)
                 result = table.build(wh, settings, conn)
             except Exception as exc:
                 broken.add(table.key)

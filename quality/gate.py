@@ -73,6 +73,17 @@ def check_quarantine(warehouse: Warehouse, spec: SourceSpec, run_started: dateti
                     rule.identifying)
 
 
+def check_query(warehouse: Warehouse, schema: str, table: str, rule: str, query: str, description: str) -> Outcome:
+    """A monitor: `query` selects the rows that fail it (`{batch}` is the table)."""
+    def rules() -> list[Any]:
+        import great_expectations as gx
+
+        return [gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query=query, meta={"rule": rule},
+                                                          description=description)]
+
+    return _checked(warehouse, schema, table, rules)
+
+
 def render(outcome: Outcome) -> str:
     """Plain-text report: each failed expectation with sample offending rows."""
     lines = [f"{outcome.relation}: {outcome.status} ({outcome.evaluated} expectations)"]

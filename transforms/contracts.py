@@ -84,6 +84,27 @@ def _with_grain(grain: tuple[str, ...], checks: tuple[CheckSpec, ...]) -> tuple[
     return tuple(implied) + checks
 
 
+MONITORS = ("volume", "anomalies", "restatement", "reconciled")
+# What a monitor reports as when it fails: a lost or doubled row blocks, the rest alert.
+MONITOR_SEVERITY = {"volume": "warn", "anomalies": "warn", "restatement": "warn", "reconciled": "error"}
+
+
+@dataclass(frozen=True)
+class MonitorSpec:
+    """One monitor declared on a domain entity (quality.monitors says what each kind does)."""
+
+    kind: str
+    by: tuple[str, ...]
+    date: str = "date_day"
+    measures: tuple[str, ...] = ()
+    against: str | None = None  # reconciled: the entity holding the platform's own totals
+    severity: str = "warn"
+
+    @property
+    def check_name(self) -> str:
+        return "reconciliation" if self.kind == "reconciled" else self.kind
+
+
 @dataclass(frozen=True)
 class EntityContract:
     name: str
@@ -91,10 +112,14 @@ class EntityContract:
     grain: tuple[str, ...]
     columns: tuple[ColumnContract, ...]
     checks: tuple[CheckSpec, ...] = ()
+    monitors: tuple[MonitorSpec, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    def monitor(self, kind: str) -> MonitorSpec | None:
+        return next((m for m in self.monitors if m.kind == kind), None)
 
     def column(self, name: str) -> ColumnContract:
         return next(c for c in self.columns if c.name == name)
@@ -246,6 +271,32 @@ def load_mart(path: Path) -> MartContract:
                         tuple(checks), path)
 
 
+def _monitors(path: Path, where: str, raw: Any, names: set[str]) -> tuple[MonitorSpec, ...]:
+    if not isinstance(raw, dict):
+        raise ContractError(f"{path}: {where}: monitors map each kind ({', '.join(MONITORS)}) to its settings")
+    out = []
+    for kind, spec in raw.items():
+        if kind not in MONITORS or not isinstance(spec, dict):
+            raise ContractError(f"{path}: {where}: unknown monitor {kind!r}; known: {', '.join(MONITORS)}")
+        unknown = set(spec) - {"by", "date", "measures", "against", "severity"}
+        if unknown:
+            raise ContractError(f"{path}: {where}: monitor {kind}: unknown keys {sorted(unknown)}")
+        monitor = MonitorSpec(kind, tuple(spec.get("by") or ()), str(spec.get("date") or "date_day"),
+                              tuple(spec.get("measures") or ()), spec.get("against"),
+                              str(spec.get("severity") or MONITOR_SEVERITY[kind]))
+        named = {*monitor.by, monitor.date, *monitor.measures}
+        if not named <= names:
+            raise ContractError(f"{path}: {where}: monitor {kind} names undeclared columns {sorted(named - names)}")
+        if kind != "volume" and not monitor.measures:
+            raise ContractError(f"{path}: {where}: monitor {kind} needs measures")
+        if (kind == "reconciled") != (monitor.against is not None):
+            raise ContractError(f"{path}: {where}: `against` names the platform's totals of a reconciled monitor")
+        if monitor.severity not in ("error", "warn"):
+            raise ContractError(f"{path}: {where}: monitor {kind}: severity must be error or warn")
+        out.append(monitor)
+    return tuple(out)
+
+
 def load_domain(path: Path) -> DomainContract:
     data = _load(path)
     entities: dict[str, EntityContract] = {}
@@ -255,8 +306,17 @@ def load_domain(path: Path) -> DomainContract:
         grain = tuple(raw.get("grain") or ())
         if not grain or not set(grain) <= {c.name for c in columns}:
             raise ContractError(f"{path}: {where}: grain must list declared columns")
+        unknown = set(raw) - {"description", "grain", "columns", "monitors"}
+        if unknown:
+            raise ContractError(f"{path}: {where}: unknown keys {sorted(unknown)}")
+        monitors = _monitors(path, where, raw.get("monitors") or {}, {c.name for c in columns})
         entities[str(name)] = EntityContract(str(name), str(raw.get("description") or ""), grain, columns,
-                                             tuple(checks))
+                                             tuple(checks), monitors)
+    for entity in entities.values():
+        for monitor in entity.monitors:
+            if monitor.against is not None and monitor.against not in entities:
+                raise ContractError(f"{path}: entity {entity.name}: reconciled against unknown entity "
+                                    f"{monitor.against!r}")
     discriminator = data.get("discriminator")
     if not discriminator or not entities:
         raise ContractError(f"{path}: a domain needs a discriminator and entities")

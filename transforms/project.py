@@ -112,7 +112,11 @@ def project(sources: tuple[str, ...]) -> Project:
                 if table not in {t.name for t in spec.tables}:
                     raise ValueError(f"{path.name} reads {schema}.{table}, which {source}'s spec does not declare")
                 stand_ins[(schema, table)] = spec.table(table).empty_select()
-            models.append(replace(model, stand_ins=stand_ins))
+            # A table reconciled against the platform's own totals is checked once they are built.
+            entity = domains()[spec.domain].entities[entity_of(path)]
+            totals = [target("staging", f"{source}__{m.against}") for m in entity.monitors if m.against
+                      and any(entity_of(p) == m.against for p in staging_files(source))]
+            models.append(replace(model, stand_ins=stand_ins, deps=(*model.deps, *totals)))
     contracts = marts()
     for path in sorted((ROOT / "marts").glob("*.sql")):
         if set(contracts[path.stem].requires) <= available:
