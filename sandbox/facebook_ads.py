@@ -17,6 +17,10 @@ Written from Meta's documentation (see `connectors/facebook_ads/settings.py` for
   row (hundredths) are split between leads and purchases by the row's own dice; `lead` plus
   `omni_purchase` is the world's conversions exactly, and the purchase value is the world's
   conversions value.
+- Levels: `account` rows are the account's own daily totals (`ads.account_day`, no campaign or
+  finer ids), summed in exact units so the campaign rows add up to them; `campaign`, `adset` and
+  `ad` rows leave out the campaign days `ads.omitted` names (the world's `unreconciled` switch),
+  which the account rows still count.
 - Errors: `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`; throttling as
   HTTP 400 with codes 4, 17, 32, 613, 80000 and an `X-Business-Use-Case-Usage` header
   (`estimated_time_to_regain_access` in minutes), or `X-Ad-Account-Usage`.
@@ -366,16 +370,18 @@ def _totals(values: ads.AdDay) -> tuple[int, int, int, int, int]:
 
 
 def served_rows(world: World, account: Account, level: str, since: date, until: date) -> Iterator[Served]:
-    """What delivered, by object then day, for the level asked."""
+    """What delivered, by object then day, for the level asked. The account level totals every
+    campaign day; the finer levels leave out the days `ads.omitted` says they lose."""
     first, last = max(since, world.start), min(until, world.today - timedelta(days=1))
-    keys = [day_key(first + timedelta(days=i)) for i in range((last - first).days + 1)]
+    window = [day_key(first + timedelta(days=i)) for i in range((last - first).days + 1)]
     if level == "account":
-        for key in keys:
-            total = ads.sum_totals(ads.campaign_day(world, account, c, key.day) for c in account.campaigns)
+        for key in window:
+            total = ads.account_day(world, account, key.day)
             if total is not None:
                 yield Served(account.campaigns[0], None, None, key, _ad_total(total))
         return
     for campaign in account.campaigns:
+        keys = [key for key in window if not ads.omitted(world, campaign, key.day)]
         if level == "campaign":
             for key in keys:
                 total = ads.campaign_day(world, account, campaign, key.day)
@@ -527,7 +533,7 @@ def _state(state: SandboxState) -> FacebookAdsState:
 
 def _cached_rows(state: SandboxState, account: Account, query: InsightsQuery) -> list[dict[str, Any]]:
     world = state.world
-    key = (world.today, world.history_days, world.ad_group_scale, world.negative_spend, query)
+    key = (world.today, world.history_days, world.ad_group_scale, world.negative_spend, world.unreconciled, query)
     mine = _state(state)
     with mine.lock:
         rows = mine.cache.get(key)
@@ -734,14 +740,22 @@ def _env(sandbox_url: str) -> dict[str, str]:
 
 
 def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
-    """What the connector loads for the days start to end: every account, and the campaign, ad set
-    and ad rows that delivered (the ads of an ad set split its numbers exactly)."""
-    keys = [day_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
-    campaign_rows = adset_rows = ad_rows = 0
+    """What the connector loads for the days start to end: every account, its own daily totals, and
+    the campaign, ad set and ad rows that delivered (the ads of an ad set split its numbers exactly),
+    without the campaign days those levels leave out."""
+    window = [day_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
+    account_rows = campaign_rows = adset_rows = ad_rows = 0
+    accounts: AdTotal | None = None
     campaigns: AdTotal | None = None
     adsets: AdTotal | None = None
     for account in ACCOUNTS:
+        for key in window:
+            total = ads.account_day(world, account, key.day)
+            if total is not None:
+                account_rows += 1
+                accounts = ads.sum_totals([accounts, total])
         for campaign in account.campaigns:
+            keys = [key for key in window if not ads.omitted(world, campaign, key.day)]
             for key in keys:
                 total = ads.campaign_day(world, account, campaign, key.day)
                 if total is not None:
@@ -754,6 +768,7 @@ def expected_totals(world: World, start: date, end: date) -> dict[str, TableTota
                     ad_rows += sum(part is not None for part in ads.split_ad_day(values, adset_id, key))
     return {
         "accounts": {"rows": len(ACCOUNTS), "sums": {"account_status": len(ACCOUNTS)}},
+        "account_stats": {"rows": account_rows, "sums": _stat_sums(accounts)},
         "campaign_stats": {"rows": campaign_rows, "sums": _stat_sums(campaigns)},
         "ad_group_stats": {"rows": adset_rows, "sums": _stat_sums(adsets)},
         "ad_stats": {"rows": ad_rows, "sums": _stat_sums(adsets)},

@@ -1,10 +1,12 @@
-"""Meta (Facebook) Ads: ad accounts and daily campaign, ad set and ad insights through the Graph API.
+"""Meta (Facebook) Ads: ad accounts and daily account, campaign, ad set and ad insights through the
+Graph API.
 
 Settings come through dlt injection: `SOURCES__FACEBOOK_ADS__<KEY>` and
 `SOURCES__FACEBOOK_ADS__CREDENTIALS__ACCESS_TOKEN`. Calling the source validates them and does no
 I/O. Each level's resource reads one insights report per account and date chunk (a few in flight at
 once), directly for short chunks and through an asynchronous report run for long ones, and the
-`effective_status` of its objects once per account from the account's edge.
+`effective_status` of its objects once per account from the account's edge. The account level is
+the account's own daily totals, read like the others: what the campaign rows must add up to.
 
 Conversions are the sum of `actions` over `conversion_action_types`, their value the sum of
 `action_values` over the same types, under the attribution windows the connector asks for
@@ -270,10 +272,11 @@ SPEC = SourceSpec(
     lookback_days=DEFAULT_LOOKBACK_DAYS,
     freshness=FreshnessRule("campaign_stats", "date_day"),
     quarantine=QuarantineRule(),
-    description="Daily insights (`time_increment=1`) at campaign, ad set and ad level through "
+    description="Daily insights (`time_increment=1`) at account, campaign, ad set and ad level through "
                 "`/act_{id}/insights` (asynchronous report runs for long ranges, pages followed through "
                 "`paging.next`), each object's `effective_status`, and each ad account's name, currency and "
-                "time zone. Numbers arrive as strings and are parsed exactly; conversions count "
+                "time zone. The account level's own totals are what the campaign rows are reconciled "
+                "against. Numbers arrive as strings and are parsed exactly; conversions count "
                 "`conversion_action_types` once each under explicit attribution windows. A metric that is "
                 "not a number loads as NULL with a row in `raw_facebook_ads.quarantine` naming the record "
                 "and field.",

@@ -84,8 +84,11 @@ class FacebookAdsApi:
         return body
 
     def statuses(self, account_id: str, level: Level) -> dict[str, str]:
-        """Each object's `effective_status` by id, from the account's edge (campaigns, adsets, ads)."""
+        """Each object's `effective_status` by id, from the account's edge (campaigns, adsets, ads);
+        none at account level, whose rows carry no object of their own."""
         found: dict[str, str] = {}
+        if level.edge is None:
+            return found
         path = f"act_{account_id}/{level.edge}"
         for body in paging.next_url_pages(self.http, path, next_url=_next_link,
                                           params={"fields": "id,effective_status", "limit": self.page_size}):
@@ -272,8 +275,10 @@ def _action_total(actions: Any, types: frozenset[str], field: str) -> tuple[Deci
 
 
 def describe(account_id: str, level: Level, row: Mapping[str, Any]) -> str:
-    """'act_101 campaign 1202 date 2026-08-01': enough to find the row in Ads Manager."""
-    return f"act_{account_id} {level.level} {row.get(level.id_field) or '(missing)'} date {row.get('date_start') or '(missing)'}"
+    """'act_101 campaign 1202 date 2026-08-01' ('act_101 account date 2026-08-01' for the account's
+    own totals): enough to find the row in Ads Manager."""
+    own = f" {row.get(level.id_field) or '(missing)'}" if level.id_field else ""
+    return f"act_{account_id} {level.level}{own} date {row.get('date_start') or '(missing)'}"
 
 
 _NUMERIC_PARSERS: dict[str, Callable[[Any], Any]] = {"spend": parse_decimal, "impressions": parse_int,
@@ -363,15 +368,16 @@ def _plain_table(level: Level, account_id: str, rows: list[Any], statuses: Mappi
     schema = level.table.arrow_schema()
     arrays: dict[str, pa.Array] = {"account_id": pa.array([account_id] * len(rows), pa.string())}
     own_ids: list[Any] = []
-    for name in (*level.parents, level.id_field):
+    for name in level.id_fields:
         found = _text_array(rows, name, nulls=False)
         if found is None or not _all_match(found[1], _PLAIN_ID):
             return None
         own_ids, arrays[name] = found
-    found = _text_array(rows, level.name_field, nulls=True)
-    if found is None:
-        return None
-    arrays[level.name_field] = found[1]
+    if level.name_field:
+        found = _text_array(rows, level.name_field, nulls=True)
+        if found is None:
+            return None
+        arrays[level.name_field] = found[1]
     start, stop = _text_array(rows, "date_start", nulls=False), _text_array(rows, "date_stop", nulls=False)
     if start is None or stop is None or not _all_match(start[1], _PLAIN_DAY) \
             or not pc.all(pc.equal(start[1], stop[1])).as_py():
@@ -380,7 +386,8 @@ def _plain_table(level: Level, account_id: str, rows: list[Any], statuses: Mappi
         arrays["date_day"] = start[1].cast(pa.date32())
     except pa.ArrowException:
         return None
-    arrays[level.status_column] = pa.array([statuses.get(i) for i in own_ids], pa.string())
+    if level.status_column:
+        arrays[level.status_column] = pa.array([statuses.get(i) for i in own_ids], pa.string())
     for name, pattern in (("spend", _PLAIN_AMOUNT_TEXT), ("impressions", _PLAIN_COUNT), ("clicks", _PLAIN_COUNT)):
         found = _text_array(rows, name, nulls=True)
         if found is None or not _all_match(found[1], pattern):
@@ -405,8 +412,8 @@ def rows_to_table(level: Level, account_id: str, rows: Iterable[Mapping[str, Any
         if fast is not None:
             return fast
     columns: dict[str, list[Any]] = {name: [] for name in table.column_names}
-    text_fields = (level.name_field,)
-    id_fields = (*level.parents, level.id_field)
+    text_fields = (level.name_field,) if level.name_field else ()
+    id_fields = level.id_fields
     for row in rows:
         if not isinstance(row, Mapping):
             raise RecordError(SOURCE, f"act_{account_id} {level.level} row", "(row)", "is not a JSON object")
@@ -430,7 +437,8 @@ def rows_to_table(level: Level, account_id: str, rows: Iterable[Mapping[str, Any
             raise RecordError(SOURCE, describe(account_id, level, row), field, problem) from None
         columns["account_id"].append(account_id)
         columns["date_day"].append(day)
-        columns[level.status_column].append(statuses.get(columns[level.id_field][-1]))
+        if level.status_column and level.id_field:
+            columns[level.status_column].append(statuses.get(columns[level.id_field][-1]))
         for name, parse in _NUMERIC_PARSERS.items():
             raw = row.get(name)
             try:

@@ -4,7 +4,7 @@ insights levels that fill them.
 Sources (Meta for Developers, Marketing API):
 - Versions: the Graph API changelog lists v26.0 (29 July 2026) as the latest; `facebook-business`
   26.0.x pins the same. The version is part of the path, so it is part of the base URL.
-- Insights (`/act_{id}/insights`, reference "Ad Account Insights"): `level` campaign|adset|ad,
+- Insights (`/act_{id}/insights`, reference "Ad Account Insights"): `level` account|campaign|adset|ad,
   `time_range={"since","until"}`, `time_increment=1` (one row per day, `date_start` = `date_stop`,
   days in the ad account's time zone), `fields`, `action_attribution_windows`, `limit`; every
   metric arrives as a numeric *string*; rows with nothing delivered are left out.
@@ -22,6 +22,10 @@ Sources (Meta for Developers, Marketing API):
   is "Job Completed" (`async_percent_completion` 100), then page `GET /{report_run_id}/insights`.
 - Paging ("Paginated Results"): cursor-based, `paging.cursors.after` and an absolute `paging.next`
   URL, absent on the last page.
+- Account totals (level=account): one row per day with the account's own numbers, no object ids.
+  An object's stats include every child's, whatever its status, while the account's insights at a
+  finer level leave DELETED objects out unless filtered for (the docs' example is level=ad;
+  "Storing and Retrieving Ad Objects"): the account row is what the campaign rows are held to.
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ ACCOUNTS_TABLE = Table(
 )
 
 
-def _stats_table(name: str, ids: tuple[Column, ...], key: str, description: str) -> Table:
+def _stats_table(name: str, ids: tuple[Column, ...], key: str | None, description: str) -> Table:
     return Table(
         name,
         (
@@ -107,7 +111,7 @@ def _stats_table(name: str, ids: tuple[Column, ...], key: str, description: str)
             Column("date_day", "date", nullable=False, description="`date_start`: the account-local day."),
             *_METRIC_COLUMNS,
         ),
-        primary_key=("account_id", key, "date_day"),
+        primary_key=("account_id", *([key] if key else []), "date_day"),
         # A re-read account day replaces that whole day, so reruns and overlapping windows never duplicate.
         merge_key=("account_id", "date_day"),
         date_column="date_day",
@@ -115,6 +119,13 @@ def _stats_table(name: str, ids: tuple[Column, ...], key: str, description: str)
     )
 
 
+ACCOUNT_STATS_TABLE = _stats_table(
+    "account_stats",
+    (),
+    None,
+    "The account's own daily totals (level=account, time_increment=1), every campaign included, with "
+    "the campaign level's attribution windows and action types: what the campaign rows must add up to.",
+)
 CAMPAIGN_STATS_TABLE = _stats_table(
     "campaign_stats",
     (Column("campaign_id", "text", nullable=False), Column("campaign_name", "text"),
@@ -155,27 +166,35 @@ QUARANTINE_TABLE = Table(
 class Level:
     """One insights level and the raw table it fills."""
 
-    level: str  # Meta's `level`: campaign, adset, ad
+    level: str  # Meta's `level`: account, campaign, adset, ad
     table: Table
-    # The id and name fields of the row's own object, and its edge under the account.
-    id_field: str
-    name_field: str
-    status_column: str
-    edge: str
+    # The id and name fields of the row's own object, its status column and its edge under the
+    # account; None at account level, whose rows are the account's own.
+    id_field: str | None
+    name_field: str | None
+    status_column: str | None
+    edge: str | None
     # Ids of the objects above it, as insights fields.
     parents: tuple[str, ...]
 
     @property
+    def id_fields(self) -> tuple[str, ...]:
+        """The insights fields that identify a row's objects below the account, outermost first."""
+        return (*self.parents, *([self.id_field] if self.id_field else []))
+
+    @property
     def fields(self) -> tuple[str, ...]:
-        return ("account_id", *self.parents, self.id_field, self.name_field, "date_start", "date_stop",
-                *METRICS, "actions", "action_values")
+        own = (self.id_field, self.name_field) if self.id_field and self.name_field else ()
+        return ("account_id", *self.parents, *own, "date_start", "date_stop", *METRICS, "actions", "action_values")
 
 
+ACCOUNT = Level("account", ACCOUNT_STATS_TABLE, None, None, None, None, ())
 CAMPAIGN = Level("campaign", CAMPAIGN_STATS_TABLE, "campaign_id", "campaign_name", "campaign_status",
                  "campaigns", ())
 ADSET = Level("adset", AD_GROUP_STATS_TABLE, "adset_id", "adset_name", "adset_status", "adsets",
               ("campaign_id",))
 AD = Level("ad", AD_STATS_TABLE, "ad_id", "ad_name", "ad_status", "ads", ("campaign_id", "adset_id"))
-LEVELS = (CAMPAIGN, ADSET, AD)
+LEVELS = (ACCOUNT, CAMPAIGN, ADSET, AD)
 
-TABLES = (ACCOUNTS_TABLE, CAMPAIGN_STATS_TABLE, AD_GROUP_STATS_TABLE, AD_STATS_TABLE, QUARANTINE_TABLE)
+TABLES = (ACCOUNTS_TABLE, ACCOUNT_STATS_TABLE, CAMPAIGN_STATS_TABLE, AD_GROUP_STATS_TABLE, AD_STATS_TABLE,
+          QUARANTINE_TABLE)

@@ -99,6 +99,30 @@ def expected(world: World, start: date, end: date) -> dict[str, dict[tuple, tupl
     }
 
 
+def expected_accounts(world: World, start: date, end: date) -> dict[tuple, tuple]:
+    """account_stats rows: (account, day) -> (spend, impressions, clicks, conversions, conversions_value),
+    the account's own total over every campaign (`ads.account_day`)."""
+    rows = {}
+    for account in fake.ACCOUNTS:
+        for day in _days(start, end):
+            total = ads.account_day(world, account, day)
+            if total is not None:
+                impressions, clicks, cost_micros, conversion_cents, value_cents = total
+                rows[(account.customer_id, day)] = (Decimal(cost_micros) / 10**6, impressions, clicks,
+                                                    Decimal(conversion_cents) / 100, Decimal(value_cents) / 100)
+    return rows
+
+
+def campaign_sums(campaign_rows: dict[tuple, tuple]) -> dict[tuple, tuple]:
+    """Campaign rows (as `expected` keys and values them) summed per account and day."""
+    sums: dict[tuple, list] = {}
+    for (account_id, _, day), values in campaign_rows.items():
+        total = sums.setdefault((account_id, day), [0] * 5)
+        for i, value in enumerate(values[2:]):
+            total[i] += value
+    return {k: tuple(v) for k, v in sums.items()}
+
+
 # --- running the connector -------------------------------------------------------------------------
 QUERIES = {
     "campaign_stats": f"SELECT account_id, campaign_id, date_day, campaign_name, campaign_status, {STATS} "
@@ -127,6 +151,17 @@ def _sql(tmp_path: Path, query: str) -> list[tuple]:
 
 def _loaded(tmp_path: Path, table: str) -> dict[tuple, tuple]:
     return {r[:3]: r[3:] for r in _sql(tmp_path, QUERIES[table])}
+
+
+def _loaded_accounts(tmp_path: Path) -> dict[tuple, tuple]:
+    return {r[:2]: r[2:] for r in _sql(tmp_path, f"SELECT account_id, date_day, {STATS} "
+                                                 "FROM raw_facebook_ads.account_stats")}
+
+
+def _loaded_campaign_sums(tmp_path: Path) -> dict[tuple, tuple]:
+    sums = ", ".join(f"sum({c.strip()})" for c in STATS.split(","))
+    return {r[:2]: r[2:] for r in _sql(tmp_path, f"SELECT account_id, date_day, {sums} "
+                                                 "FROM raw_facebook_ads.campaign_stats GROUP BY 1, 2")}
 
 
 def _rows(table: str, **settings) -> dict[tuple, tuple]:
@@ -173,12 +208,15 @@ def test_loads_exact_rows_for_a_window_months_in_the_past(fb, tmp_path):
         tmp_path, f"SELECT account_id, {STATS} FROM raw_facebook_ads.{t} GROUP BY 1".replace(
             STATS, ", ".join(f"sum({c.strip()})" for c in STATS.split(","))))) for t in want]
     assert totals[0] == totals[1] == totals[2] and set(totals[0]) == set(ACCOUNT_IDS)
-    loaded = sum(len(rows) for rows in want.values()) + len(fake.ACCOUNTS)
+    # The account level's own daily totals, read through report runs like the others.
+    accounts_by_day = expected_accounts(fb.state.world, START, END)
+    assert _loaded_accounts(tmp_path) == accounts_by_day and len(accounts_by_day) == 10 * len(ACCOUNT_IDS)
+    loaded = sum(len(rows) for rows in want.values()) + len(accounts_by_day) + len(fake.ACCOUNTS)
     assert progress.snapshot()[VENDOR] - before == loaded
     # Ten days is a long range: every report ran asynchronously, once per account and level.
     reports = fb.state.vendor(VENDOR).reports
     assert sorted(reports) == sorted((a, level, START, END, "async") for a in ACCOUNT_IDS
-                                     for level in ("campaign", "adset", "ad"))
+                                     for level in ("account", "campaign", "adset", "ad"))
 
 
 def test_conversions_count_each_lead_and_purchase_once(fb, tmp_path):
@@ -210,13 +248,67 @@ def test_a_short_range_is_read_directly_and_pages_follow_paging_next(fb, tmp_pat
     want = expected(fb.state.world, start, start + timedelta(days=2))
     for table, rows in want.items():
         assert _loaded(tmp_path, table) == rows, table
+    want["account_stats"] = expected_accounts(fb.state.world, start, start + timedelta(days=2))
+    assert _loaded_accounts(tmp_path) == want["account_stats"]
     reports = fb.state.vendor(VENDOR).reports
-    assert {mode for *_, mode in reports} == {"sync"} and len(reports) == 6
+    assert {mode for *_, mode in reports} == {"sync"} and len(reports) == 8
     # Four rows a page, each page the link of the one before: ceil(rows / 4) calls per report.
     pages = _insights_calls(fb)
     assert len(pages) == sum(-(-len([k for k in rows if k[0] == a]) // 4) for rows in want.values()
                              for a in ACCOUNT_IDS)
     assert all(status == 200 for *_, status in pages)
+
+
+# --- account totals, for reconciliation ------------------------------------------------------------
+def test_each_account_day_is_the_sum_of_its_campaign_rows(fb, tmp_path):
+    end = START + timedelta(days=2)
+    _load(tmp_path, "account_stats", "campaign_stats", start_date=START, end_date=end)
+
+    # By hand from the world: the account's own total, and its campaigns' rows (summed from their
+    # ad set days) added up per account and day, are the same numbers.
+    totals = expected_accounts(fb.state.world, START, end)
+    assert totals == campaign_sums(expected(fb.state.world, START, end)["campaign_stats"])
+    assert set(totals) == {(a, d) for a in ACCOUNT_IDS for d in _days(START, end)}
+    # And the connector loads them so: spend, impressions, clicks, conversions and their value.
+    assert _loaded_accounts(tmp_path) == totals == _loaded_campaign_sums(tmp_path)
+    # Conversions parse as at campaign level: lead plus omni_purchase, never the pixel's copies too.
+    for account_id, day, conversions, actions in _sql(
+            tmp_path, "SELECT account_id, date_day, conversions, actions FROM raw_facebook_ads.account_stats"):
+        by_type = {a["action_type"]: Decimal(a["value"]) for a in json.loads(actions or "[]")}
+        assert conversions == by_type.get("lead", 0) + by_type.get("omni_purchase", 0) == totals[(account_id, day)][3]
+    # The account level asks for no object ids, and its report reads no object edge.
+    edges = [path for _, path, _ in fb.state.requests if not path.endswith("/insights")]
+    assert sorted(edges) == [f"/v26.0/act_{a}/campaigns" for a in ACCOUNT_IDS]
+
+
+def test_a_campaign_day_the_campaign_report_lost_still_counts_in_the_account_total(fb, tmp_path):
+    yesterday = TODAY - timedelta(days=1)
+    lost_account, lost = fake.ACCOUNTS[0], fake.ACCOUNTS[0].campaigns[0]
+    levels = ("account_stats", "campaign_stats", "ad_group_stats", "ad_stats")
+    _load(tmp_path, *levels, start_date=yesterday, end_date=yesterday)
+    assert _loaded_accounts(tmp_path) == _loaded_campaign_sums(tmp_path)
+
+    # The same day again from a world whose campaign and finer reports leave that campaign out.
+    fb.state.world = unreconciled = replace(WORLD, unreconciled=True)
+    assert ads.omitted(unreconciled, lost, yesterday)
+    _load(tmp_path, *levels, start_date=yesterday, end_date=yesterday)
+
+    campaigns = _loaded(tmp_path, "campaign_stats")
+    assert (lost_account.customer_id, lost.campaign_id, yesterday) not in campaigns
+    assert {k[1] for k in campaigns} == {c.campaign_id for a in fake.ACCOUNTS for c in a.campaigns} - {lost.campaign_id}
+    assert not any(v[0] == lost.campaign_id for v in _loaded(tmp_path, "ad_group_stats").values())
+    assert not any(v[0] == lost.campaign_id for v in _loaded(tmp_path, "ad_stats").values())
+    # The account totals still count it: exactly its campaign day more than the campaign rows hold.
+    accounts, sums = _loaded_accounts(tmp_path), _loaded_campaign_sums(tmp_path)
+    assert accounts == expected_accounts(unreconciled, yesterday, yesterday)
+    impressions, clicks, cost_micros, conversion_cents, value_cents = ads.campaign_day(
+        unreconciled, lost_account, lost, yesterday)
+    gap = (Decimal(cost_micros) / 10**6, impressions, clicks, Decimal(conversion_cents) / 100,
+           Decimal(value_cents) / 100)
+    key = (lost_account.customer_id, yesterday)
+    assert impressions > 0 and tuple(a - b for a, b in zip(accounts[key], sums[key], strict=True)) == gap
+    other = (fake.ACCOUNTS[1].customer_id, yesterday)
+    assert accounts[other] == sums[other]
 
 
 def test_async_report_runs_are_polled_until_complete(fb, tmp_path, monkeypatch):
@@ -398,6 +490,17 @@ def test_a_spend_that_is_not_a_number_is_quarantined_by_record_and_field(fb, tmp
     assert {k: v for k, v in loaded.items() if k != first} == {k: v for k, v in want.items() if k != first}
 
 
+def test_an_account_total_that_is_not_a_number_is_quarantined_naming_the_account_day(fb, tmp_path):
+    fb.state.faults.push(VENDOR, "malformed_spend")
+    _load(tmp_path, "account_stats", "quarantine", start_date=START, end_date=START, concurrent_requests=1)
+    assert _sql(tmp_path, "SELECT source_table, record_id, field, raw_value FROM raw_facebook_ads.quarantine") == [
+        ("account_stats", f"act_{ACCOUNT_IDS[0]} account date {START}", "spend", "12,50 EUR")]
+    loaded, want = _loaded_accounts(tmp_path), expected_accounts(fb.state.world, START, START)
+    first = (ACCOUNT_IDS[0], START)
+    assert loaded[first] == (None, *want[first][1:])
+    assert {k: v for k, v in loaded.items() if k != first} == {k: v for k, v in want.items() if k != first}
+
+
 def test_an_action_value_that_is_not_a_number_is_quarantined(fb):
     fb.state.faults.push(VENDOR, "malformed_action")
     start = START + timedelta(days=3)
@@ -455,7 +558,8 @@ def test_calling_the_source_does_no_io(server):
     source = facebook_ads_source(account_ids=["act_101000000000001"], base_url=f"{server.url}/v26.0",
                                  credentials=FacebookAdsCredentials(access_token="t"),
                                  start_date="2026-01-01", end_date="2026-01-31")
-    assert list(source.resources) == ["accounts", "campaign_stats", "ad_group_stats", "ad_stats", "quarantine"]
+    assert list(source.resources) == ["accounts", "account_stats", "campaign_stats", "ad_group_stats", "ad_stats",
+                                      "quarantine"]
     assert len(server.state.requests) == before
     schema = source.resources["ad_stats"].compute_table_schema()
     assert schema["write_disposition"] == "merge" and schema["x-merge-strategy"] == "delete-insert"

@@ -125,6 +125,29 @@ def test_the_sdk_runs_a_report_asynchronously(api: FacebookAdsApi, loaded: dict[
     assert seen == loaded
 
 
+def test_the_sdk_reads_account_level_totals_that_the_ad_sets_add_up_to(
+        api: FacebookAdsApi, loaded: dict[tuple, tuple]) -> None:
+    sums: dict[tuple, list] = {}
+    for (account_id, _, day), (_, *values) in loaded.items():
+        total = sums.setdefault((account_id, day), [0] * 5)
+        for i, value in enumerate(values):
+            total[i] += value
+    seen = {}
+    fields = [AdsInsights.Field.account_id, AdsInsights.Field.spend, AdsInsights.Field.impressions,
+              AdsInsights.Field.clicks, AdsInsights.Field.actions, AdsInsights.Field.action_values]
+    for account in fake.ACCOUNTS:
+        cursor = AdAccount(f"act_{account.customer_id}", api=api).get_insights(
+            fields=fields, params=_params(AdsInsights.Level.account, 4))
+        for row in cursor:
+            assert row["account_id"] == account.customer_id and "campaign_id" not in row
+            actions = {a["action_type"]: Decimal(a["value"]) for a in row.get("actions", [])}
+            values = {a["action_type"]: Decimal(a["value"]) for a in row.get("action_values", [])}
+            seen[(account.customer_id, date.fromisoformat(row["date_start"]))] = [
+                Decimal(row["spend"]), int(row["impressions"]), int(row["clicks"]),
+                actions.get("omni_purchase", 0) + actions.get("lead", 0), values.get("omni_purchase", 0)]
+    assert seen == sums and len(seen) == 9 * len(fake.ACCOUNTS)
+
+
 def test_the_sdk_reads_metas_error_bodies(api: FacebookAdsApi, server: SandboxServer) -> None:
     with pytest.raises(FacebookRequestError) as info:
         AdAccount("act_999", api=api).api_get(fields=["name"])
