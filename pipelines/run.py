@@ -12,7 +12,6 @@ from typing import Any
 
 from connectors.registry import build_source
 from pipelines.quality import GATE_CHECK
-from pipelines.staging_checks import CONTRACT_CHECK as STAGING_CONTRACT_CHECK
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 
 # One run at a time: DuckDB admits one writing process, and a backfill from the UI (or the schedule
@@ -66,9 +65,10 @@ class RunSummary:
 
     @property
     def failed_contracts(self) -> dict[str, CheckReport]:
-        """Staging tables that failed their contract's blocking rules, by relation."""
+        """Staging tables that failed a blocking check (their contract, reconciliation), by relation:
+        the models built from them were held back."""
         return {c.asset.replace("/", "."): c for c in self.checks
-                if c.check == STAGING_CONTRACT_CHECK and not c.passed}
+                if c.asset.startswith("staging/") and not c.passed and c.severity == "ERROR"}
 
     @property
     def quarantined(self) -> dict[str, int]:
@@ -227,7 +227,8 @@ def _hold_back(project: Any, summary: RunSummary) -> None:
             continue
         upstream = {".".join(relation) for relation in project.upstream((CANDIDATE_SCHEMA, name))}
         if broken := sorted(set(failed_contracts) & upstream):
-            reason = f"it is built from {', '.join(broken)}, which failed its contract"
+            reason = "it is built from " + ", ".join(f"{relation}, which failed its {failed_contracts[relation].check}"
+                                                     for relation in broken)
         elif name in failed_gates:
             check = failed_gates[name]
             details = check.errors or [f["description"] for f in check.failures]
