@@ -81,7 +81,7 @@ def build_pipeline(deployment: Deployment) -> Pipeline:
     downstream = (build_transform_assets(proj), *build_publish_assets(proj, deployment.publication))
     history_start = date.fromisoformat(HISTORY_START)
     checks = [build_gate(name, history_start) for name in proj.marts]
-    monitors = build_monitors(specs)
+    monitors = build_monitors(specs, proj)
     # In-process: the multiprocess executor costs ~10 s per step here, and parallel steps would
     # contend for DuckDB's single-writer lock.
     job = define_asset_job(

@@ -1,14 +1,19 @@
-"""Monitors: warnings that never block publication, declared by each source's spec.
+"""Monitors: warnings that never block publication, in a step of their own after the models.
 
+Declared by each source's spec:
 - freshness: the source's newest record is at most `max_lag_days` before the run's end;
 - quarantine: this run set no record of the source aside as unreadable.
 
-The alerts that route these to on-call staff belong beside them.
+Declared with each domain entity (`monitors:` in transforms/domains/<domain>.yml), on every staging
+table of it, over the run's window (quality.monitors says how each is computed):
+- volume: each day's rows per account against the trailing baseline, per weekday;
+- anomalies: each day's measures per account and campaign, by a robust z-score.
 """
 
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -24,11 +29,17 @@ from dagster import (
 from connectors.common.spec import SourceSpec
 from pipelines.quality import outcome_metadata
 from pipelines.resources import WarehouseResource
+from pipelines.staging_checks import entity_contract
 from pipelines.window import run_window
 from quality import gate
+from quality.monitors import anomaly_query, load_monitor_settings, volume_query
+from transforms.contracts import MonitorSpec
+from transforms.project import Project
 
 FRESHNESS_CHECK = "source_freshness"
 QUARANTINE_CHECK = "nothing_quarantined"
+# The entity monitors this step runs; reconciliation and restatement run with the models.
+WINDOW_MONITORS = ("volume", "anomalies")
 
 
 def freshness_key(spec: SourceSpec) -> AssetCheckKey:
@@ -41,8 +52,18 @@ def quarantine_key(spec: SourceSpec) -> AssetCheckKey:
     return AssetCheckKey(AssetKey([spec.dataset, spec.quarantine.table]), QUARANTINE_CHECK)
 
 
-def build_monitors(specs: list[SourceSpec]) -> AssetChecksDefinition | None:
-    checks: dict[AssetCheckKey, tuple[str, SourceSpec, str]] = {}
+def _describe(monitor: MonitorSpec, relation: str) -> str:
+    by = f"per {', '.join(monitor.by)} " if monitor.by else ""
+    if monitor.kind == "volume":
+        return (f"{relation}: each day's rows {by}within FUNNELHOUSE_MONITOR_VOLUME_TOLERANCE of the median of the "
+                "trailing FUNNELHOUSE_MONITOR_VOLUME_BASELINE_DAYS same weekdays (a warning).")
+    return (f"{relation}: each day's {', '.join(monitor.measures)} {by}within FUNNELHOUSE_MONITOR_ANOMALY_THRESHOLD "
+            "robust z-scores (median/MAD) of the trailing FUNNELHOUSE_MONITOR_ANOMALY_BASELINE_DAYS same weekdays "
+            "(a warning).")
+
+
+def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> AssetChecksDefinition | None:
+    checks: dict[AssetCheckKey, tuple[str, Any, str]] = {}
     for spec in specs:
         if spec.freshness:
             checks[freshness_key(spec)] = (FRESHNESS_CHECK, spec, f"{spec.label}: newest {spec.freshness.column} is at "
@@ -50,6 +71,12 @@ def build_monitors(specs: list[SourceSpec]) -> AssetChecksDefinition | None:
         if spec.quarantine:
             checks[quarantine_key(spec)] = (QUARANTINE_CHECK, spec, f"{spec.label}: no record was quarantined by "
                                             "this run (a warning naming each record and field).")
+    for model in project.models if project else ():
+        entity = entity_contract(model)
+        for monitor in entity.monitors if entity else ():
+            if monitor.kind in WINDOW_MONITORS:
+                key = AssetCheckKey(AssetKey([model.schema, model.name]), monitor.check_name)
+                checks[key] = (monitor.kind, monitor, _describe(monitor, model.relation))
     if not checks:
         return None
 
@@ -63,13 +90,20 @@ def build_monitors(specs: list[SourceSpec]) -> AssetChecksDefinition | None:
         window = run_window(dict(context.run.tags))
         stats = context.instance.get_run_stats(context.run.run_id)
         started = datetime.fromtimestamp(stats.start_time or time.time(), tz=UTC)
+        settings = load_monitor_settings()
         for key, (kind, spec, _) in checks.items():
             if key not in context.selected_asset_check_keys:
                 continue
             if kind == FRESHNESS_CHECK:
                 outcome = gate.check_freshness(wh, spec, window.end)
-            else:
+            elif kind == QUARANTINE_CHECK:
                 outcome = gate.check_quarantine(wh, spec, started)
+            else:
+                schema, table = key.asset_key.path
+                build = volume_query if kind == "volume" else anomaly_query
+                outcome = gate.check_query(wh, schema, table, key.name,
+                                           build(spec, settings, window.start, window.end, wh.dialect),
+                                           f"{kind} of {schema}.{table} from {window.start} to {window.end}")
             if not outcome.success:
                 context.log.warning(gate.render(outcome))
             yield AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=outcome.success,

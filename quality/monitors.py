@@ -113,7 +113,7 @@ def volume_query(spec: MonitorSpec, settings: MonitorSettings, start: date, end:
     sql = f"""
 with daily as (
     select {key}cast({spec.date} as date) as date_day, count(*) as row_count
-    from {_BATCH}
+    from {_BATCH} as batch_rows
     where cast({spec.date} as date) between date '{(start - timedelta(days=span)).isoformat()}' and date '{end.isoformat()}'
     group by {key}cast({spec.date} as date)
 ),
@@ -150,7 +150,7 @@ def anomaly_query(spec: MonitorSpec, settings: MonitorSettings, start: date, end
     sql = f"""
 with daily as (
     select {key}, cast({spec.date} as date) as date_day, {sums}
-    from {_BATCH}
+    from {_BATCH} as batch_rows
     where cast({spec.date} as date) between date '{(start - timedelta(days=span)).isoformat()}' and date '{end.isoformat()}'
     group by {key}, cast({spec.date} as date)
 ),
@@ -202,7 +202,7 @@ def restatement_query(spec: MonitorSpec, settings: MonitorSettings, before: str,
     sql = f"""
 with after_rebuild as (
     select {_cols(by)}, cast({spec.date} as date) as date_day, {sums}
-    from {_BATCH}
+    from {_BATCH} as batch_rows
     group by {_cols(by)}, cast({spec.date} as date)
 ),
 moved as ({moved})
@@ -224,7 +224,7 @@ def reconciliation_query(spec: MonitorSpec, settings: MonitorSettings, platform:
     day = f"{spec.date} as date_day"
 
     def rows(relation: str, quarantine: str | None, keys: Sequence[str]) -> str:
-        select = f"select {_cols(by)}, {day}, {_cols(measures)} from {relation}"
+        select = f"select {_cols(by)}, {day}, {_cols(measures)} from {relation} as source_rows"
         if quarantine is None:
             return select
         distinct = _cols(sorted({*keys, *by, spec.date, *measures}))

@@ -54,7 +54,7 @@ def test_reconciliation_blocks_a_lost_campaign_row_and_clears_when_fixed(project
                             "AND date_day = :d", c=first, d=END) == 1
 
 
-def sum_clicks(project: SandboxServer, account: ads.Account, day) -> int:
-    total = ads.account_day(project.state.world, account, day)
+def sum_clicks(server: SandboxServer, account: ads.Account, day) -> int:
+    total = ads.account_day(server.state.world, account, day)
     assert total is not None
     return total[1]
