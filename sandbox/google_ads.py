@@ -3,9 +3,9 @@
 Answers GAQL over `customer`, `campaign` and `ad_group` from the world, in the proto3 JSON mapping
 (lowerCamelCase, int64 as strings, doubles as numbers, enums as names). Metrics `FROM customer` are the
 account's own totals (`ads.account_day`); in an unreconciled world the campaign and ad group rows leave
-out a campaign day those totals still count. Errors use Google's
-documented shape: `{"error": {code, message, status, details: [GoogleAdsFailure]}}`, wrapped in the
-stream's JSON array where searchStream would wrap it.
+out a campaign day those totals still count. Errors use Google's documented shape:
+`{"error": {code, message, status, details: [GoogleAdsFailure]}}`, wrapped in the stream's JSON array
+where searchStream would wrap it.
 
 Its slice of the world is the accounts below (`PLATFORM`): their campaigns' paid clicks feed
 web analytics and the CRM as Google cpc and display traffic.
