@@ -1,9 +1,11 @@
 """Fake of the Google Ads API v26 REST transport: `googleAds:searchStream` and `googleAds:search`.
 
 Answers GAQL over `customer`, `campaign` and `ad_group` from the world, in the proto3 JSON mapping
-(lowerCamelCase, int64 as strings, doubles as numbers, enums as names). Errors use Google's
-documented shape: `{"error": {code, message, status, details: [GoogleAdsFailure]}}`, wrapped in the
-stream's JSON array where searchStream would wrap it.
+(lowerCamelCase, int64 as strings, doubles as numbers, enums as names). Metrics `FROM customer` are the
+account's own totals (`ads.account_day`); in an unreconciled world the campaign and ad group rows leave
+out a campaign day those totals still count. Errors use Google's documented shape:
+`{"error": {code, message, status, details: [GoogleAdsFailure]}}`, wrapped in the stream's JSON array
+where searchStream would wrap it.
 
 Its slice of the world is the accounts below (`PLATFORM`): their campaigns' paid clicks feed
 web analytics and the CRM as Google cpc and display traffic.
@@ -435,16 +437,24 @@ def _entities(world: World, account: Account, resource: str) -> Iterable[Ctx]:
 
 
 def _stats(world: World, ctx: Ctx, days: list[date]) -> AdMetrics | None:
-    """Sum of the ad group days under ctx; None when nothing served (Google omits such rows)."""
+    """Sum of the ad group days under ctx; None when nothing served (Google omits such rows). The
+    customer's own totals count every campaign day, even one its campaign and ad group rows leave out."""
     if ctx.ad_group:
         total = None
-        for _, values in ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], map(day_key, days)):
+        for _, values in ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0],
+                                           map(day_key, _reported(world, ctx.campaign, days))):
             total = add_to_total(total, values)
+    elif ctx.campaign:
+        total = sum_totals(ads.campaign_day(world, ctx.account, ctx.campaign, day)
+                           for day in _reported(world, ctx.campaign, days))
     else:
-        campaigns = [ctx.campaign] if ctx.campaign else ctx.account.campaigns
-        total = sum_totals(ads.campaign_day(world, ctx.account, campaign, day)
-                           for campaign in campaigns for day in days)
+        total = sum_totals(ads.account_day(world, ctx.account, day) for day in days)
     return None if total is None else total_metrics(total)
+
+
+def _reported(world: World, campaign: Campaign, days: list[date]) -> list[date]:
+    """The days a campaign's (and its ad groups') rows report: not those the world leaves out."""
+    return [day for day in days if not ads.omitted(world, campaign, day)]
 
 
 def _matches(value: Any, cond: Condition, today: date) -> bool:
@@ -521,12 +531,14 @@ def _row_format(world: World, ctx: Ctx, select: list[str]) -> tuple[str, Callabl
 
 
 def _entity_days(world: World, ctx: Ctx, keys: list[DayKey]) -> Iterable[tuple[DayKey, tuple]]:
+    if ctx.campaign:
+        keys = [key for key in keys if not ads.omitted(world, ctx.campaign, key.day)]
     if ctx.ad_group:
         return ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], keys)
-    campaigns = [ctx.campaign] if ctx.campaign else ctx.account.campaigns
     out = []
     for key in keys:
-        total = sum_totals(ads.campaign_day(world, ctx.account, campaign, key.day) for campaign in campaigns)
+        total = (ads.campaign_day(world, ctx.account, ctx.campaign, key.day) if ctx.campaign
+                 else ads.account_day(world, ctx.account, key.day))
         if total is not None:
             m = total_metrics(total)
             out.append((key, (m.impressions, m.clicks, m.cost_micros, m.conversions, m.conversions_value)))
@@ -714,27 +726,35 @@ def _env(sandbox_url: str) -> dict[str, str]:
 
 
 def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
-    """What the connector loads for the days start to end: every customer, and the campaign and ad
-    group rows that served."""
-    keys = [day_key(day) for day in _days(start, end)]
-    campaign_rows = ad_group_rows = 0
+    """What the connector loads for the days start to end: every customer, the campaign and ad group
+    rows that served and were reported, and each customer's own daily totals."""
+    days = _days(start, end)
+    campaign_rows = ad_group_rows = account_rows = 0
     campaigns: AdTotal | None = None
     ad_groups: AdTotal | None = None
+    accounts: AdTotal | None = None
     for account in ACCOUNTS:
+        for day in days:
+            total = ads.account_day(world, account, day)
+            if total is not None:
+                account_rows += 1
+                accounts = sum_totals([accounts, total])
         for campaign in account.campaigns:
-            for key in keys:
-                total = ads.campaign_day(world, account, campaign, key.day)
+            reported = _reported(world, campaign, days)
+            for day in reported:
+                total = ads.campaign_day(world, account, campaign, day)
                 if total is not None:
                     campaign_rows += 1
                     campaigns = sum_totals([campaigns, total])
             for ad_group_id in ads.ad_group_ids(world, campaign):
-                for _, values in ads.ad_group_days(world, account, campaign, ad_group_id, keys):
+                for _, values in ads.ad_group_days(world, account, campaign, ad_group_id, map(day_key, reported)):
                     ad_group_rows += 1
                     ad_groups = add_to_total(ad_groups, values)
     return {
         "customers": {"rows": len(ACCOUNTS), "sums": {}},
         "campaign_stats": {"rows": campaign_rows, "sums": _stat_sums(campaigns)},
         "ad_group_stats": {"rows": ad_group_rows, "sums": _stat_sums(ad_groups)},
+        "account_stats": {"rows": account_rows, "sums": _stat_sums(accounts)},
     }
 
 

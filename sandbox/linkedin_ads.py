@@ -17,7 +17,9 @@ Manage Campaign Groups / Campaigns / Creatives, Cursor Based Pagination, Rate Li
 Its slice of the world (`PLATFORM`): one EUR account. Its campaign groups are the world's campaigns, its
 campaigns the world's ad groups (ids as JSON numbers, so the world's ids are chosen without leading
 zeros) and its creatives the world's ads. `externalWebsiteConversions` is a whole number, as LinkedIn
-counts it: the world's conversions rounded half up per row.
+counts it: the world's conversions rounded half up per row. Pivot ACCOUNT is the account's own total
+(`ads.account_day`); in an unreconciled world the finer pivots leave out a campaign group's day that it
+still counts.
 
 Faults (`req.fault`): rate_limit (429), daily_limit (429 naming a DAY limit), server_error (500),
 unavailable (503), expired_token (401), forbidden (403), and, to exercise a client's record checks,
@@ -144,11 +146,18 @@ def _row(urn: str, key: DayKey, values: AdDay) -> Row:
                round(conversions_value * 100))
 
 
+def _reported(world: World, group: Campaign, keys: list[DayKey]) -> list[DayKey]:
+    """The days a campaign group's rows (and its campaigns' and creatives') report: not those the world
+    leaves out of every pivot finer than the account."""
+    return [key for key in keys if not ads.omitted(world, group, key.day)]
+
+
 def campaign_rows(world: World, account: Account, keys: list[DayKey],
                   wanted: Callable[[LinkedInCampaign], bool] = lambda c: True) -> Iterator[Row]:
     for campaign in linkedin_campaigns(world, account):
         if wanted(campaign):
-            for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id, keys):
+            for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id,
+                                                 _reported(world, campaign.group, keys)):
                 yield _row(f"{CAMPAIGN_URN}{campaign.campaign_id}", key, values)
 
 
@@ -158,7 +167,8 @@ def creative_rows(world: World, account: Account, keys: list[DayKey],
         if not wanted(campaign):
             continue
         ad_ids = ads.ad_ids(campaign.campaign_id)
-        for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id, keys):
+        for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id,
+                                             _reported(world, campaign.group, keys)):
             for ad_id, part in zip(ad_ids, ads.split_ad_day(values, campaign.campaign_id, key, len(ad_ids)),
                                    strict=True):
                 if part is not None:
@@ -172,13 +182,30 @@ def group_rows(world: World, account: Account, keys: list[DayKey],
     for campaign in linkedin_campaigns(world, account):
         if not wanted(campaign):
             continue
-        for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id, keys):
+        for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id,
+                                             _reported(world, campaign.group, keys)):
             row = _row("", key, values)
             acc = sums.setdefault((campaign.group.campaign_id, key.day), [0, 0, 0, 0, 0])
             for i, v in enumerate((row.impressions, row.clicks, row.cost_cents, row.conversions, row.value_cents)):
                 acc[i] += v
     for (group_id, day), v in sorted(sums.items(), key=lambda item: (item[0][1], item[0][0])):
         yield Row(f"{CAMPAIGN_GROUP_URN}{group_id}", day, *v)
+
+
+def account_rows(world: World, account: Account, keys: list[DayKey]) -> Iterator[Row]:
+    """Pivot ACCOUNT: the account's own day (`ads.account_day`), every campaign counted, even one the finer
+    pivots leave out. LinkedIn counts conversions whole, per campaign and day: the account's are the sum of
+    those counts (what its CAMPAIGN pivot gives), not its hundredths rounded once."""
+    conversions: dict[date, int] = {}
+    for campaign in linkedin_campaigns(world, account):
+        for key, values in ads.ad_group_days(world, account, campaign.group, campaign.campaign_id, keys):
+            conversions[key.day] = conversions.get(key.day, 0) + _whole_conversions(values[3])
+    for key in keys:
+        total = ads.account_day(world, account, key.day)
+        if total is not None:
+            impressions, clicks, cost_micros, _, value_cents = total
+            yield Row(f"{ACCOUNT_URN}{account.customer_id}", key.day, impressions, clicks, cost_micros // 10_000,
+                      conversions[key.day], value_cents)
 
 
 # --- Rest.li 2.0 -------------------------------------------------------------------------------------
@@ -446,7 +473,8 @@ _METRICS: dict[str, Callable[[Row], Any]] = {
     "conversionValueInLocalCurrency": lambda r: _cents_text(r.value_cents),
 }
 _DEFAULT_FIELDS = ("impressions", "clicks", "dateRange", "pivotValues")
-_PIVOTS = {"CAMPAIGN": campaign_rows, "CREATIVE": creative_rows, "CAMPAIGN_GROUP": group_rows}
+_PIVOTS = {"CAMPAIGN": campaign_rows, "CREATIVE": creative_rows, "CAMPAIGN_GROUP": group_rows,
+           "ACCOUNT": lambda world, account, keys, wanted: account_rows(world, account, keys)}
 
 
 def _restli_day(value: Any) -> date:
@@ -484,6 +512,8 @@ def ad_analytics(req: Request, state: SandboxState) -> Response:
         return _invalid(f"dateRange, accounts or campaigns: {exc}")
     if accounts is None and campaigns is None:
         return _invalid("name at least one facet: accounts, campaigns, ...")
+    if pivot == "ACCOUNT" and campaigns is not None:
+        return _invalid("this fake serves pivot ACCOUNT for whole accounts (an accounts facet alone)")
     if (accounts is not None and not isinstance(accounts, list)) or (campaigns is not None and
                                                                     not isinstance(campaigns, list)):
         return _invalid("facets are List(...)")
@@ -561,7 +591,8 @@ def _env(sandbox_url: str) -> dict[str, str]:
 
 
 def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
-    """What the connector loads for the days start to end: every entity, and the entity-days that served."""
+    """What the connector loads for the days start to end: every entity, the entity-days that served and
+    were reported, and the account's own days."""
     keys = [day_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
     counts = {"campaign_groups": 0, "campaigns": 0, "creatives": 0}
     stats: dict[str, TableTotals] = {}
@@ -569,7 +600,8 @@ def expected_totals(world: World, start: date, end: date) -> dict[str, TableTota
         counts["campaign_groups"] += len(account.campaigns)
         counts["campaigns"] += len(linkedin_campaigns(world, account))
         counts["creatives"] += len(creatives(world, account))
-    for table, rows in (("campaign_stats", campaign_rows), ("creative_stats", creative_rows)):
+    for table, rows in (("campaign_stats", campaign_rows), ("creative_stats", creative_rows),
+                        ("account_stats", account_rows)):
         found = [row for account in ACCOUNTS for row in rows(world, account, keys)]
         stats[table] = {"rows": len(found), "sums": {
             "impressions": sum(r.impressions for r in found), "clicks": sum(r.clicks for r in found),

@@ -1,4 +1,4 @@
-"""Google Ads: customers and daily campaign and ad group stats, read with GAQL over REST searchStream.
+"""Google Ads: customers and daily account, campaign and ad group stats, read with GAQL over REST searchStream.
 
 Settings come through dlt injection, so the environment names are `SOURCES__GOOGLE_ADS__<KEY>` and
 `SOURCES__GOOGLE_ADS__CREDENTIALS__<KEY>`. Calling the source validates them and does no I/O; each
@@ -112,7 +112,8 @@ SPEC = SourceSpec(
     lookback_days=DEFAULT_LOOKBACK_DAYS,
     freshness=FreshnessRule("campaign_stats", "date_day"),
     description="Campaign- and ad-group-level daily metrics (`cost_micros`, impressions, clicks, conversions, "
-                "conversions_value) and each customer's currency and time zone through REST "
+                "conversions_value), the same metrics at account level (`FROM customer`, the totals campaign rows "
+                "are reconciled against) and each customer's currency and time zone through REST "
                 "`customers/{id}/googleAds:searchStream`, one call per customer per 31-day chunk. Follows the "
                 "proto3 JSON mapping (lowerCamelCase, int64 as strings, unset fields absent); micros become "
                 "currency units exactly.",

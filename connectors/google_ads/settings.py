@@ -211,7 +211,31 @@ AD_GROUP_STATS = Report(
     ),
 )
 
-REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS)
+# The customer resource with metrics is the account-level report: every campaign of the customer, whatever
+# its status (the API, unlike the UI, filters out no removed entity), so its days are what the campaign
+# rows of the same days must add up to.
+ACCOUNT_STATS = Report(
+    Table(
+        "account_stats",
+        (
+            Column("customer_id", "text", nullable=False),
+            Column("date_day", "date", nullable=False),
+            *_METRIC_COLUMNS,
+        ),
+        primary_key=("customer_id", "date_day"),
+        merge_key=("customer_id", "date_day"),
+        date_column="date_day",
+        description="The customer's own daily totals (GAQL FROM customer): what campaign_stats is reconciled "
+                    "against; spend converted exactly from cost_micros.",
+    ),
+    resource="customer",
+    fields=(
+        Field("date_day", "segments.date"),
+        *_METRICS,
+    ),
+)
+
+REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS, ACCOUNT_STATS)
 
 
 def _camel(snake: str) -> str:

@@ -1,5 +1,6 @@
 """LinkedIn Ads (Marketing API): ad accounts, campaign groups, campaigns, creatives, and daily adAnalytics
-by campaign and by creative.
+by campaign, by creative and by account (the account's own totals, that campaign rows are reconciled
+against).
 
 Settings come through dlt injection: `SOURCES__LINKEDIN_ADS__<KEY>` and
 `SOURCES__LINKEDIN_ADS__CREDENTIALS__ACCESS_TOKEN`. Calling the source validates them and does no I/O.
@@ -80,7 +81,8 @@ def _api_version(value: Any) -> str:
 
 # Entity tables: what each account's finder reads, loaded by `entity_table`.
 _FINDERS = {CAMPAIGN_GROUPS.name: "campaign_groups", CAMPAIGNS.name: "campaigns", CREATIVES.name: "creatives"}
-# Which catalog list sizes each pivot's calls: one row per entity and day at most.
+# Which catalog list sizes each pivot's calls: one row per entity and day at most. Pivot ACCOUNT answers
+# one row a day for the one account asked about.
 _SIZED_BY = {"CAMPAIGN": "campaigns", "CREATIVE": "creatives"}
 
 
@@ -148,12 +150,13 @@ class _Batch:
 
 def _analytics(api: LinkedInApi, catalog: Catalog, ids: list[str], window: DateWindow, chunk_days: int,
                concurrency: int, quarantine: Quarantine) -> DltResource:
-    """Reads adAnalytics for both pivots, and hands each page to the table it fills: the stats tables and
+    """Reads adAnalytics for each pivot, and hands each page to the table it fills: the stats tables and
     the quarantine of the values they set aside. Not loaded itself (its transformers are)."""
 
     def calls(pivot: str) -> Iterator[tuple[str, date, date]]:
         for account_id in ids:
-            entities = len(catalog.elements(_SIZED_BY[pivot], account_id))
+            sized_by = _SIZED_BY.get(pivot)
+            entities = len(catalog.elements(sized_by, account_id)) if sized_by else 1
             for start, end in window.chunks(days_per_call(entities, chunk_days, api.element_cap)):
                 yield account_id, start, end
 
@@ -213,8 +216,9 @@ SPEC = SourceSpec(
     quarantine=QuarantineRule(),
     description="Each ad account's name and currency (`/rest/adAccounts/{id}`; LinkedIn reports days in UTC), "
                 "its campaign groups, campaigns and creatives (cursor-paged search finders), and daily "
-                "`/rest/adAnalytics?q=analytics` by CAMPAIGN and by CREATIVE (impressions, clicks, "
-                "`costInLocalCurrency`, `externalWebsiteConversions`, `conversionValueInLocalCurrency`), "
+                "`/rest/adAnalytics?q=analytics` by CAMPAIGN, by CREATIVE and by ACCOUNT (impressions, clicks, "
+                "`costInLocalCurrency`, `externalWebsiteConversions`, `conversionValueInLocalCurrency`; the "
+                "account's own totals are what campaign rows are reconciled against), "
                 "Rest.li 2.0 with `LinkedIn-Version`. adAnalytics does not page and caps an answer at 15,000 "
                 "elements, so windows are split. Mapped as the industry does: campaign group = campaign, "
                 "campaign = ad group, creative = ad. The 30-day lookback follows LinkedIn's default 30-day "

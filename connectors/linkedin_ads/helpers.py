@@ -50,9 +50,10 @@ from connectors.linkedin_ads.settings import (
 log = logging.getLogger("funnelhouse.connectors.linkedin_ads")
 
 _QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
-# What one pivot's rows are keyed by, and how its pivot values are spelled.
-PIVOT_URNS = {"CAMPAIGN": CAMPAIGN_URN, "CREATIVE": CREATIVE_URN}
-PIVOT_ID_COLUMNS = {"CAMPAIGN": "campaign_id", "CREATIVE": "creative_id"}
+# What one pivot's rows are keyed by, and how its pivot values are spelled. Pivot ACCOUNT's value is the
+# account asked about, which every row carries already.
+PIVOT_URNS = {"CAMPAIGN": CAMPAIGN_URN, "CREATIVE": CREATIVE_URN, "ACCOUNT": ACCOUNT_URN}
+PIVOT_ID_COLUMNS = {"CAMPAIGN": "campaign_id", "CREATIVE": "creative_id", "ACCOUNT": "account_id"}
 
 
 # --- Rest.li 2.0 -------------------------------------------------------------------------------------
@@ -391,6 +392,7 @@ def stats_table(pivot: str, account_id: str, answer: Answer | Sequence[Mapping[s
         elements = answer
     table = STATS_TABLES[pivot]
     prefix, id_column = PIVOT_URNS[pivot], PIVOT_ID_COLUMNS[pivot]
+    own = id_column == "account_id"
     columns: dict[str, list[Any]] = {name: [] for name in table.column_names}
     for element in elements:
         if not isinstance(element, Mapping):
@@ -401,11 +403,16 @@ def stats_table(pivot: str, account_id: str, answer: Answer | Sequence[Mapping[s
         if entity is None:
             raise RecordError(SOURCE, f"{table.name} account {account_id} element {_quote(element)}", "pivotValues",
                               "is missing" if values is None else f"value {_quote(values)} is not one {prefix}<id>")
-        record = f"account {account_id} {id_column.removesuffix('_id')} {entity}"
+        if own and entity != account_id:
+            # Another account's totals under this one's would reconcile against the wrong campaigns.
+            raise RecordError(SOURCE, f"{table.name} account {account_id} element {_quote(element)}", "pivotValues",
+                              f"value {_quote(values)} is not the account asked about")
+        record = f"account {account_id}" if own else f"account {account_id} {id_column.removesuffix('_id')} {entity}"
         day = _day(element, record)
         record = f"{record} date {day}"
         columns["account_id"].append(account_id)
-        columns[id_column].append(entity)
+        if not own:
+            columns[id_column].append(entity)
         columns["date_day"].append(day)
         for field, column, kind in METRICS:
             raw = element.get(field)
@@ -447,6 +454,9 @@ def _arrow_stats(pivot: str, account_id: str, elements: pa.StructArray) -> pa.Ta
     ids = pc.if_else(has_prefix, pc.utf8_slice_codeunits(urns, len(prefix)), urns)
     if not pc.all(pc.match_substring_regex(ids, "^[0-9]+$")).as_py():
         return None
+    own = PIVOT_ID_COLUMNS[pivot] == "account_id"
+    if own and not pc.all(pc.equal(ids, account_id)).as_py():
+        return None
     # dateRange: one whole day (end, when sent, the same day).
     date_range = elements.field("dateRange")
     if date_range.null_count:
@@ -472,7 +482,9 @@ def _arrow_stats(pivot: str, account_id: str, elements: pa.StructArray) -> pa.Ta
         return None
     date_day = pc.take(pa.array(days, pa.date32()), pc.index_in(keys, value_set=pa.array(distinct, pa.int64())))
     columns: dict[str, Any] = {"account_id": pa.repeat(pa.scalar(account_id, pa.string()), rows),
-                               PIVOT_ID_COLUMNS[pivot]: ids, "date_day": date_day}
+                               "date_day": date_day}
+    if not own:
+        columns[PIVOT_ID_COLUMNS[pivot]] = ids
     for field, column, kind in METRICS:
         arrow_type = schema.field(column).type
         raw = elements.field(field)

@@ -154,6 +154,20 @@ CREATIVE_STATS = Table(
     description="adAnalytics, pivot CREATIVE, DAILY: one row per creative and UTC day it delivered.",
 )
 
+ACCOUNT_STATS = Table(
+    "account_stats",
+    (
+        Column("account_id", "text", nullable=False),
+        Column("date_day", "date", nullable=False),
+        *_METRIC_COLUMNS,
+    ),
+    primary_key=("account_id", "date_day"),
+    merge_key=("account_id", "date_day"),
+    date_column="date_day",
+    description="adAnalytics, pivot ACCOUNT, DAILY: the account's own totals per UTC day it delivered, what "
+                "campaign_stats is reconciled against.",
+)
+
 QUARANTINE = Table(
     "quarantine",
     (
@@ -170,5 +184,5 @@ QUARANTINE = Table(
 )
 
 ENTITY_TABLES = (ACCOUNTS, CAMPAIGN_GROUPS, CAMPAIGNS, CREATIVES)
-STATS_TABLES = {"CAMPAIGN": CAMPAIGN_STATS, "CREATIVE": CREATIVE_STATS}
-TABLES = (*ENTITY_TABLES, CAMPAIGN_STATS, CREATIVE_STATS, QUARANTINE)
+STATS_TABLES = {"CAMPAIGN": CAMPAIGN_STATS, "CREATIVE": CREATIVE_STATS, "ACCOUNT": ACCOUNT_STATS}
+TABLES = (*ENTITY_TABLES, CAMPAIGN_STATS, CREATIVE_STATS, ACCOUNT_STATS, QUARANTINE)

@@ -137,7 +137,8 @@ def test_loads_exact_rows_for_every_customer_and_currency(sandbox_env, world, tm
                      if key[0] == account.customer_id)
         assert totals[account.customer_id] == Decimal(micros) / 10**6
     loaded = _sql(tmp_path, "SELECT (SELECT count(*) FROM raw_google_ads.campaign_stats) + "
-                            "(SELECT count(*) FROM raw_google_ads.ad_group_stats) + 3")[0][0]
+                            "(SELECT count(*) FROM raw_google_ads.ad_group_stats) + "
+                            "(SELECT count(*) FROM raw_google_ads.account_stats) + 3")[0][0]
     assert progress.snapshot()["google_ads"] - before == loaded
 
 
@@ -149,7 +150,7 @@ def test_window_is_split_into_chunks_per_customer(sandbox_env, world, tmp_path, 
     ids = [a.customer_id for a in fake.ACCOUNTS]
     chunks = [(start, start + timedelta(days=2)), (start + timedelta(days=3), start + timedelta(days=5)),
               (start + timedelta(days=6), start + timedelta(days=8)), (yesterday, yesterday)]
-    for resource in ("campaign", "ad_group"):
+    for resource in ("customer", "campaign", "ad_group"):
         asked = [(cid, q[q.index("WHERE"):]) for cid, q, _ in queries if f" FROM {resource} " in q]
         # Calls overlap (prefetch), so they may reach the server out of order: each exactly once.
         assert sorted(asked) == sorted(
@@ -157,7 +158,7 @@ def test_window_is_split_into_chunks_per_customer(sandbox_env, world, tmp_path, 
         )
     assert {login for _, _, login in queries} == {"9999999999"}
     # One call per customer for customers, one per customer and chunk for each stats table.
-    assert len(_stream_calls(sandbox_env)) == 3 + 2 * 3 * len(chunks)
+    assert len(_stream_calls(sandbox_env)) == 3 + 3 * 3 * len(chunks)
     _assert_rows_equal(_loaded_campaigns(tmp_path), expected_campaigns(world, start, yesterday))
     days = _sql(tmp_path, "SELECT count(DISTINCT date_day), min(date_day), max(date_day) "
                           "FROM raw_google_ads.ad_group_stats")
@@ -183,7 +184,8 @@ def test_lookback_widens_the_window(sandbox_env, world, tmp_path, yesterday):
 def _fingerprint(tmp_path: Path) -> list[tuple]:
     return [_sql(tmp_path, f"SELECT count(*), count(DISTINCT (customer_id, {key}, date_day)), sum(impressions), "
                            f"sum(clicks), sum(cost_micros), sum(spend) FROM raw_google_ads.{table}")[0]
-            for table, key in (("campaign_stats", "campaign_id"), ("ad_group_stats", "ad_group_id"))] + [
+            for table, key in (("campaign_stats", "campaign_id"), ("ad_group_stats", "ad_group_id"),
+                               ("account_stats", "'account'"))] + [
         _sql(tmp_path, "SELECT count(*) FROM raw_google_ads.customers")[0]]
 
 
@@ -193,7 +195,7 @@ def test_rerunning_and_overlapping_windows_leave_no_duplicates(sandbox_env, worl
     once = _fingerprint(tmp_path)
     _load(tmp_path, start_date=first[0], end_date=first[1], lookback_days=0, chunk_days=3)
     assert _fingerprint(tmp_path) == once
-    assert once[0][0] == once[0][1] and once[1][0] == once[1][1] and once[2] == (3,)
+    assert all(rows == distinct for rows, distinct, *_ in once[:3]) and once[3] == (3,)
 
     # An overlapping later run replaces the shared days and adds the new ones.
     _load(tmp_path, start_date=yesterday - timedelta(days=5), end_date=yesterday, lookback_days=0)
@@ -212,6 +214,78 @@ def test_restated_day_replaces_the_old_one_and_negative_cost_loads_as_is(sandbox
     # The world makes every ad group of one campaign negative on one day.
     assert len(negative) == len(ads.ad_group_ids(world, fake.ACCOUNTS[0].campaigns[0]))
     assert all(spend == Decimal(micros) / 10**6 < 0 for micros, spend in negative)
+
+
+# --- account totals --------------------------------------------------------------------------------
+def _loaded_accounts(tmp_path: Path) -> dict[tuple, tuple]:
+    rows = _sql(tmp_path, f"SELECT customer_id, date_day, {STAT_COLUMNS} FROM raw_google_ads.account_stats")
+    return {r[:2]: r[2:] for r in rows}
+
+
+def _campaign_sums(tmp_path: Path) -> dict[tuple, tuple]:
+    """The loaded campaign rows summed per customer and day, as reconciliation sums them."""
+    rows = _sql(tmp_path, "SELECT customer_id, date_day, sum(impressions), sum(clicks), sum(cost_micros), sum(spend), "
+                          "sum(conversions), sum(conversions_value) FROM raw_google_ads.campaign_stats GROUP BY 1, 2")
+    return {r[:2]: r[2:] for r in rows}
+
+
+def _account_day(world: World, account: ads.Account, day: date) -> tuple:
+    total = ads.account_day(world, account, day)
+    assert total is not None
+    m = ads.total_metrics(total)
+    return m.impressions, m.clicks, m.cost_micros, Decimal(m.cost_micros) / 10**6, m.conversions, m.conversions_value
+
+
+def test_account_totals_are_each_days_campaign_rows_summed(sandbox_env, world, tmp_path, yesterday):
+    start = yesterday - timedelta(days=3)
+    _load(tmp_path, start_date=start, end_date=yesterday, lookback_days=0, chunk_days=2)
+
+    # The world's account-level answer is its campaigns' ad group days summed, day by day.
+    by_account: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, Decimal(0), 0.0, 0.0])
+    for (customer_id, _, day), row in expected_campaigns(world, start, yesterday).items():
+        acc = by_account[(customer_id, day)]
+        for i, value in enumerate(row[3:]):
+            acc[i] += value
+    expected = {(a.customer_id, day): _account_day(world, a, day) for a in fake.ACCOUNTS
+                for day in _days(start, yesterday)}
+    _assert_rows_equal({key: tuple(v) for key, v in by_account.items()}, expected)
+
+    accounts = _loaded_accounts(tmp_path)
+    _assert_rows_equal(accounts, expected)
+    _assert_rows_equal(_campaign_sums(tmp_path), accounts)
+    # One call per customer and chunk, at account level.
+    asked = [q for _, q, _ in sandbox_env.state.vendor("google_ads").queries if " FROM customer WHERE " in q]
+    assert len(asked) == len(fake.ACCOUNTS) * 2
+    assert asked[0].startswith("SELECT segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros, "
+                               "metrics.conversions, metrics.conversions_value FROM customer WHERE segments.date ")
+
+
+def test_unreconciled_world_loses_a_campaign_row_the_account_totals_keep(sandbox_env, world, tmp_path, yesterday):
+    sandbox_env.state.world = lossy = replace(world, unreconciled=True)
+    start = yesterday - timedelta(days=1)
+    _load(tmp_path, start_date=start, end_date=yesterday, lookback_days=0)
+
+    account = fake.ACCOUNTS[0]
+    campaign = account.campaigns[0]
+    assert ads.omitted(lossy, campaign, yesterday) and not ads.omitted(lossy, campaign, start)
+    lost = ads.campaign_day(world, account, campaign, yesterday)
+    assert lost is not None
+    # The campaign and ad group reports leave out that one campaign day and nothing else.
+    expected = expected_campaigns(world, start, yesterday)
+    del expected[(account.customer_id, campaign.campaign_id, yesterday)]
+    _assert_rows_equal(_loaded_campaigns(tmp_path), expected)
+    assert not [key for key, row in _loaded_ad_groups(tmp_path).items()
+                if row[0] == campaign.campaign_id and key[2] == yesterday]
+    # The account totals still count it: they exceed that day's campaign rows by exactly the lost day.
+    accounts, sums = _loaded_accounts(tmp_path), _campaign_sums(tmp_path)
+    _assert_rows_equal(accounts, {(a.customer_id, day): _account_day(world, a, day) for a in fake.ACCOUNTS
+                                  for day in (start, yesterday)})
+    key = (account.customer_id, yesterday)
+    m = ads.total_metrics(lost)
+    missing = (m.impressions, m.clicks, m.cost_micros, Decimal(m.cost_micros) / 10**6, m.conversions,
+               m.conversions_value)
+    reconciled = {**accounts, key: tuple(a - b for a, b in zip(accounts[key], missing, strict=True))}
+    _assert_rows_equal(sums, reconciled)
 
 
 # --- faults ----------------------------------------------------------------------------------------
@@ -255,6 +329,16 @@ def test_non_numeric_cost_names_record_and_field(sandbox_env, world, yesterday):
     assert error.source == "google_ads"
     assert error.record == f"customer {fake.ACCOUNTS[0].customer_id} campaign {campaign.campaign_id} date {yesterday}"
     assert error.field == "metrics.costMicros"
+
+
+def test_non_numeric_account_cost_names_customer_day_and_field(sandbox_env, yesterday):
+    sandbox_env.state.faults.push("google_ads", "malformed_cost")
+    source = google_ads_source(start_date=yesterday, end_date=yesterday, lookback_days=0, concurrent_requests=1)
+    with pytest.raises(Exception) as info:
+        list(source.with_resources("account_stats"))
+    error = _cause(info.value, RecordError)
+    assert error.record == f"customer {fake.ACCOUNTS[0].customer_id} date {yesterday}"
+    assert error.field == "metrics.costMicros" and '"12.5 EUR"' in str(error)
 
 
 def test_missing_date_names_record_and_field(sandbox_env, yesterday):
@@ -343,7 +427,7 @@ def test_calling_the_source_does_no_io(sandbox):
         base_url=f"{sandbox.url}/v26", token_url=f"{sandbox.url}/token",
         credentials=GoogleAdsCredentials(developer_token="d", client_id="c", client_secret="s", refresh_token="r"),
         start_date="2026-01-01", end_date="2026-01-31")
-    assert list(source.resources) == ["customers", "campaign_stats", "ad_group_stats"]
+    assert list(source.resources) == ["customers", "campaign_stats", "ad_group_stats", "account_stats"]
     assert sandbox.state.requests == []
     schema = source.resources["campaign_stats"].compute_table_schema()
     assert schema["write_disposition"] == "merge"

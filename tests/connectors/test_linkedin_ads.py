@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from connectors.linkedin_ads import LinkedInAdsCredentials, linkedin_ads_source
 from connectors.linkedin_ads.helpers import days_per_call, query_string
 from sandbox.faults import Faults
 from sandbox.server import SandboxServer
-from sandbox.world import World
+from sandbox.world import World, ads
 from sandbox.world.core import day_key
 from tests.conftest import TODAY, point_sources_at
 
@@ -82,6 +83,22 @@ def expected_campaign_stats(world: World, start: date, end: date) -> dict[tuple,
         for r in fake.campaign_rows(world, ACCOUNT, _keys(start, end))}
 
 
+def expected_account_stats(world: World, start: date, end: date) -> dict[tuple, tuple]:
+    """The account's own days, from the world's account-level answer. LinkedIn counts conversions whole
+    per campaign and day: the account's count is those counts summed."""
+    conversions: dict[date, int] = {}
+    for (_, _, day), row in expected_campaign_stats(world, start, end).items():
+        conversions[day] = conversions.get(day, 0) + row[3]
+    rows = {}
+    for key in _keys(start, end):
+        total = ads.account_day(world, ACCOUNT, key.day)
+        if total is not None:
+            impressions, clicks, cost_micros, _, value_cents = total
+            rows[(ACCOUNT.customer_id, key.day)] = (impressions, clicks, _money(cost_micros // 10_000),
+                                                    conversions[key.day], _money(value_cents))
+    return rows
+
+
 def expected_creative_stats(world: World, start: date, end: date) -> dict[tuple, tuple]:
     return {(ACCOUNT.customer_id, r.urn.rsplit(":", 1)[1], r.day): (
         r.impressions, r.clicks, _money(r.cost_cents), r.conversions, _money(r.value_cents))
@@ -109,6 +126,19 @@ def _sql(tmp_path: Path, query: str) -> list[tuple]:
 def _loaded(tmp_path: Path, table: str, key: str) -> dict[tuple, tuple]:
     return {r[:3]: r[3:] for r in _sql(tmp_path, f"SELECT account_id, {key}, date_day, {STATS} "
                                                  f"FROM raw_linkedin_ads.{table}")}
+
+
+def _loaded_accounts(tmp_path: Path) -> dict[tuple, tuple]:
+    return {r[:2]: r[2:] for r in _sql(tmp_path, f"SELECT account_id, date_day, {STATS} "
+                                                 "FROM raw_linkedin_ads.account_stats")}
+
+
+def _campaign_sums(tmp_path: Path) -> dict[tuple, tuple]:
+    """The loaded campaign rows summed per account and day, as reconciliation sums them."""
+    return {r[:2]: r[2:] for r in _sql(tmp_path, """
+        select account_id, date_day, sum(impressions), sum(clicks), sum(cost_in_local_currency),
+            sum(external_website_conversions), sum(conversion_value_in_local_currency)
+        from raw_linkedin_ads.campaign_stats group by 1, 2""")}
 
 
 def _stats_rows(table: str = "campaign_stats", **settings) -> dict[tuple, tuple]:
@@ -144,6 +174,7 @@ def test_loads_exact_rows_entities_and_account(sandbox_env, world, tmp_path):
 
     assert _loaded(tmp_path, "campaign_stats", "campaign_id") == expected_campaign_stats(world, START, END)
     assert _loaded(tmp_path, "creative_stats", "creative_id") == expected_creative_stats(world, START, END)
+    assert _loaded_accounts(tmp_path) == expected_account_stats(world, START, END)
     assert _sql(tmp_path, "SELECT * FROM raw_linkedin_ads.accounts") == [
         ("507000001", "Acme Outdoor B2B", "EUR", "ACTIVE", "BUSINESS")]
     assert _sql(tmp_path, "SELECT campaign_group_id, name, status FROM raw_linkedin_ads.campaign_groups ORDER BY 1") == [
@@ -157,7 +188,8 @@ def test_loads_exact_rows_entities_and_account(sandbox_env, world, tmp_path):
     assert _sql(tmp_path, "SELECT min(date_day), max(date_day), count(DISTINCT date_day) "
                           "FROM raw_linkedin_ads.campaign_stats") == [(START, END, 14)]
     loaded = _sql(tmp_path, "SELECT (SELECT count(*) FROM raw_linkedin_ads.campaign_stats) + "
-                            "(SELECT count(*) FROM raw_linkedin_ads.creative_stats) + 1 + 2 + 5 + 10")[0][0]
+                            "(SELECT count(*) FROM raw_linkedin_ads.creative_stats) + "
+                            "(SELECT count(*) FROM raw_linkedin_ads.account_stats) + 1 + 2 + 5 + 10")[0][0]
     assert progress.snapshot()["linkedin_ads"] - before == loaded
 
 
@@ -195,13 +227,56 @@ def test_requests_send_the_documented_headers_and_restli_query(sandbox_env, monk
     assert finders and "search=(status:(values:List(ACTIVE,PAUSED,ARCHIVED," in finders[0]
 
 
+# --- account totals ----------------------------------------------------------------------------------
+def test_account_totals_are_each_days_campaign_rows_summed(sandbox_env, world, tmp_path):
+    _load(tmp_path, chunk_days=5)
+    accounts = _loaded_accounts(tmp_path)
+    assert accounts == expected_account_stats(world, START, END)
+    assert len(accounts) == 14
+    assert _campaign_sums(tmp_path) == accounts
+    # One call per account and chunk, at account level.
+    calls = sandbox_env.state.vendor("linkedin_ads").analytics_calls
+    assert len([c for c in calls if c[0] == "ACCOUNT"]) == 3
+
+
+def test_unreconciled_world_loses_a_campaign_day_the_account_totals_keep(sandbox_env, world, tmp_path, monkeypatch):
+    lossy = replace(world, unreconciled=True)
+    monkeypatch.setattr(sandbox_env.state, "world", lossy)
+    yesterday = TODAY - timedelta(days=1)
+    start = yesterday - timedelta(days=1)
+    _load(tmp_path, start_date=start, end_date=yesterday)
+
+    group = ACCOUNT.campaigns[0]
+    assert ads.omitted(lossy, group, yesterday) and not ads.omitted(lossy, group, start)
+    lost = {c.campaign_id for c in fake.linkedin_campaigns(world, ACCOUNT) if c.group == group}
+    # The group's campaigns (and their creatives) report nothing yesterday; every other row is there.
+    expected = {k: v for k, v in expected_campaign_stats(world, start, yesterday).items()
+                if not (k[1] in lost and k[2] == yesterday)}
+    assert len(expected) < len(expected_campaign_stats(world, start, yesterday))
+    assert _loaded(tmp_path, "campaign_stats", "campaign_id") == expected
+    lost_creatives = {c.creative_id for c in fake.creatives(world, ACCOUNT) if c.campaign.campaign_id in lost}
+    assert not [k for k in _loaded(tmp_path, "creative_stats", "creative_id") if k[1] in lost_creatives
+                and k[2] == yesterday]
+    # The account totals still count it: yesterday they exceed the campaign rows by exactly what was lost.
+    accounts, sums = _loaded_accounts(tmp_path), _campaign_sums(tmp_path)
+    assert accounts == expected_account_stats(world, start, yesterday)
+    assert sums[(ACCOUNT.customer_id, start)] == accounts[(ACCOUNT.customer_id, start)]
+    missing = [0, 0, Decimal(0), 0, Decimal(0)]
+    for key, row in expected_campaign_stats(world, yesterday, yesterday).items():
+        if key[1] in lost:
+            missing = [m + v for m, v in zip(missing, row, strict=True)]
+    assert missing[0] > 0
+    day = (ACCOUNT.customer_id, yesterday)
+    assert [a - b for a, b in zip(accounts[day], sums[day], strict=True)] == missing
+
+
 # --- window splitting --------------------------------------------------------------------------------
 def test_window_is_split_into_chunk_days(sandbox_env, world, tmp_path):
     _load(tmp_path, chunk_days=5)
     calls = sandbox_env.state.vendor("linkedin_ads").analytics_calls
     chunks = [(START, START + timedelta(days=4)), (START + timedelta(days=5), START + timedelta(days=9)),
               (START + timedelta(days=10), END)]
-    for pivot in ("CAMPAIGN", "CREATIVE"):
+    for pivot in ("CAMPAIGN", "CREATIVE", "ACCOUNT"):
         assert sorted((s, e) for p, _, s, e in calls if p == pivot) == chunks
     assert _loaded(tmp_path, "campaign_stats", "campaign_id") == expected_campaign_stats(world, START, END)
 
@@ -236,7 +311,8 @@ def test_one_day_over_the_cap_fails_clearly(sandbox_env, monkeypatch):
 def _fingerprint(tmp_path: Path) -> list[tuple]:
     return [_sql(tmp_path, f"SELECT count(*), count(DISTINCT (account_id, {key}, date_day)), sum(impressions), "
                            f"sum(clicks), sum(cost_in_local_currency) FROM raw_linkedin_ads.{table}")[0]
-            for table, key in (("campaign_stats", "campaign_id"), ("creative_stats", "creative_id"))] + [
+            for table, key in (("campaign_stats", "campaign_id"), ("creative_stats", "creative_id"),
+                               ("account_stats", "'account'"))] + [
         _sql(tmp_path, f"SELECT count(*) FROM raw_linkedin_ads.{t}")[0]
         for t in ("accounts", "campaign_groups", "campaigns", "creatives")]
 
@@ -247,11 +323,12 @@ def test_rerunning_and_overlapping_windows_leave_no_duplicates(sandbox_env, worl
     once = _fingerprint(tmp_path)
     _load(tmp_path, end_date=first_end, chunk_days=3)
     assert _fingerprint(tmp_path) == once
-    assert once[0][0] == once[0][1] and once[1][0] == once[1][1] and once[2:] == [(1,), (2,), (5,), (10,)]
+    assert all(rows == distinct for rows, distinct, *_ in once[:3]) and once[3:] == [(1,), (2,), (5,), (10,)]
 
     _load(tmp_path, start_date=END - timedelta(days=7))
     assert _loaded(tmp_path, "campaign_stats", "campaign_id") == expected_campaign_stats(world, START, END)
     assert _loaded(tmp_path, "creative_stats", "creative_id") == expected_creative_stats(world, START, END)
+    assert _loaded_accounts(tmp_path) == expected_account_stats(world, START, END)
 
 
 # --- paging ------------------------------------------------------------------------------------------
@@ -363,6 +440,19 @@ def test_non_numeric_cost_is_quarantined_naming_record_and_field(sandbox_env, wo
     assert nulls == [(entity,)]
 
 
+def test_non_numeric_costs_are_quarantined_at_every_level(sandbox_env, tmp_path):
+    # One fault for each of the day's three adAnalytics answers (campaign, creative, account).
+    sandbox_env.state.faults.push("linkedin_ads", "malformed_cost", times=3)
+    _load(tmp_path, start_date=END, end_date=END, concurrent_requests=1)
+    quarantined = _sql(tmp_path, "SELECT source_table, record_id, field, raw_value FROM raw_linkedin_ads.quarantine "
+                                 "ORDER BY 1")
+    assert [row[0] for row in quarantined] == ["account_stats", "campaign_stats", "creative_stats"]
+    assert quarantined[0][1:] == (f"account 507000001 date {END}", "costInLocalCurrency", fake.BAD_COST)
+    assert _sql(tmp_path, "SELECT count(*), count(cost_in_local_currency), sum(impressions) "
+                          "FROM raw_linkedin_ads.account_stats") == [
+        (1, 0, expected_account_stats(sandbox_env.state.world, END, END)[(ACCOUNT.customer_id, END)][0])]
+
+
 def test_missing_date_range_names_record_and_field(sandbox_env):
     sandbox_env.state.faults.push("linkedin_ads", "missing_date_range")
     with pytest.raises(Exception) as info:
@@ -376,7 +466,7 @@ def test_account_urns_are_accepted_and_other_text_refused(sandbox_env):
     source = linkedin_ads_source(account_ids="urn:li:sponsoredAccount:507000001, 507000001", start_date=END,
                                  end_date=END)
     assert list(source.resources) == ["accounts", "campaign_groups", "campaigns", "creatives", "campaign_stats",
-                                      "creative_stats", "quarantine"]
+                                      "creative_stats", "account_stats", "quarantine"]
     with pytest.raises(ConfigurationError) as info:
         linkedin_ads_source(account_ids="urn:li:organization:2414183")
     assert info.value.key == "account_ids" and "urn:li:sponsoredAccount" in str(info.value)
@@ -444,5 +534,12 @@ def test_fake_requires_headers_and_encoded_urns(server):
     raw_urn = requests.get(url.replace("urn%3Ali%3AsponsoredAccount%3A", "urn:li:sponsoredAccount:"), headers=base,
                            timeout=5)
     assert raw_urn.status_code == 400 and raw_urn.json()["message"].startswith("Invalid query parameters")
+    # The account's totals are served for the whole account only.
+    account_pivot = requests.get(url.replace("pivot=CAMPAIGN", "pivot=ACCOUNT"), headers=base, timeout=5).json()
+    assert account_pivot["elements"] and {tuple(e["pivotValues"]) for e in account_pivot["elements"]} == {
+        ("urn:li:sponsoredAccount:507000001",)}
+    narrowed = requests.get(url.replace("pivot=CAMPAIGN", "pivot=ACCOUNT")
+                            + "&campaigns=List(urn%3Ali%3AsponsoredCampaign%3A1)", headers=base, timeout=5)
+    assert narrowed.status_code == 400
     assert fake.parse_restli("(start:(year:2026,month:1,day:2))") == {
         "start": {"year": "2026", "month": "1", "day": "2"}}

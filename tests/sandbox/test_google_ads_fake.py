@@ -6,6 +6,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import requests
@@ -80,15 +81,20 @@ QUERIES = [
     "WHERE segments.date >= '2026-11-10' AND segments.date < '2026-12-01'",
     "SELECT ad_group.id, segments.date, metrics.cost_micros FROM ad_group WHERE segments.date = '2026-11-01' LIMIT 7",
     "SELECT campaign.id, segments.date FROM campaign WHERE segments.date BETWEEN '2020-01-01' AND '2020-01-05'",
+    # Yesterday, the day an unreconciled world leaves out of the first campaign's rows.
+    f"SELECT campaign.id, segments.date, {METRICS} FROM campaign WHERE segments.date DURING LAST_7_DAYS",
     # General path only: ordered, filtered on more than the date, or not split by day.
     f"SELECT ad_group.id, segments.date, metrics.clicks FROM ad_group WHERE {OCTOBER} ORDER BY metrics.clicks DESC",
     f"SELECT ad_group.id, segments.date, metrics.clicks FROM ad_group WHERE {OCTOBER} AND metrics.clicks > 20",
     "SELECT campaign.id, metrics.clicks, metrics.conversions FROM campaign",
+    f"SELECT customer.id, {METRICS} FROM customer WHERE segments.date DURING LAST_7_DAYS",
 ]
 
 
-def _bodies(server: SandboxServer, headers: dict[str, str], negative_spend: bool) -> list[tuple[int, str]]:
-    server.state.world = World(today=TODAY, history_days=120, ad_group_scale=3, negative_spend=negative_spend)
+def _bodies(server: SandboxServer, headers: dict[str, str], negative_spend: bool,
+            unreconciled: bool) -> list[tuple[int, str]]:
+    server.state.world = World(today=TODAY, history_days=120, ad_group_scale=3, negative_spend=negative_spend,
+                               unreconciled=unreconciled)
     out = []
     for query in QUERIES:
         for method in ("searchStream", "search"):
@@ -97,17 +103,23 @@ def _bodies(server: SandboxServer, headers: dict[str, str], negative_spend: bool
     return out
 
 
-@pytest.mark.parametrize("negative_spend", [False, True])
-def test_fast_path_answers_byte_for_byte_what_the_general_path_does(scaled, monkeypatch, negative_spend):
+@pytest.mark.parametrize(("negative_spend", "unreconciled"), [(False, False), (True, False), (False, True)])
+def test_fast_path_answers_byte_for_byte_what_the_general_path_does(scaled, monkeypatch, negative_spend,
+                                                                     unreconciled):
     monkeypatch.setattr(fake, "STREAM_BATCH_ROWS", 500)
     monkeypatch.setattr(fake, "SEARCH_PAGE_ROWS", 300)
     headers = _headers(scaled)
-    assert [fake._fast_path(fake.parse_gaql(q)) for q in QUERIES] == [True] * 6 + [False] * 3
-    fast = _bodies(scaled, headers, negative_spend)
+    assert [fake._fast_path(fake.parse_gaql(q)) for q in QUERIES] == [True] * 7 + [False] * 4
+    fast = _bodies(scaled, headers, negative_spend, unreconciled)
     monkeypatch.setattr(fake, "_fast_path", lambda query: False)
-    general = _bodies(scaled, headers, negative_spend)
+    general = _bodies(scaled, headers, negative_spend, unreconciled)
     assert fast == general
     assert all(status == 200 for status, _ in fast)
     # The stream was cut into several batches, and an empty answer is one batch without results.
     assert fast[0][1].count('"fieldMask"') > 1
     assert json.loads(fast[10][1]) == [{"fieldMask": "campaign.id,segments.date", "requestId": "X"}]
+    # Only an unreconciled world leaves the first campaign's yesterday out of its campaign rows.
+    served = {(row["campaign"]["id"], row["segments"]["date"]) for batch in json.loads(fast[12][1])
+              for row in batch.get("results", [])}
+    first = (fake.ACCOUNTS[0].campaigns[0].campaign_id, (TODAY - timedelta(days=1)).isoformat())
+    assert (first in served) != unreconciled
