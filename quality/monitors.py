@@ -4,7 +4,9 @@
 - `volume`: each day's rows per `by` key (a source's account) against the median of the trailing
   baseline, per weekday. A key that has history and sent nothing that day counts as 0 rows.
 - `anomalies`: each day's `measures` per `by` key (account and campaign) against the trailing
-  baseline by a robust z-score, 0.6745 * (value - median) / MAD, per weekday.
+  baseline by a robust z-score, 0.6745 * (value - median) / MAD (where MAD is 0, the mean absolute
+  deviation scaled to match), per weekday. Flagged only beyond the threshold *and* doubled or
+  halved: the platforms' day-to-day noise is wide, and a warning that cries wolf is ignored.
 - `restatement`: how much re-reading the lookback changed the days already stored: each day and
   key whose measure moved by more than the threshold since the previous run.
 - `reconciled`: the loaded rows' totals per `by` key and day against the platform's own totals
@@ -40,12 +42,15 @@ class MonitorSettings:
     # volume: a day's rows may differ from the baseline's median by this fraction of it
     volume_tolerance: float = 0.5
     volume_baseline_days: int = 14
-    # anomalies: |robust z| above this, and a change of at least anomaly_min_change of the median
+    volume_min_samples: int = 4
+    # anomalies: |robust z| above this, and the value at least (1 + anomaly_min_change) times the
+    # median or at most the median divided by it: doubled or halved by default
     anomaly_threshold: float = 3.5
     anomaly_baseline_days: int = 28
-    anomaly_min_change: float = 0.25
-    # both: no verdict on fewer samples than this
-    min_samples: int = 4
+    anomaly_min_change: float = 1.0
+    # no verdict on fewer samples, or on a series whose median is smaller (small counts are noise)
+    anomaly_min_samples: int = 8
+    anomaly_min_baseline: float = 10.0
     # weekday (same weekday, trailing weeks) or none (trailing days)
     seasonality: str = "weekday"
     # restatement: a day's measure moving by more than this fraction, and by more than the minimum
@@ -133,7 +138,7 @@ scored as (
 select {f"{_cols(by)}, " if by else ""}date_day, row_count, baseline, samples,
        round(cast((row_count - baseline) / baseline as numeric), 3) as change
 from scored
-where samples >= {settings.min_samples} and abs(row_count - baseline) > {settings.volume_tolerance} * baseline
+where samples >= {settings.volume_min_samples} and abs(row_count - baseline) > {settings.volume_tolerance} * baseline
 order by date_day{f", {_cols(by)}" if by else ""}
 """
     return _finish(sql, dialect)
@@ -177,9 +182,10 @@ scored as (
 )
 select {_cols(series)}, date_day, value, baseline, samples, round(cast(robust_z as numeric), 2) as robust_z
 from scored
-where samples >= {settings.min_samples}
-  and abs(value - baseline) > {settings.anomaly_min_change} * abs(baseline)
-  and (robust_z is null or abs(robust_z) > {settings.anomaly_threshold})
+where samples >= {settings.anomaly_min_samples}
+  and baseline >= {settings.anomaly_min_baseline}
+  and (value > {1 + settings.anomaly_min_change} * baseline or value < baseline / {1 + settings.anomaly_min_change})
+  and abs(robust_z) > {settings.anomaly_threshold}
 order by date_day, {_cols(series)}
 """
     return _finish(sql, dialect)

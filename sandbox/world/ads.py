@@ -166,8 +166,11 @@ def ad_group_days(world: World, account: Account, campaign: Campaign, ad_group_i
     cvr, value = campaign.conversion_rate, campaign.value_per_conversion
     prefix = f"ads|{account.customer_id}|{campaign.campaign_id}|{ad_group_id}|".encode()
     start, today = world.start, world.today
-    negative_day = (today - timedelta(days=1) if world.negative_spend
-                    and any(campaign is c for c in _negative_campaigns()) else None)
+    switched = any(campaign is c for c in _negative_campaigns())
+    negative_day = today - timedelta(days=1) if world.negative_spend and switched else None
+    spike_day = today - timedelta(days=1) if world.spend_spike and switched else None
+    silent_day = (today - timedelta(days=1) if world.silent_account
+                  and any(account is p.accounts[0] for p in platforms() if p.accounts) else None)
     # At scale 1 volumes are large and rounded as they always were (tests pin those values).
     # Split finer, an ad group's day is a few impressions, a fraction of a click and of a
     # hundredth of a conversion, which truncation would zero: three more uniforms round them
@@ -178,7 +181,7 @@ def ad_group_days(world: World, account: Account, campaign: Campaign, ad_group_i
     r5 = r6 = 0.0
     for key in days:
         day = key.day
-        if not start <= day < today:
+        if not start <= day < today or day == silent_day:
             continue
         words = unpack(blake2b(prefix + key.hash_suffix, digest_size=size).digest())
         if words[3] * _UNIT < 0.04:
@@ -198,6 +201,8 @@ def ad_group_days(world: World, account: Account, campaign: Campaign, ad_group_i
         if day == negative_day:
             # Every ad group of the campaign that day, so the campaign-level row is negative too.
             cost_micros = -abs(cost_micros) - 1_000_000
+        elif day == spike_day:
+            cost_micros *= 10
         yield key, (impressions, clicks, cost_micros, conversions, round(conversions * value, 2))
 
 
@@ -205,7 +210,8 @@ def campaign_day(world: World, account: Account, campaign: Campaign, day: date) 
     """The sum of a campaign's ad group days; None when none served. Memoized."""
     if not world.in_history(day):
         return None
-    month = _campaign_month(world.ad_group_scale, world.today if world.negative_spend else None,
+    switches = (world.negative_spend, world.spend_spike, world.silent_account)
+    month = _campaign_month(world.ad_group_scale, world.today if any(switches) else None, switches,
                             account.customer_id, campaign.campaign_id, day.year, day.month)
     return month[day.day - 1]
 
@@ -262,18 +268,18 @@ def total_metrics(total: AdTotal) -> AdMetrics:
 # Campaign totals feed the ad reports, web traffic and CRM leads: at benchmark scale a day sums
 # thousands of ad groups, so each campaign day is summed once. They are summed a calendar month at
 # a time, one pass per ad group over the month, which costs a third of a pass per ad group per day.
-# A served day does not depend on the world's today or history, only the negative-spend day does,
+# A served day does not depend on the world's today or history, only the switches' day does,
 # so worlds that differ in those alone (a benchmark moving today on) share the sums. Small tuples:
 # a few hundred campaign months per scale for three years of a dozen campaigns.
 @lru_cache(maxsize=4096)
-def _campaign_month(scale: int, negative_spend_today: date | None, customer_id: str, campaign_id: str,
-                    year: int, month: int) -> tuple[AdTotal | None, ...]:
+def _campaign_month(scale: int, switched_today: date | None, switches: tuple[bool, bool, bool],
+                    customer_id: str, campaign_id: str, year: int, month: int) -> tuple[AdTotal | None, ...]:
     first = date(year, month, 1)
     keys = [day_key(first + timedelta(days=i)) for i in range(calendar.monthrange(year, month)[1])]
-    # A world whose history holds the month (up to its today, with negative spend).
-    today = negative_spend_today or keys[-1].day + timedelta(days=1)
+    # A world whose history holds the month (up to its today, with the switches' yesterday).
+    today = switched_today or keys[-1].day + timedelta(days=1)
     world = World(today=today, history_days=max((today - first).days, 0), ad_group_scale=scale,
-                  negative_spend=negative_spend_today is not None)
+                  negative_spend=switches[0], spend_spike=switches[1], silent_account=switches[2])
     account, campaign = _by_ids()[(customer_id, campaign_id)]
     totals: list[AdTotal | None] = [None] * len(keys)
     for ad_group_id in ad_group_ids(world, campaign):

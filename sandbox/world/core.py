@@ -22,7 +22,10 @@ class World:
     stay about the same. `negative_spend` makes yesterday's cost negative for the first campaign of
     each ad platform, for the quality gate to catch. `unreconciled` makes every ad platform's
     campaign-level and finer reports leave out that same campaign yesterday, while its account-level
-    totals still count it: a report that lost a row, for reconciliation to catch.
+    totals still count it: a report that lost a row, for reconciliation to catch. `spend_spike`
+    makes that campaign's cost yesterday ten times what it would be, for the anomaly monitor.
+    `silent_account` makes every ad platform's first account serve nothing yesterday, at every
+    level, for the volume monitor.
     """
 
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
@@ -30,6 +33,8 @@ class World:
     ad_group_scale: int = 1
     negative_spend: bool = False
     unreconciled: bool = False
+    spend_spike: bool = False
+    silent_account: bool = False
 
     @property
     def start(self) -> date:

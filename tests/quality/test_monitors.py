@@ -58,14 +58,14 @@ def test_volume_flags_a_halved_and_a_silent_account_not_a_normal_one(warehouse: 
     assert [(r["account_id"], r["row_count"], float(r["baseline"]), r["samples"]) for r in found] == [
         ("halved", 4, 10.0, 4), ("silent", 0, 10.0, 4)]
     # Three Mondays of history are too few for a verdict.
-    few = MonitorSettings(min_samples=5)
+    few = MonitorSettings(volume_min_samples=5)
     assert _failures(warehouse, "stg_demo__volume", "volume",
                      monitors.volume_query(spec, few, DAY, DAY, warehouse.dialect)) == []
 
 
 def test_anomalies_flag_a_tenfold_spend_by_robust_z_score(warehouse: Warehouse):
     rows = []
-    history = {1: 100.0, 2: 104.0, 3: 96.0, 4: 101.0, 5: 99.0, 6: 103.0}
+    history = {1: 100.0, 2: 104.0, 3: 96.0, 4: 101.0, 5: 99.0, 6: 103.0, 7: 100.0, 8: 101.0}
     for weeks, spend in history.items():
         rows.append(("a1", "spiked", DAY - timedelta(weeks=weeks), spend, 10))
         rows.append(("a1", "normal", DAY - timedelta(weeks=weeks), spend, 10))
@@ -77,10 +77,10 @@ def test_anomalies_flag_a_tenfold_spend_by_robust_z_score(warehouse: Warehouse):
     spec = MonitorSpec("anomalies", ("account_id", "campaign_id"), measures=("spend", "clicks"))
     query = monitors.anomaly_query(spec, SETTINGS, DAY, DAY, warehouse.dialect)
     found = _failures(warehouse, "stg_demo__anomalies", "anomalies", query)
-    # Median 100.5; absolute deviations 0.5, 3.5, 4.5, 0.5, 1.5, 2.5 have median 2.0;
-    # z = 0.6745 * (1000 - 100.5) / 2.0 = 303.357, to two decimals 303.36.
+    # Median 100.5; absolute deviations 0.5, 3.5, 4.5, 0.5, 1.5, 2.5, 0.5, 0.5 have median 1.0;
+    # z = 0.6745 * (1000 - 100.5) / 1.0 = 606.71. Clicks never moved; 102.5 is within the noise.
     assert [(r["campaign_id"], r["measure"], float(r["value"]), float(r["baseline"]), float(r["robust_z"]))
-            for r in found] == [("spiked", "spend", 1000.0, 100.5, 303.36)]
+            for r in found] == [("spiked", "spend", 1000.0, 100.5, 606.71)]
 
 
 def test_restatement_reports_days_that_moved_beyond_the_threshold(warehouse: Warehouse):
