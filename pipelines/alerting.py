@@ -146,7 +146,7 @@ def _alert_from_sensor(context: RunStatusSensorContext, warehouse: WarehouseReso
     if run.tags.get(TRIGGER_TAG) == CLI_TRIGGER:
         return SkipReason(f"run {run.run_id[:8]} was started by `funnelhouse run`, which sent its own alerts")
     # An unreadable warehouse raises, failing the tick: the sensor then retries this run on its next one.
-    report = dispatch(observations_for_run(context.instance, run.run_id), warehouse.warehouse())
+    report = alert_run(context.instance, run.run_id, warehouse.warehouse())
     for line in report.lines():
         context.log.info(line)
     return None
