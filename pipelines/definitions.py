@@ -1,6 +1,7 @@
 """The Definitions `workspace.yaml` loads, composed by domain for a deployment's enabled sources:
 ingestion (`ingest`), models (`transform`), the gate (`quality`), publication (`publish`) and the
-warnings (`monitors`), with one job and a daily schedule.
+warnings (`monitors`), with one job, a daily schedule and the sensors that alert on-call staff
+(`alerting`).
 
 Nothing is built at import: `defs` is loaded lazily, and it reads only the deployment's shape (which
 sources are enabled, how publication works). No source setting is resolved, no dlt source made, no
@@ -25,6 +26,7 @@ from dagster import (
 )
 
 from connectors import registry
+from pipelines.alerting import build_alert_sensors
 from pipelines.ingest import build_ingest_assets
 from pipelines.monitors import build_monitors
 from pipelines.partitions import HISTORY_START, daily_partitions
@@ -97,6 +99,7 @@ def build_pipeline(deployment: Deployment) -> Pipeline:
         asset_checks=[*checks, *([monitors] if monitors else [])],
         jobs=[job],
         schedules=[build_schedule_from_partitioned_job(job, hour_of_day=6, minute_of_hour=0)],
+        sensors=build_alert_sensors(job),
         resources={"warehouse": WarehouseResource(), "ingestion": IngestionResource()},
         executor=in_process_executor,
     )

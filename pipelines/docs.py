@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from alerts import settings as alert_settings
 from connectors import registry
 from connectors.common.spec import Mode, SourceSpec
 from transforms.contracts import CheckSpec, MartContract, marts
@@ -121,6 +122,10 @@ def example(secret: bool) -> str:
                  'funnelhouse_publication = "by_dependency"',
                  'funnelhouse_reporting_currency = "USD"',
                  'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"']
+    lines += ["", "# Alerts for on-call staff (docs/oncall.md): each channel is off while its key is empty."
+              if secret else "# Alerts for on-call staff (docs/oncall.md); the channels' keys are secrets."]
+    lines += [f'{key} = "{default or ""}"' for key, default, is_secret in alert_settings.KEYS.values()
+              if is_secret == secret]
     for spec in registry.specs().values():
         sections: dict[str, list[str]] = {}
         for setting in spec.settings:

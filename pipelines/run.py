@@ -53,6 +53,8 @@ class RunSummary:
     held_back: dict[str, str] = field(default_factory=dict)
     failed_steps: dict[str, str] = field(default_factory=dict)
     candidates: set[str] = field(default_factory=set)
+    # What on-call staff were told: one line per alert sent or resolved, with its channels.
+    alerts: list[str] = field(default_factory=list)
 
     @property
     def failed_gates(self) -> dict[str, CheckReport]:
@@ -119,6 +121,7 @@ class RunSummary:
             lines.append("published: nothing; marts keep their previous version")
         for name, reason in self.held_back.items():
             lines.append(f"held back: marts.{name} keeps its previous version: {reason}")
+        lines.extend(self.alerts)
         lines.append(f"status: {'OK' if self.ok else 'FAILED'} in {self.seconds:.1f}s")
         return "\n".join(lines)
 
@@ -150,6 +153,7 @@ def run(start: date, end: date, sources: str | None = None, stream: Any = None) 
 
     from connectors.common import progress as rows
     from connectors.registry import parse_source_list
+    from pipelines.alerting import CLI_TRIGGER, TRIGGER_TAG
     from pipelines.definitions import JOB_NAME, build_pipeline, load_deployment
     from pipelines.progress import ProgressReporter
     from pipelines.window import partition_tags
@@ -168,7 +172,7 @@ def run(start: date, end: date, sources: str | None = None, stream: Any = None) 
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            tags={**partition_tags(start, end), "funnelhouse/trigger": "cli"},
+            tags={**partition_tags(start, end), TRIGGER_TAG: CLI_TRIGGER},
             asset_selection=pipeline.asset_keys_for(names),
             raise_on_error=False,
             # The progress line and the summary replace Dagster's console event log; the full log
@@ -179,7 +183,31 @@ def run(start: date, end: date, sources: str | None = None, stream: Any = None) 
     summary.seconds = time.monotonic() - started
     _collect(result, summary)
     _hold_back(pipeline.project, summary)
+    summary.alerts = send_alerts(instance, run_id)
     return summary
+
+
+def send_alerts(instance: Any, run_id: str) -> list[str]:
+    """The run's alerts, through the same path as the Dagster sensor's. Alerting never fails the run:
+    a warehouse it cannot reach is reported in the summary, as each channel's failure is."""
+    import logging
+
+    from alerts.redact import Redactor, source_secrets
+    from alerts.settings import load_alert_settings
+    from pipelines.alerting import alert_run
+
+    try:
+        return alert_run(instance, run_id).lines()
+    except Exception as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        try:
+            text = Redactor([*source_secrets(), *load_alert_settings().secrets()]).text(text)
+        except Exception:
+            # Without the list of secrets, nothing of the message can be shown safely.
+            text = ""
+        message = f"{type(exc).__name__}{': ' + text[:300] if text else ''}"
+        logging.getLogger("funnelhouse.alerts").error("alerts were not sent: %s", message)
+        return [f"alerts: not sent: {message}"]
 
 
 def _collect(result: Any, summary: RunSummary) -> None:

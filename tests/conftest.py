@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -128,3 +129,57 @@ def module_warehouse_url(request: pytest.FixtureRequest, tmp_path_factory: pytes
     else:
         with _postgres_database() as url:
             yield url
+
+
+# --- alert receivers ----------------------------------------------------------------------------
+# Configured secrets that must never appear in an alert: a source credential (by the env var pattern
+# dlt reads) and each channel's own secret.
+SENTINEL = "SENTINEL-SECRET-123"
+SENTINEL_ENV = "SOURCES__ACME_ADS__CREDENTIALS__API_KEY"
+SLACK_TOKEN = "SENTINEL-SLACK-TOKEN-456"
+PAGERDUTY_KEY = "SENTINEL-PD-ROUTING-KEY-789"
+SMTP_PASSWORD = "SENTINEL-SMTP-PASS-000"
+UI_URL = "https://dagster.example.com"
+RUNBOOK_URL = "https://git.example.com/funnelhouse/blob/main/docs/oncall.md"
+
+
+@dataclass
+class AlertReceivers:
+    http: object
+    smtp: object
+
+    @property
+    def secrets(self) -> list[str]:
+        return [SENTINEL, SLACK_TOKEN, PAGERDUTY_KEY, SMTP_PASSWORD]
+
+
+@pytest.fixture
+def alert_receivers(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+                    ) -> Iterator[AlertReceivers]:
+    """Every alert channel on, each pointed at a real receiver on 127.0.0.1, with sentinel secrets."""
+    from tests.alerts.receivers import PAGERDUTY, SLACK, SMTP_USER, WEBHOOK, HttpReceiver, SmtpReceiver, self_signed
+
+    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
+    http = HttpReceiver().start()
+    smtp = SmtpReceiver(cert, key, SMTP_PASSWORD).start()
+    # The client verifies the server's certificate as in production, against this self-signed one.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    settings = {
+        SENTINEL_ENV: SENTINEL,
+        "FUNNELHOUSE_ALERT_WEBHOOK_URL": http.url + WEBHOOK,
+        "FUNNELHOUSE_ALERT_SLACK_WEBHOOK_URL": f"{http.url}{SLACK}/{SLACK_TOKEN}",
+        "FUNNELHOUSE_ALERT_PAGERDUTY_ROUTING_KEY": PAGERDUTY_KEY,
+        "FUNNELHOUSE_ALERT_PAGERDUTY_URL": http.url + PAGERDUTY,
+        "FUNNELHOUSE_ALERT_SMTP_URL": f"smtp://{SMTP_USER.replace('@', '%40')}:{SMTP_PASSWORD}@127.0.0.1:{smtp.port}",
+        "FUNNELHOUSE_ALERT_EMAIL_FROM": "funnelhouse@example.com",
+        "FUNNELHOUSE_ALERT_EMAIL_TO": "oncall@example.com, data-team@example.com",
+        "FUNNELHOUSE_UI_URL": UI_URL,
+        "FUNNELHOUSE_RUNBOOK_URL": RUNBOOK_URL,
+    }
+    for key_name, value in settings.items():
+        monkeypatch.setenv(key_name, value)
+    try:
+        yield AlertReceivers(http, smtp)
+    finally:
+        http.stop()
+        smtp.stop()

@@ -37,7 +37,9 @@ class Settings:
             raise SettingError("setting 'FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES' must name an existing CSV file")
 
 
-def _get(key: str) -> str | None:
+def setting_value(key: str) -> str | None:
+    """A top-level `funnelhouse_*` key from the environment, `.dlt/config.toml` or `.dlt/secrets.toml`;
+    None when unset or empty."""
     import dlt
 
     value = dlt.config.get(key)
@@ -53,9 +55,9 @@ def load_settings(
 ) -> Settings:
     """Explicit arguments win; then env vars / .dlt files; then the defaults."""
     return Settings(
-        warehouse_url=warehouse_url or _get("funnelhouse_warehouse_url") or DEFAULT_WAREHOUSE_URL,
-        reporting_currency=(reporting_currency or _get("funnelhouse_reporting_currency")
+        warehouse_url=warehouse_url or setting_value("funnelhouse_warehouse_url") or DEFAULT_WAREHOUSE_URL,
+        reporting_currency=(reporting_currency or setting_value("funnelhouse_reporting_currency")
                             or DEFAULT_REPORTING_CURRENCY).upper(),
-        campaign_key_overrides=campaign_key_overrides or _get("funnelhouse_campaign_key_overrides")
+        campaign_key_overrides=campaign_key_overrides or setting_value("funnelhouse_campaign_key_overrides")
         or str(DEFAULT_OVERRIDES),
     )

@@ -36,6 +36,8 @@ def describe(definitions: Definitions) -> list[str]:
     for key in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
         spec = graph.get_check_spec(key)
         lines.append(f"check {key.asset_key.to_user_string()}:{key.name} {'blocking' if spec.blocking else 'warning'}")
+    for sensor in sorted(definitions.sensors or [], key=lambda s: s.name):
+        lines.append(f"sensor {sensor.name} default={sensor.default_status.value}")
     return lines
 
 
@@ -96,6 +98,17 @@ def test_one_job_for_the_whole_graph_on_a_daily_schedule():
     assert job.partitions_def is not None
     schedules = list(definitions.schedules or [])
     assert len(schedules) == 1 and schedules[0].job_name == JOB_NAME
+
+
+def test_alert_sensors_run_by_default_on_the_warehouse_resource():
+    from dagster import DefaultSensorStatus
+
+    sensors = {s.name: s for s in build_definitions().sensors}
+    assert set(sensors) == {"alerts_on_failure", "alerts_on_success"}
+    for sensor in sensors.values():
+        assert sensor.sensor_type.value == "RUN_STATUS"
+        assert sensor.default_status == DefaultSensorStatus.RUNNING
+        assert sensor.required_resource_keys == {"warehouse"}
 
 
 def test_loading_reads_no_source_setting_makes_no_source_and_writes_nothing(monkeypatch, tmp_path):
