@@ -120,7 +120,8 @@ def example(secret: bool) -> str:
                  f'funnelhouse_sources = "{",".join(registry.source_names())}"',
                  'funnelhouse_publication = "by_dependency"',
                  'funnelhouse_reporting_currency = "USD"',
-                 'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"']
+                 'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"',
+                 'funnelhouse_data_docs_dir = ".funnelhouse/data_docs"']
     for spec in registry.specs().values():
         sections: dict[str, list[str]] = {}
         for setting in spec.settings:

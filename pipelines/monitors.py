@@ -25,7 +25,7 @@ from connectors.common.spec import SourceSpec
 from pipelines.quality import outcome_metadata
 from pipelines.resources import WarehouseResource
 from pipelines.window import run_window
-from quality import gate
+from quality import data_docs, gate
 
 FRESHNESS_CHECK = "source_freshness"
 QUARANTINE_CHECK = "nothing_quarantined"
@@ -72,7 +72,8 @@ def build_monitors(specs: list[SourceSpec]) -> AssetChecksDefinition | None:
                 outcome = gate.check_quarantine(wh, spec, started)
             if not outcome.success:
                 context.log.warning(gate.render(outcome))
+            page = data_docs.publish(outcome, context.run.run_id, key.name)
             yield AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
-                                   severity=AssetCheckSeverity.WARN, metadata=outcome_metadata(outcome))
+                                   severity=AssetCheckSeverity.WARN, metadata=outcome_metadata(outcome, page))
 
     return source_monitors
