@@ -121,7 +121,8 @@ def example(secret: bool) -> str:
                  f'funnelhouse_sources = "{",".join(registry.source_names())}"',
                  'funnelhouse_publication = "by_dependency"',
                  'funnelhouse_reporting_currency = "USD"',
-                 'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"']
+                 'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"',
+                 'funnelhouse_data_docs_dir = ".funnelhouse/data_docs"']
     lines += ["", "# Alerts for on-call staff (docs/oncall.md): each channel is off while its key is empty."
               if secret else "# Alerts for on-call staff (docs/oncall.md); the channels' keys are secrets."]
     lines += [f'{key} = "{default or ""}"' for key, default, is_secret in alert_settings.KEYS.values()

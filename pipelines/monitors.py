@@ -31,7 +31,7 @@ from pipelines.quality import outcome_metadata
 from pipelines.resources import WarehouseResource
 from pipelines.staging_checks import entity_contract
 from pipelines.window import run_window
-from quality import gate
+from quality import data_docs, gate
 from quality.monitors import anomaly_query, load_monitor_settings, volume_query
 from transforms.contracts import MonitorSpec
 from transforms.project import Project
@@ -106,7 +106,8 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
                                            f"{kind} of {schema}.{table} from {window.start} to {window.end}")
             if not outcome.success:
                 context.log.warning(gate.render(outcome))
+            page = data_docs.publish(outcome, context.run.run_id, key.name)
             yield AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=outcome.success,
-                                   severity=AssetCheckSeverity.WARN, metadata=outcome_metadata(outcome))
+                                   severity=AssetCheckSeverity.WARN, metadata=outcome_metadata(outcome, page))
 
     return source_monitors

@@ -4,6 +4,7 @@ Dagster skips just those publish steps, and every other mart still publishes."""
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -18,7 +19,7 @@ from dagster import (
 
 from pipelines.resources import WarehouseResource
 from pipelines.transform import model_key
-from quality import gate
+from quality import data_docs, gate
 from quality.runner import Outcome
 from quality.suites import DateBounds
 from transforms.contracts import marts
@@ -28,7 +29,7 @@ GATE_CHECK = "quality_gate"
 WARNINGS_CHECK = "quality_warnings"
 
 
-def outcome_metadata(outcome: Outcome) -> dict[str, Any]:
+def outcome_metadata(outcome: Outcome, page: Path | None = None) -> dict[str, Any]:
     return {
         "outcome": MetadataValue.text(outcome.status),
         "expectations_evaluated": MetadataValue.int(outcome.evaluated),
@@ -40,6 +41,7 @@ def outcome_metadata(outcome: Outcome) -> dict[str, Any]:
         "validator_errors": MetadataValue.json([f.describe() for f in outcome.errors]),
         "report": MetadataValue.md(f"```\n{gate.render(outcome)}\n```"),
         **({"row_count": MetadataValue.int(outcome.row_count)} if outcome.row_count is not None else {}),
+        **({"data_docs": MetadataValue.path(str(page))} if page else {}),
     }
 
 
@@ -72,12 +74,13 @@ def build_gate(mart: str, history_start: date) -> AssetChecksDefinition:
             outcome = gate.check_mart(wh, CANDIDATE_SCHEMA, mart, bounds, severity)
             if not outcome.success:
                 (context.log.error if severity == "error" else context.log.warning)(gate.render(outcome))
+            page = data_docs.publish(outcome, context.run.run_id, spec.name)
             yield AssetCheckResult(
                 asset_key=key,
                 check_name=spec.name,
                 passed=outcome.success,
                 severity=level,
-                metadata=outcome_metadata(outcome),
+                metadata=outcome_metadata(outcome, page),
                 description=None if outcome.success else gate.render(outcome)[:2000],
             )
 

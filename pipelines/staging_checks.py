@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
-from quality import gate, monitors, quarantine
+from quality import data_docs, gate, monitors, quarantine
 from quality.runner import Outcome
 from quality.suites import DateBounds, checks
 from transforms.contracts import EntityContract, MonitorSpec, domains
@@ -172,7 +172,7 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
             blocked, reason = True, gate.render(outcome)
         results.append(AssetCheckResult(
             asset_key=key, check_name=name, passed=outcome.success, severity=level,
-            metadata=outcome_metadata(outcome),
+            metadata=outcome_metadata(outcome, data_docs.publish(outcome, run_id, name)),
             description=None if outcome.success else gate.render(outcome)[:2000],
         ))
     settings = monitors.load_monitor_settings()
@@ -193,7 +193,7 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
         results.append(AssetCheckResult(
             asset_key=key, check_name=monitor.check_name, passed=outcome.success,
             severity=AssetCheckSeverity.ERROR if monitor.severity == "error" else AssetCheckSeverity.WARN,
-            metadata=outcome_metadata(outcome),
+            metadata=outcome_metadata(outcome, data_docs.publish(outcome, run_id, monitor.check_name)),
             description=None if outcome.success else gate.render(outcome)[:2000],
         ))
     return StagingVerdict(results, blocked, kept, reason)

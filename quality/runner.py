@@ -25,7 +25,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from warehouse import Warehouse
@@ -63,6 +63,10 @@ class Outcome:
     failures: tuple[Finding, ...] = ()
     errors: tuple[Finding, ...] = ()
     row_count: int | None = None
+    # GX's ExpectationValidationResults that decided each rule, in the rules' order: its screens'
+    # (BOOLEAN_ONLY) when they all passed, else its own expectation's (with unexpected counts and
+    # sample rows). Kept for rendering Data Docs, never compared or printed.
+    results: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def success(self) -> bool:
@@ -168,7 +172,12 @@ def validate(
     findings = [(_finding(r), r.success) for r in second]
     errors = tuple(f for f, _ in findings if f.error)
     failures = tuple(f for f, passed in findings if not passed and not f.error)
-    return Outcome(relation, len(rules), failures, errors, row_count)
+    deciding: dict[int, list[Any]] = {}
+    for (i, _), result in zip(screens, first, strict=True):
+        deciding.setdefault(i, []).append(result)
+    deciding.update((i, [result]) for i, result in zip(by_column + by_query, second, strict=True))
+    return Outcome(relation, len(rules), failures, errors, row_count,
+                   tuple(result for i in range(len(rules)) for result in deciding[i]))
 
 
 def _is_query(expectation: Any) -> bool:

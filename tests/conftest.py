@@ -66,6 +66,14 @@ def yesterday() -> date:
     return TODAY - timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def data_docs_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The checks a test runs write their Data Docs under pytest's temporary folder, not the checkout."""
+    folder = tmp_path_factory.getbasetemp() / "data_docs"
+    monkeypatch.setenv("FUNNELHOUSE_DATA_DOCS_DIR", str(folder))
+    return folder
+
+
 # --- warehouses ---------------------------------------------------------------------------------
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 

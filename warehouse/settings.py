@@ -13,6 +13,7 @@ from pathlib import Path
 DEFAULT_WAREHOUSE_URL = "duckdb:///.funnelhouse/warehouse.duckdb"
 DEFAULT_REPORTING_CURRENCY = "USD"
 DEFAULT_OVERRIDES = Path(__file__).resolve().parent.parent / "transforms" / "seeds" / "campaign_key_overrides.csv"
+DEFAULT_DATA_DOCS_DIR = ".funnelhouse/data_docs"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -61,3 +62,9 @@ def load_settings(
         campaign_key_overrides=campaign_key_overrides or setting_value("funnelhouse_campaign_key_overrides")
         or str(DEFAULT_OVERRIDES),
     )
+
+
+def data_docs_dir() -> Path:
+    """FUNNELHOUSE_DATA_DOCS_DIR (env or .dlt files), or the default, resolved against the working
+    directory now: the quality checks' Data Docs are written there, one folder per run."""
+    return Path(_get("funnelhouse_data_docs_dir") or DEFAULT_DATA_DOCS_DIR).expanduser().resolve()

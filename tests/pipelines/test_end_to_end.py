@@ -220,7 +220,7 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     assert _snapshot(warehouse) == first
 
 
-def test_no_secret_reaches_the_warehouse_logs_or_run_records(project: SandboxServer, capsys, tmp_path):
+def test_no_secret_reaches_the_warehouse_logs_or_run_records(project: SandboxServer, capsys, tmp_path, data_docs_dir):
     secrets = [v for k, v in project.source_settings().items() if "__CREDENTIALS__" in k]
     code, out = _run(capsys)
     assert code == 0, out
@@ -241,8 +241,11 @@ def test_no_secret_reaches_the_warehouse_logs_or_run_records(project: SandboxSer
         condition = " OR ".join(f"position(:{name} IN {haystack}) > 0" for name in params)
         hits = warehouse.scalar(f"SELECT count(*) FROM {schema}.{table} WHERE {condition}", **params)
         assert hits == 0, f"a credential was found in {schema}.{table}"
-    # Dagster's run and event storage, and dlt's working files.
-    for path in [*(tmp_path / "dagster").rglob("*"), *(tmp_path / ".funnelhouse" / "dlt").rglob("*")]:
+    # Dagster's run and event storage, dlt's working files, and the checks' Data Docs.
+    [run_docs] = data_docs_dir.glob(f"{_run_id(out)}*")
+    docs = list(run_docs.rglob("*.html"))
+    assert len(docs) == CHECKS + 1
+    for path in [*(tmp_path / "dagster").rglob("*"), *(tmp_path / ".funnelhouse" / "dlt").rglob("*"), *docs]:
         if path.is_file():
             data = path.read_bytes()
             for secret in [*secrets, issued]:

@@ -82,7 +82,7 @@ def test_materializing_one_model_builds_only_that_model(warehouse: Warehouse):
     assert [c.name for c in event.materialization.metadata["dagster/column_schema"].value.columns][0] == "account_id"
 
 
-def test_selecting_a_candidate_runs_its_gate_check_only(warehouse: Warehouse, tmp_path: Path):
+def test_selecting_a_candidate_runs_its_gate_check_only(warehouse: Warehouse, tmp_path: Path, data_docs_dir: Path):
     create_raw(warehouse)
     runner.load_seed(warehouse, SEED, tmp_path / "overrides.csv")
     for model in project(ALL).models:
@@ -92,6 +92,10 @@ def test_selecting_a_candidate_runs_its_gate_check_only(warehouse: Warehouse, tm
     assert _materialized(result) == {crm_deals}
     [evaluation] = result.get_asset_check_evaluations()
     assert (evaluation.asset_key, evaluation.check_name) == (crm_deals, "quality_gate")
+    # The check links its GX Data Docs page, written for this run.
+    page = Path(evaluation.metadata["data_docs"].value)
+    assert page == data_docs_dir.resolve() / result.run_id / "quality_gate" / "marts_candidate.crm_deals.html"
+    assert "Data asset: marts_candidate.crm_deals" in page.read_text() and "Succeeded" in page.read_text()
 
 
 def test_a_source_never_loaded_builds_empty_staging_with_the_contract_columns(warehouse: Warehouse):
