@@ -69,11 +69,11 @@ class MonitorSettings:
 
 
 def load_monitor_settings() -> MonitorSettings:
-    from warehouse.settings import _get
+    from warehouse.settings import setting_value
 
     values: dict[str, Any] = {}
     for f in fields(MonitorSettings):
-        raw = _get(f"funnelhouse_monitor_{f.name}")
+        raw = setting_value(f"funnelhouse_monitor_{f.name}")
         if raw is None:
             continue
         try:

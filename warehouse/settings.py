@@ -67,4 +67,4 @@ def load_settings(
 def data_docs_dir() -> Path:
     """FUNNELHOUSE_DATA_DOCS_DIR (env or .dlt files), or the default, resolved against the working
     directory now: the quality checks' Data Docs are written there, one folder per run."""
-    return Path(_get("funnelhouse_data_docs_dir") or DEFAULT_DATA_DOCS_DIR).expanduser().resolve()
+    return Path(setting_value("funnelhouse_data_docs_dir") or DEFAULT_DATA_DOCS_DIR).expanduser().resolve()
