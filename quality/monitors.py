@@ -4,8 +4,12 @@
 - `volume`: each day's rows per `by` key (a source's account) against the median of the trailing
   baseline, per weekday. A key that has history and sent nothing that day counts as 0 rows.
 - `anomalies`: each day's `measures` per `by` key (account and campaign) against the trailing
-  baseline by a robust z-score, 0.6745 * (value - median) / MAD (where MAD is 0, the mean absolute
-  deviation scaled to match), per weekday. Flagged only beyond the threshold *and* doubled or
+  baseline by a robust z-score, 0.6745 * (x - median) / MAD (where MAD is 0, the mean absolute
+  deviation scaled to match), per weekday, on x = ln(1 + value): spend, clicks and conversions
+  vary by factors, not by amounts, and on a log scale a tenfold day stands out from the
+  day-to-day noise where on the raw scale that noise's skew would flag ordinary good days. Flagged
+  only beyond the threshold *and* at least `anomaly_rise` times the median or under `anomaly_fall`
+  times it: a warning that cries wolf on ordinary uneven delivery is soon ignored. Flagged only beyond the threshold *and* doubled or
   halved: the platforms' day-to-day noise is wide, and a warning that cries wolf is ignored.
 - `restatement`: how much re-reading the lookback changed the days already stored: each day and
   key whose measure moved by more than the threshold since the previous run.
@@ -43,11 +47,13 @@ class MonitorSettings:
     volume_tolerance: float = 0.5
     volume_baseline_days: int = 14
     volume_min_samples: int = 4
-    # anomalies: |robust z| above this, and the value at least (1 + anomaly_min_change) times the
-    # median or at most the median divided by it: doubled or halved by default
+    # anomalies: |robust z| above this, and the value at least anomaly_rise times the median or at
+    # most anomaly_fall times it. Ads deliver unevenly: an ad group that does not serve for a day
+    # can cut a small campaign's spend to a fifth, while a runaway bid multiplies it.
     anomaly_threshold: float = 3.5
     anomaly_baseline_days: int = 28
-    anomaly_min_change: float = 1.0
+    anomaly_rise: float = 3.0
+    anomaly_fall: float = 0.1
     # no verdict on fewer samples, or on a series whose median is smaller (small counts are noise)
     anomaly_min_samples: int = 8
     anomaly_min_baseline: float = 10.0
@@ -159,24 +165,27 @@ with daily as (
     where cast({spec.date} as date) between date '{(start - timedelta(days=span)).isoformat()}' and date '{end.isoformat()}'
     group by {key}, cast({spec.date} as date)
 ),
-series as ({long}),
+series as (
+    select *, sign(value) * ln(1 + abs(value)) as log_value from ({long}) as measures
+),
 centred as (
-    select {_cols(series, 'o')}, o.date_day, o.value, median(b.value) as baseline, count(*) as samples
+    select {_cols(series, 'o')}, o.date_day, o.value, o.log_value, median(b.value) as baseline,
+           median(b.log_value) as log_baseline, count(*) as samples
     from series as o
     join series as b on {_on(series, 'b', 'o')} and {join}
     where o.date_day between date '{start.isoformat()}' and date '{end.isoformat()}'
-    group by {_cols(series, 'o')}, o.date_day, o.value
+    group by {_cols(series, 'o')}, o.date_day, o.value, o.log_value
 ),
 spread as (
-    select {_cols(series, 'o')}, o.date_day, o.value, o.baseline, o.samples,
-           median(abs(b.value - o.baseline)) as mad, avg(abs(b.value - o.baseline)) as mean_deviation
+    select {_cols(series, 'o')}, o.date_day, o.value, o.log_value, o.baseline, o.log_baseline, o.samples,
+           median(abs(b.log_value - o.log_baseline)) as mad, avg(abs(b.log_value - o.log_baseline)) as mean_deviation
     from centred as o
     join series as b on {_on(series, 'b', 'o')} and {join}
-    group by {_cols(series, 'o')}, o.date_day, o.value, o.baseline, o.samples
+    group by {_cols(series, 'o')}, o.date_day, o.value, o.log_value, o.baseline, o.log_baseline, o.samples
 ),
 scored as (
-    select *, case when mad > 0 then 0.6745 * (value - baseline) / mad
-                   when mean_deviation > 0 then (value - baseline) / (1.253314 * mean_deviation)
+    select *, case when mad > 0 then 0.6745 * (log_value - log_baseline) / mad
+                   when mean_deviation > 0 then (log_value - log_baseline) / (1.253314 * mean_deviation)
               end as robust_z
     from spread
 )
@@ -184,7 +193,7 @@ select {_cols(series)}, date_day, value, baseline, samples, round(cast(robust_z 
 from scored
 where samples >= {settings.anomaly_min_samples}
   and baseline >= {settings.anomaly_min_baseline}
-  and (value > {1 + settings.anomaly_min_change} * baseline or value < baseline / {1 + settings.anomaly_min_change})
+  and (value > {settings.anomaly_rise} * baseline or value < {settings.anomaly_fall} * baseline)
   and abs(robust_z) > {settings.anomaly_threshold}
 order by date_day, {_cols(series)}
 """

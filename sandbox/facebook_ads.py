@@ -534,7 +534,7 @@ def _state(state: SandboxState) -> FacebookAdsState:
 def _cached_rows(state: SandboxState, account: Account, query: InsightsQuery) -> list[dict[str, Any]]:
     world = state.world
     key = (world.today, world.history_days, world.ad_group_scale, world.negative_spend, world.unreconciled,
-           world.spend_spike, world.silent_account, query)
+           world.spend_spike, world.silent_account, world.restated, query)
     mine = _state(state)
     with mine.lock:
         rows = mine.cache.get(key)

@@ -171,6 +171,7 @@ def ad_group_days(world: World, account: Account, campaign: Campaign, ad_group_i
     spike_day = today - timedelta(days=1) if world.spend_spike and switched else None
     silent_day = (today - timedelta(days=1) if world.silent_account
                   and any(account is p.accounts[0] for p in platforms() if p.accounts) else None)
+    restated_from = today - timedelta(days=7) if world.restated else None
     # At scale 1 volumes are large and rounded as they always were (tests pin those values).
     # Split finer, an ad group's day is a few impressions, a fraction of a click and of a
     # hundredth of a conversion, which truncation would zero: three more uniforms round them
@@ -203,6 +204,8 @@ def ad_group_days(world: World, account: Account, campaign: Campaign, ad_group_i
             cost_micros = -abs(cost_micros) - 1_000_000
         elif day == spike_day:
             cost_micros *= 10
+        if restated_from is not None and day >= restated_from:
+            conversions = round(conversions * 1.5, 2)
         yield key, (impressions, clicks, cost_micros, conversions, round(conversions * value, 2))
 
 
@@ -210,7 +213,7 @@ def campaign_day(world: World, account: Account, campaign: Campaign, day: date) 
     """The sum of a campaign's ad group days; None when none served. Memoized."""
     if not world.in_history(day):
         return None
-    switches = (world.negative_spend, world.spend_spike, world.silent_account)
+    switches = (world.negative_spend, world.spend_spike, world.silent_account, world.restated)
     month = _campaign_month(world.ad_group_scale, world.today if any(switches) else None, switches,
                             account.customer_id, campaign.campaign_id, day.year, day.month)
     return month[day.day - 1]
@@ -272,14 +275,15 @@ def total_metrics(total: AdTotal) -> AdMetrics:
 # so worlds that differ in those alone (a benchmark moving today on) share the sums. Small tuples:
 # a few hundred campaign months per scale for three years of a dozen campaigns.
 @lru_cache(maxsize=4096)
-def _campaign_month(scale: int, switched_today: date | None, switches: tuple[bool, bool, bool],
+def _campaign_month(scale: int, switched_today: date | None, switches: tuple[bool, bool, bool, bool],
                     customer_id: str, campaign_id: str, year: int, month: int) -> tuple[AdTotal | None, ...]:
     first = date(year, month, 1)
     keys = [day_key(first + timedelta(days=i)) for i in range(calendar.monthrange(year, month)[1])]
     # A world whose history holds the month (up to its today, with the switches' yesterday).
     today = switched_today or keys[-1].day + timedelta(days=1)
     world = World(today=today, history_days=max((today - first).days, 0), ad_group_scale=scale,
-                  negative_spend=switches[0], spend_spike=switches[1], silent_account=switches[2])
+                  negative_spend=switches[0], spend_spike=switches[1], silent_account=switches[2],
+                  restated=switches[3])
     account, campaign = _by_ids()[(customer_id, campaign_id)]
     totals: list[AdTotal | None] = [None] * len(keys)
     for ad_group_id in ad_group_ids(world, campaign):

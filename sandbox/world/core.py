@@ -25,7 +25,8 @@ class World:
     totals still count it: a report that lost a row, for reconciliation to catch. `spend_spike`
     makes that campaign's cost yesterday ten times what it would be, for the anomaly monitor.
     `silent_account` makes every ad platform's first account serve nothing yesterday, at every
-    level, for the volume monitor.
+    level, for the volume monitor. `restated` raises every conversion count of the last seven days
+    by half, as a platform restating recent conversions does, for the restatement monitor.
     """
 
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
@@ -35,6 +36,7 @@ class World:
     unreconciled: bool = False
     spend_spike: bool = False
     silent_account: bool = False
+    restated: bool = False
 
     @property
     def start(self) -> date:

@@ -54,6 +54,77 @@ def test_reconciliation_blocks_a_lost_campaign_row_and_clears_when_fixed(project
                             "AND date_day = :d", c=first, d=END) == 1
 
 
+def _warnings(out: str) -> dict[str, list[str]]:
+    """Each warning of the summary, by check name, with the lines under it."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in out.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[warning]"):
+            current = stripped.split()[-1]
+            found[current] = [stripped.split()[1]]
+        elif current and line.startswith("      "):
+            found[current].append(stripped)
+        else:
+            current = None
+    return found
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(  # noqa: F811
+        project: SandboxServer, engine: str, monkeypatch, request, capsys):
+    url = DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", url)
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads")
+    world = project.state.world
+    google = next(p for p in ads.platforms() if p.name == "google_ads")
+    account, campaign = google.accounts[0], google.accounts[0].campaigns[0]
+
+    # Ten weeks: enough same weekdays for a baseline. The normal world raises nothing.
+    code, out = _run(capsys, start=END - timedelta(days=69))
+    assert code == 0 and not _warnings(out), out
+    code, out = _run(capsys, start=END)
+    assert code == 0 and not _warnings(out), out
+
+    world.spend_spike = True
+    code, out = _run(capsys, start=END)
+    assert code == 0, out
+    assert set(_warnings(out)) == {"anomalies"}, out
+    where, *rows = _warnings(out)["anomalies"]
+    assert where == "staging/stg_google_ads__campaign_stats"
+    assert (f"'account_id': '{account.customer_id}', 'campaign_id': '{campaign.campaign_id}', 'measure': 'spend', "
+            f"'date_day': '{END}'") in rows[1]
+    assert sum("e.g." in row for row in rows) == 1
+
+    # Each break on a day of its own, as a daily schedule meets them: the world moves on a day.
+    world.spend_spike, world.silent_account = False, True
+    world.today += timedelta(days=1)
+    day = END + timedelta(days=1)
+    code, out = _run(capsys, start=day, end=day)
+    assert code == 0, out
+    assert set(_warnings(out)) == {"volume"}, out
+    where, *rows = _warnings(out)["volume"]
+    assert where == "staging/stg_google_ads__campaign_stats"
+    assert f"'account_id': '{account.customer_id}', 'date_day': '{day}', 'row_count': 0" in rows[1]
+
+    world.silent_account, world.restated = False, True
+    world.today += timedelta(days=1)
+    day += timedelta(days=1)
+    code, out = _run(capsys, start=day, end=day)
+    assert code == 0, out
+    assert set(_warnings(out)) == {"restatement"}, out
+    restated = " ".join(_warnings(out)["restatement"])
+    # The world restates its last seven days; the six of them already stored moved.
+    assert f"'date_day': '{day - timedelta(days=6)}', 'measure': 'conversions'" in restated
+    assert f"'date_day': '{day - timedelta(days=7)}'" not in restated and "'spend'" not in restated
+    warehouse = Warehouse(url)
+    assert warehouse.scalar("SELECT count(*) FROM monitoring.stg_google_ads__campaign_stats__before") > 0
+
+    # Accepted: the next run compares with what the restated run stored, and is quiet.
+    code, out = _run(capsys, start=day, end=day)
+    assert code == 0 and not _warnings(out), out
+
+
 def sum_clicks(server: SandboxServer, account: ads.Account, day) -> int:
     total = ads.account_day(server.state.world, account, day)
     assert total is not None
