@@ -60,9 +60,10 @@ def _value(metadata: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 
 def _blocks(evaluation: Any) -> bool:
-    """A failed check holds back what is downstream when it is blocking and of ERROR severity (a check
-    reported outside a run may not say whether it is blocking)."""
-    return getattr(evaluation.severity, "value", "ERROR") == "ERROR" and evaluation.blocking is not False
+    """A failed check of ERROR severity holds back what is downstream: the gate's through Dagster's
+    blocking checks, the staging checks by the models' step itself (they run inside it, so Dagster
+    sees them as non-blocking)."""
+    return getattr(evaluation.severity, "value", "ERROR") == "ERROR"
 
 
 def check_observation(run_id: str, job: str, partition: str, evaluation: Any) -> Observation:

@@ -6,12 +6,14 @@ and the example `.dlt` configuration files. `funnelhouse docs` writes them; `fun
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 
 from alerts import settings as alert_settings
 from connectors import registry
 from connectors.common.spec import Mode, SourceSpec
-from transforms.contracts import CheckSpec, MartContract, marts
+from quality.monitors import MONITOR_SETTING_TEXT, MonitorSettings
+from transforms.contracts import CheckSpec, MartContract, domains, marts
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -49,7 +51,41 @@ def source_section(spec: SourceSpec) -> str:
 def _check_text(check: CheckSpec) -> str:
     text = {"not_null": "not null", "non_negative": "≥ 0", "currency": "ISO 4217",
             "dates": f"≤ now{', ≥ history start' if check.argument == 'history' else ''}"}.get(check.kind, check.kind)
-    return text + (" (warning)" if not check.blocking else "")
+    if check.kind == "accepted":
+        text = "one of " + ", ".join(check.argument)
+    if check.kind == "between":
+        low, high = check.argument
+        text = " and ".join(t for t in (f"≥ {low}" if low is not None else "", f"≤ {high}" if high is not None else "")
+                            if t)
+    return text + {"error": "", "warn": " (warning)", "quarantine": " (quarantine)"}[check.severity]
+
+
+_MONITOR_TEXT = {
+    "volume": "rows per {by} and day vs the same weekdays' median",
+    "anomalies": "{measures} per {by} and day, robust z-score",
+    "restatement": "{measures} per {by} and day vs before the re-read",
+    "reconciled": "{measures} per {by} and day = the platform's own `{against}`",
+}
+
+
+def staging_section() -> str:
+    """Every staging entity's checks and monitors, and each monitor setting with its default."""
+    lines = ["| entity | checks | monitors |", "|---|---|---|"]
+    for domain in domains().values():
+        for entity in domain.entities.values():
+            checks = [f"{', '.join(c.columns)} {_check_text(c)}" for c in entity.checks]
+            watched = [f"{m.check_name} ({'blocking' if m.severity == 'error' else 'warning'}): "
+                       + _MONITOR_TEXT[m.kind].format(by=", ".join(m.by) or "table", against=m.against,
+                                                      measures=", ".join(m.measures))
+                       for m in entity.monitors]
+            checks.insert(0, f"grain {' × '.join(entity.grain)} unique")
+            lines.append(f"| `{domain.name}.{entity.name}` | {_cell('; '.join(checks))} | "
+                         f"{_cell('; '.join(watched)) or '—'} |")
+    lines += ["", "| setting | default | meaning |", "|---|---|---|"]
+    for field in fields(MonitorSettings):
+        lines.append(f"| `FUNNELHOUSE_MONITOR_{field.name.upper()}` | `{field.default}` | "
+                     f"{_cell(MONITOR_SETTING_TEXT[field.name])} |")
+    return "\n".join(lines)
 
 
 def mart_section(contract: MartContract) -> str:
@@ -85,6 +121,7 @@ def blocks() -> dict[str, str]:
     return {
         "sources": "\n\n".join(source_section(spec) for spec in registry.specs().values()),
         "contract": "\n\n".join(mart_section(contract) for contract in marts().values()),
+        "checks": staging_section(),
     }
 
 
@@ -122,7 +159,9 @@ def example(secret: bool) -> str:
                  'funnelhouse_publication = "by_dependency"',
                  'funnelhouse_reporting_currency = "USD"',
                  'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"',
-                 'funnelhouse_data_docs_dir = ".funnelhouse/data_docs"']
+                 'funnelhouse_data_docs_dir = ".funnelhouse/data_docs"',
+                 "", "# The monitors' thresholds (README: The quality gate), here at their defaults.",
+                 *(f"funnelhouse_monitor_{f.name} = {_toml_value(f.default)}" for f in fields(MonitorSettings))]
     lines += ["", "# Alerts for on-call staff (docs/oncall.md): each channel is off while its key is empty."
               if secret else "# Alerts for on-call staff (docs/oncall.md); the channels' keys are secrets."]
     lines += [f'{key} = "{default or ""}"' for key, default, is_secret in alert_settings.KEYS.values()

@@ -74,6 +74,23 @@ class MonitorSettings:
                 raise ValueError(f"setting 'FUNNELHOUSE_MONITOR_{f.name.upper()}' must not be negative")
 
 
+MONITOR_SETTING_TEXT = {
+    "volume_tolerance": "volume: a day's rows per account may differ from the baseline's median by this fraction of it",
+    "volume_baseline_days": "volume: samples in the baseline (same weekdays over as many weeks, with weekday seasonality)",
+    "volume_min_samples": "volume: no verdict on fewer samples",
+    "anomaly_threshold": "anomalies: the robust z-score (on ln(1 + value)) a day must exceed",
+    "anomaly_baseline_days": "anomalies: samples in the baseline",
+    "anomaly_rise": "anomalies: and the day must be at least this many times the median...",
+    "anomaly_fall": "anomalies: ...or at most this fraction of it",
+    "anomaly_min_samples": "anomalies: no verdict on fewer samples",
+    "anomaly_min_baseline": "anomalies: no verdict on a series whose median is smaller (small counts are noise)",
+    "seasonality": "`weekday`: baselines compare a day with the same weekday; `none`: with the trailing days",
+    "restatement_threshold": "restatement: a stored day's measure moving by more than this fraction is reported",
+    "restatement_min_change": "restatement: ...and by more than this amount",
+    "reconciliation_tolerance": "reconciliation: the largest difference from the platform's totals still equal",
+}
+
+
 def load_monitor_settings() -> MonitorSettings:
     from warehouse.settings import setting_value
 

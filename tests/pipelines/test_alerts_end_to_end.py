@@ -19,8 +19,8 @@ from tests.conftest import RUNBOOK_URL, TODAY, UI_URL, AlertReceivers, point_sou
 
 END = TODAY - timedelta(days=1)
 DAY = END.isoformat()
-# Negative spend on one Google Ads campaign's day fails the gates of the marts built from it.
-HELD = ("ad_group_performance_daily", "campaign_kpis_daily", "campaign_performance_daily")
+# A campaign row the Google Ads report lost fails reconciliation, which holds back the ads marts.
+LOST = "staging/stg_google_ads__campaign_stats"
 CHANNELS = "(webhook, slack, pagerduty, email)"
 pytestmark = pytest.mark.slow
 
@@ -50,41 +50,44 @@ def _alert_lines(out: str) -> list[str]:
 def test_a_broken_world_alerts_once_then_resolves_and_a_revoked_token_alerts_with_the_vendors_message(
         project: SandboxServer, alert_receivers: AlertReceivers, capsys):
     http, smtp = alert_receivers.http, alert_receivers.smtp
-    project.state.world.negative_spend = True
+    project.state.world.unreconciled = True
     code, out, run_id = _run(capsys)
     assert code == 1, out
-    assert _alert_lines(out) == [f"alerts: 3 triggered, 0 resolved {CHANNELS}"] + [
-        f"  triggered check_failed marts_candidate/{mart} quality_gate [{DAY}]: webhook, slack, pagerduty, email"
-        for mart in HELD]
-    hooks = {p.json["asset"]: p.json for p in http.to(WEBHOOK)}
-    body = hooks["marts_candidate/campaign_performance_daily"]
-    google = next(p for p in ads.platforms() if p.name == "google_ads").accounts[0].campaigns[0]
-    assert {k: body[k] for k in ("kind", "severity", "check", "partition", "failing_count")} == {
-        "kind": "check_failed", "severity": "error", "check": "quality_gate", "partition": DAY, "failing_count": 1}
-    assert [row["campaign_id"] for row in body["sample"]] == [google.campaign_id] and float(body["sample"][0]["spend"]) < 0
-    assert body["details"] == ["expect_column_values_to_be_between on spend: 1 unexpected rows (rule non_negative:spend)"]
+    assert _alert_lines(out) == [
+        f"alerts: 1 triggered, 0 resolved {CHANNELS}",
+        f"  triggered check_failed {LOST} reconciliation [{DAY}]: webhook, slack, pagerduty, email"]
+    [body] = [p.json for p in http.to(WEBHOOK)]
+    account = next(p for p in ads.platforms() if p.name == "google_ads").accounts[0]
+    assert {k: body[k] for k in ("kind", "severity", "asset", "check", "partition")} == {
+        "kind": "check_failed", "severity": "error", "asset": LOST, "check": "reconciliation", "partition": DAY}
+    [row] = body["sample"]
+    assert (row["account_id"], row["date_day"]) == (account.customer_id, DAY)
+    assert float(row["platform_spend"]) > float(row["loaded_spend"])
     assert body["run_id"].startswith(run_id) and body["run_url"] == f"{UI_URL}/runs/{body['run_id']}"
     assert body["runbook_url"] == f"{RUNBOOK_URL}#check_failed"
-    triggers = {e.json["payload"]["source"]: e.json for e in http.to(PAGERDUTY)}
-    assert set(triggers) == {f"marts_candidate/{mart}" for mart in HELD}
-    assert len(http.to(SLACK)) == 3 and len(smtp.mails) == 3
+    [trigger] = [e.json for e in http.to(PAGERDUTY)]
+    assert trigger["payload"]["source"] == LOST and trigger["event_action"] == "trigger"
+    assert len(http.to(SLACK)) == 1 and len(smtp.mails) == 1
 
     # The same window fails again: on-call was already told.
     code, out, _ = _run(capsys)
     assert code == 1
     assert _alert_lines(out) == ["alerts: 0 triggered, 0 resolved"]
-    assert len(http.posts) == 9 and len(smtp.mails) == 3
+    assert len(http.posts) == 3 and len(smtp.mails) == 1
 
-    # Fixed at the vendor: one resolve per alert and channel, PagerDuty's with the trigger's dedup_key.
-    project.state.world.negative_spend = False
+    # Fixed at the vendor: one resolve per channel, PagerDuty's with the trigger's dedup_key.
+    project.state.world.unreconciled = False
     code, out, fixed_run = _run(capsys)
     assert code == 0, out
-    assert _alert_lines(out)[0] == f"alerts: 0 triggered, 3 resolved {CHANNELS}"
-    resolves = [e.json for e in http.to(PAGERDUTY)[3:]]
-    assert sorted(r["dedup_key"] for r in resolves) == sorted(t["dedup_key"] for t in triggers.values())
-    assert all(r["event_action"] == "resolve" for r in resolves)
-    assert {p.json["run_id"][:8] for p in http.to(WEBHOOK)[3:]} == {fixed_run}
-    assert len(smtp.mails) == 6 and all("resolved" in m.message["Subject"] for m in smtp.mails[3:])
+    # The row back raises the account's stored day, which the restatement monitor reports.
+    assert _alert_lines(out) == [
+        f"alerts: 1 triggered, 1 resolved {CHANNELS}",
+        f"  triggered check_warning {LOST} restatement [{DAY}]: webhook, slack, pagerduty, email",
+        f"  resolved check_failed {LOST} reconciliation [{DAY}]: webhook, slack, pagerduty, email"], out
+    [resolve] = [e.json for e in http.to(PAGERDUTY)[1:] if e.json["event_action"] == "resolve"]
+    assert resolve["dedup_key"] == trigger["dedup_key"] and resolve["event_action"] == "resolve"
+    assert {p.json["run_id"][:8] for p in http.to(WEBHOOK)[1:]} == {fixed_run}
+    assert len(smtp.mails) == 3 and sum("resolved" in m.message["Subject"] for m in smtp.mails) == 1
 
     # Google revokes the refresh token: the ingest step fails, with Google's own words.
     project.state.faults.push("google_oauth", "invalid_grant")
@@ -93,7 +96,7 @@ def test_a_broken_world_alerts_once_then_resolves_and_a_revoked_token_alerts_wit
     assert _alert_lines(out)[:2] == [
         f"alerts: 1 triggered, 0 resolved {CHANNELS}",
         f"  triggered run_failed funnelhouse_daily step ingest_google_ads [{DAY}]: webhook, slack, pagerduty, email"]
-    [failed] = [e.json for e in http.to(PAGERDUTY)[6:]]
+    [failed] = [e.json for e in http.to(PAGERDUTY)[3:]]
     assert failed["payload"]["severity"] == "critical" and failed["payload"]["component"] == "ingest_google_ads"
     [message] = failed["payload"]["custom_details"]["vendor_message"]
     assert "invalid_grant" in message and "Token has been expired or revoked." in message

@@ -4,7 +4,6 @@ rows that hold back only the marts built from them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,10 +13,9 @@ import requests
 from connectors import registry
 from pipelines import cli
 from sandbox import fx_rates
-from sandbox.faults import Faults
 from sandbox.server import SandboxServer
 from sandbox.world import World, ads, crm, web
-from tests.conftest import TODAY, point_sources_at
+from tests.conftest import TODAY
 from transforms.contracts import marts
 from transforms.project import provided
 from warehouse import Warehouse
@@ -31,17 +29,6 @@ SPECS = registry.specs()
 CHECKS = len(MARTS) + sum(bool(s.freshness) + bool(s.quarantine) for s in SPECS.values())
 DUCKDB = "duckdb:///.funnelhouse/warehouse.duckdb"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Iterator[SandboxServer]:
-    """A working directory, Dagster home and sandbox of its own, with the sources pointed at it."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    monkeypatch.setenv("FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES", str(cli.SANDBOX_OVERRIDES))
-    monkeypatch.setenv("FUNNELHOUSE_REPORTING_CURRENCY", "USD")
-    with SandboxServer(world=World(today=TODAY, history_days=120), faults=Faults()) as server:
-        yield point_sources_at(server, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture, *extra: str, start: date = START, end: date = END) -> tuple[int, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.server import SandboxServer
 from sandbox.world import ads
-from tests.pipelines.test_end_to_end import DUCKDB, END, _held_back, _run, project  # noqa: F401
+from tests.pipelines.test_end_to_end import DUCKDB, END, _held_back, _run
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ def _check_line(out: str, check: str) -> list[str]:
             if line.strip().startswith("[") and line.strip().endswith(f" {check}")]
 
 
-def test_reconciliation_blocks_a_lost_campaign_row_and_clears_when_fixed(project: SandboxServer,  # noqa: F811
+def test_reconciliation_blocks_a_lost_campaign_row_and_clears_when_fixed(project: SandboxServer,
                                                                           monkeypatch, capsys):
     monkeypatch.setenv("FUNNELHOUSE_SOURCES", "facebook_ads")
     start = END - timedelta(days=2)
@@ -71,7 +71,7 @@ def _warnings(out: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(  # noqa: F811
+def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(
         project: SandboxServer, engine: str, monkeypatch, request, capsys):
     url = DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url")
     monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", url)
