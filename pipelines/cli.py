@@ -114,7 +114,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(spend_by_platform(start, end))
     print()
     print(top_campaigns_by_roas(start, end))
+    print()
+    print(quality_summary(summary))
     return 0
+
+
+def quality_summary(summary: object) -> str:
+    """The run's quality on one screen: what ran, each warning in a line, what was set aside."""
+    lines = ["Quality (docs/oncall.md says what each check means and what to do)", *summary.quality_lines()]
+    for check in summary.checks:
+        if not check.passed:
+            first = (check.errors or [f["description"] for f in check.failures] or [check.description] or [""])[0]
+            lines.append(f"  {'BLOCKING' if check.severity == 'ERROR' else 'warning'} {check.asset} {check.check}: "
+                         f"{first[:100]}")
+    if not any(not c.passed for c in summary.checks):
+        lines.append("  every check and monitor passed")
+    return "\n".join(lines)
 
 
 def spend_by_platform(start: date, end: date) -> str:
