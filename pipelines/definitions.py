@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 import dagster as dg
@@ -46,6 +46,9 @@ class Deployment:
 
     sources: tuple[str, ...]
     publication: str = BY_DEPENDENCY
+    # Hours since a source's raw tables last loaded before Dagster warns, then fails their freshness:
+    # the daily schedule loads them every 24 hours, and a run takes a few more.
+    freshness_hours: tuple[int, int] = (26, 30)
 
 
 def load_deployment() -> Deployment:
@@ -56,7 +59,16 @@ def load_deployment() -> Deployment:
     publication = dlt.config.get(PUBLICATION_KEY) or BY_DEPENDENCY
     if publication not in PUBLICATIONS:
         raise ValueError(f"FUNNELHOUSE_PUBLICATION must be one of {', '.join(PUBLICATIONS)}")
-    return Deployment(tuple(registry.enabled_sources()), str(publication))
+    hours = []
+    for key, default in (("funnelhouse_freshness_warn_hours", 26), ("funnelhouse_freshness_fail_hours", 30)):
+        value = dlt.config.get(key) or default
+        try:
+            hours.append(int(value))
+        except ValueError:
+            raise ValueError(f"{key.upper()} must be a whole number of hours") from None
+    if not 0 < hours[0] <= hours[1]:
+        raise ValueError("FUNNELHOUSE_FRESHNESS_WARN_HOURS must be positive and at most FUNNELHOUSE_FRESHNESS_FAIL_HOURS")
+    return Deployment(tuple(registry.enabled_sources()), str(publication), (hours[0], hours[1]))
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,9 @@ class Pipeline:
 def build_pipeline(deployment: Deployment) -> Pipeline:
     specs = [registry.spec(name) for name in deployment.sources]
     proj = project(deployment.sources)
-    ingest = {spec.name: build_ingest_assets(spec) for spec in specs}
+    warn, fail = deployment.freshness_hours
+    freshness = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=fail), warn_window=timedelta(hours=warn))
+    ingest = {spec.name: build_ingest_assets(spec, freshness) for spec in specs}
     downstream = (build_transform_assets(proj), *build_publish_assets(proj, deployment.publication))
     history_start = date.fromisoformat(HISTORY_START)
     checks = [build_gate(name, history_start) for name in proj.marts]

@@ -160,6 +160,8 @@ def example(secret: bool) -> str:
                  'funnelhouse_reporting_currency = "USD"',
                  'funnelhouse_campaign_key_overrides = "transforms/seeds/campaign_key_overrides.csv"',
                  'funnelhouse_data_docs_dir = ".funnelhouse/data_docs"',
+                 "funnelhouse_freshness_warn_hours = 26",
+                 "funnelhouse_freshness_fail_hours = 30",
                  "", "# The monitors' thresholds (README: The quality gate), here at their defaults.",
                  *(f"funnelhouse_monitor_{f.name} = {_toml_value(f.default)}" for f in fields(MonitorSettings))]
     lines += ["", "# Alerts for on-call staff (docs/oncall.md): each channel is off while its key is empty."

@@ -15,6 +15,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -55,7 +56,7 @@ def column_schema(table: Table) -> TableSchema:
     ])
 
 
-def _spec(spec: SourceSpec, table: Table) -> AssetSpec:
+def _spec(spec: SourceSpec, table: Table, freshness: FreshnessPolicy | None) -> AssetSpec:
     return AssetSpec(
         raw_key(spec, table),
         group_name=RAW_GROUP,
@@ -68,13 +69,16 @@ def _spec(spec: SourceSpec, table: Table) -> AssetSpec:
             "write_disposition": MetadataValue.json(table.write_disposition()),
         },
         tags={"funnelhouse/source": spec.name, "funnelhouse/domain": spec.domain},
+        freshness_policy=freshness,
     )
 
 
-def build_ingest_assets(spec: SourceSpec) -> AssetsDefinition:
+def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = None) -> AssetsDefinition:
+    """`freshness`: the SLA Dagster holds the raw tables to, from when they were last loaded (the
+    freshness check holds the data itself to its own, from its newest record)."""
     @multi_asset(
         name=f"ingest_{spec.name}",
-        specs=[_spec(spec, table) for table in spec.tables],
+        specs=[_spec(spec, table, freshness) for table in spec.tables],
         partitions_def=daily_partitions if spec.windowed else None,
         backfill_policy=single_run if spec.windowed else None,
         op_tags={"funnelhouse/source": spec.name},

@@ -152,3 +152,19 @@ def test_a_mart_built_from_another_publishes_only_behind_both_gates():
         "publish_campaign_performance_daily": {"marts_candidate/campaign_performance_daily"},
         "publish_campaign_kpis_daily": {"marts_candidate/campaign_kpis_daily", "marts_candidate/campaign_performance_daily"},
     }
+
+
+def test_raw_tables_carry_the_freshness_sla_from_config(monkeypatch):
+    from pipelines.definitions import build_pipeline, load_deployment
+
+    monkeypatch.setenv("FUNNELHOUSE_FRESHNESS_WARN_HOURS", "20")
+    monkeypatch.setenv("FUNNELHOUSE_FRESHNESS_FAIL_HOURS", "48")
+    pipeline = build_pipeline(load_deployment())
+    for assets_def in pipeline.ingest.values():
+        for spec in assets_def.specs:
+            policy = spec.freshness_policy
+            assert (policy.warn_window.to_timedelta().total_seconds(),
+                    policy.fail_window.to_timedelta().total_seconds()) == (20 * 3600, 48 * 3600)
+    monkeypatch.setenv("FUNNELHOUSE_FRESHNESS_WARN_HOURS", "50")
+    with pytest.raises(ValueError, match="FUNNELHOUSE_FRESHNESS_WARN_HOURS"):
+        load_deployment()
