@@ -38,6 +38,7 @@ from transforms.project import Project
 
 FRESHNESS_CHECK = "source_freshness"
 QUARANTINE_CHECK = "nothing_quarantined"
+RAW_CHECK = "raw_contract"
 # The entity monitors this step runs; reconciliation and restatement run with the models.
 WINDOW_MONITORS = ("volume", "anomalies")
 
@@ -71,6 +72,13 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
         if spec.quarantine:
             checks[quarantine_key(spec)] = (QUARANTINE_CHECK, spec, f"{spec.label}: no record was quarantined by "
                                             "this run (a warning naming each record and field).")
+    for spec in specs:
+        for table in spec.tables:
+            key = AssetCheckKey(AssetKey([spec.dataset, table.name]), RAW_CHECK)
+            keyed = (f"; its primary key ({', '.join(table.primary_key)}) not null and unique"
+                     if table.disposition == "merge" and table.primary_key else "")
+            checks[key] = (RAW_CHECK, (spec, table), f"{spec.dataset}.{table.name} against its declaration: the "
+                           f"columns and types it declares (a schema drift is reported; dlt lets raw evolve){keyed}.")
     for model in project.models if project else ():
         entity = entity_contract(model)
         for monitor in entity.monitors if entity else ():
@@ -98,6 +106,8 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
                 outcome = gate.check_freshness(wh, spec, window.end)
             elif kind == QUARANTINE_CHECK:
                 outcome = gate.check_quarantine(wh, spec, started)
+            elif kind == RAW_CHECK:
+                outcome = gate.check_raw(wh, *spec)
             else:
                 schema, table = key.asset_key.path
                 build = volume_query if kind == "volume" else anomaly_query

@@ -12,8 +12,11 @@ from datetime import date, datetime
 from typing import Any
 
 from connectors.common.spec import SourceSpec
+from connectors.common.tables import Table
+from quality import schema_drift
 from quality.runner import Finding, Outcome, validate
 from quality.suites import (
+    Check,
     DateBounds,
     build_freshness_expectations,
     build_quarantine_expectations,
@@ -24,6 +27,8 @@ from transforms.contracts import EntityContract, MartContract, domains, marts
 from warehouse import Warehouse
 
 log = logging.getLogger("funnelhouse.quality")
+# Columns dlt adds to every table it loads.
+DLT_COLUMNS = ("_dlt_load_id", "_dlt_id")
 
 
 def _checked(
@@ -44,8 +49,49 @@ def _checked(
 
 
 def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error") -> Outcome:
-    """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert."""
-    return check_contract(warehouse, schema, name, marts()[name], bounds, severity)
+    """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert.
+    The blocking ones start with the contract's columns and types, frozen: a candidate that drifted
+    from them is not validated further, and does not publish."""
+    contract = marts()[name]
+    if severity == "error":
+        try:
+            columns = warehouse.columns(schema, name)
+            if not columns:
+                raise LookupError(f"{schema}.{name} does not exist")
+            changed = schema_drift.drift(columns, [(c.name, c.type) for c in contract.columns])
+        except Exception as exc:
+            log.exception("validator error on %s.%s", schema, name)
+            error = Finding("schema", None, None, None, (), f"{type(exc).__name__}: {exc}")
+            return Outcome(f"{schema}.{name}", 1, errors=(error,))
+        if changed is not None:
+            return Outcome(f"{schema}.{name}", 1, failures=(changed,), row_count=warehouse.row_count(schema, name))
+    return check_contract(warehouse, schema, name, contract, bounds, severity)
+
+
+def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
+    """A raw table against its declaration, a warning: its columns and types (dlt lets a raw table
+    evolve, and the drift is reported), and a merged table's primary key not null and unique."""
+    relation = f"{spec.dataset}.{table.name}"
+    try:
+        columns = warehouse.columns(spec.dataset, table.name)
+        if not columns:
+            # Never loaded (a source enabled today, or one without rows yet): nothing to check.
+            return Outcome(relation, 0)
+        changed = schema_drift.drift(columns, [(c.name, c.type) for c in table.columns], ignored=DLT_COLUMNS)
+    except Exception as exc:
+        log.exception("validator error on %s", relation)
+        return Outcome(relation, 1, errors=(Finding("schema", None, None, None, (), f"{type(exc).__name__}: {exc}"),))
+    if changed is not None and any(c["change"] == "dropped" for c in changed.sample):
+        return Outcome(relation, 1, failures=(changed,))
+
+    if table.disposition != "merge" or not table.primary_key:
+        return Outcome(relation, 1, failures=(changed,) if changed else ())
+    keys = [*(Check("not_null", (column,)) for column in table.primary_key), Check("unique", table.primary_key)]
+    outcome = _checked(warehouse, spec.dataset, table.name, lambda: build_rules(keys, warehouse.dialect),
+                       table.primary_key)
+    if changed is None:
+        return outcome
+    return Outcome(relation, outcome.evaluated + 1, (changed, *outcome.failures), outcome.errors, outcome.row_count)
 
 
 def check_contract(warehouse: Warehouse, schema: str, table: str, contract: MartContract | EntityContract,

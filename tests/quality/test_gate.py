@@ -164,12 +164,29 @@ def test_a_missing_fx_rate_names_the_currency_and_the_day(candidates: Warehouse)
     assert _check(candidates, "crm_deals").success
 
 
-def test_a_validator_error_is_reported_as_an_error_not_bad_data(candidates: Warehouse):
-    candidates.execute(["ALTER TABLE marts_candidate.crm_deals DROP COLUMN stage"])
+def test_a_candidate_that_drifted_from_its_frozen_contract_does_not_publish(candidates: Warehouse):
+    candidates.execute(["ALTER TABLE marts_candidate.crm_deals DROP COLUMN stage",
+                        "ALTER TABLE marts_candidate.crm_deals ADD COLUMN stage_label varchar"])
+    outcome = _check(candidates, "crm_deals")
+    assert outcome.status == "failed"
+    [finding] = outcome.failures
+    assert finding.rule == "schema" and finding.unexpected_count == 2
+    assert [(c["column"], c["change"]) for c in finding.sample] == [("stage", "dropped"), ("stage_label", "added")]
+    candidates.execute(["ALTER TABLE marts_candidate.crm_deals DROP COLUMN stage_label",
+                        "ALTER TABLE marts_candidate.crm_deals ADD COLUMN stage bigint"])
+    [finding] = _check(candidates, "crm_deals").failures
+    assert [(c["column"], c["change"], c["declared"]) for c in finding.sample] == [("stage", "retyped", "text")]
+
+
+def test_a_validator_error_is_reported_as_an_error_not_bad_data(candidates: Warehouse, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(gate, "validate", broken)
     outcome = _check(candidates, "crm_deals")
     assert not outcome.success
     assert outcome.status == "error"
-    assert outcome.errors
+    assert "server closed the connection" in gate.render(outcome)
 
 
 def test_missing_table_is_a_validator_error(tmp_path):
@@ -218,3 +235,26 @@ def test_quarantine_check_flags_only_records_this_run_set_aside(warehouse_url: s
     assert outcome.status == "failed"
     sample = outcome.failures[0].sample[0]
     assert sample["record_id"] == "901" and sample["field"] == "amount" and sample["source_table"] == "deals"
+
+
+def test_a_raw_table_is_held_to_its_declaration_as_a_warning(warehouse_url: str):
+    warehouse = Warehouse(warehouse_url)
+    spec = registry.spec("hubspot")
+    deals = spec.table("deals")
+    # Never loaded: nothing to hold it to yet.
+    assert gate.check_raw(warehouse, spec, deals).success
+    warehouse.execute(["CREATE SCHEMA raw_hubspot", deals.ddl("raw_hubspot"),
+                       "ALTER TABLE raw_hubspot.deals ADD COLUMN _dlt_load_id varchar"])
+    keys = ", ".join(["'d1'"] + ["NULL"] * (len(deals.columns) - 1))
+    warehouse.execute([f"INSERT INTO raw_hubspot.deals ({', '.join(deals.column_names)}, _dlt_load_id) "
+                       f"VALUES ({keys}, '1')"])
+    assert gate.check_raw(warehouse, spec, deals).success
+    # The vendor's new property arrives as a column (dlt evolves the table), and a key is doubled.
+    warehouse.execute(["ALTER TABLE raw_hubspot.deals ADD COLUMN hs_new_property varchar",
+                       f"INSERT INTO raw_hubspot.deals ({', '.join(deals.column_names)}, _dlt_load_id) "
+                       f"VALUES ({keys}, '2')"])
+    outcome = gate.check_raw(warehouse, spec, deals)
+    assert outcome.status == "failed"
+    drift, duplicate = outcome.failures
+    assert [(c["column"], c["change"]) for c in drift.sample] == [("hs_new_property", "added")]
+    assert duplicate.rule == "unique:" + ",".join(deals.primary_key) and duplicate.unexpected_count == 2
