@@ -16,11 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import ingestion, load, quality_gate, report, transforms
+from bench import ingestion, load, monitors, quality_gate, report, transforms
 from bench.measure import ChildRun, Figure, run_child
 from bench.sandbox import child_env, sandbox
 from bench.scales import HISTORY_DAYS, SCALES, TODAY, Scale
 from transforms.contracts import marts
+from transforms.project import project
 
 ROOT = Path(__file__).resolve().parent.parent
 OVERRIDES = ROOT / "sandbox" / "campaign_key_overrides.csv"
@@ -174,6 +175,13 @@ def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[s
         figures.append(Figure("gate: GX vs one-pass SQL", sum(m["gx_seconds"] for m in per_mart.values()),
                               sum(m["sql_seconds"] for m in per_mart.values()), "s", TARGETS["gate"],
                               detail={"marts": per_mart}))
+
+        print(f"bench[{scale.name}]: checks below the marts and monitors, GX against SQL ...", flush=True)
+        per_check = monitors.compare(warehouse, project(tuple(registry.source_names())), scale.end, repeats)
+        figures.append(Figure("monitors: raw and staging checks and monitors, GX vs SQL",
+                              sum(m["gx_seconds"] for m in per_check.values()),
+                              sum(m["sql_seconds"] for m in per_check.values()), "s", TARGETS["gate"],
+                              detail={"checks": per_check}))
 
         print(f"bench[{scale.name}]: daily run on the full history ...", flush=True)
         sb.set_today(TODAY + timedelta(days=1))
