@@ -1,21 +1,19 @@
 """`funnelhouse run` alerts on-call staff, end to end: the real job against the sandbox with a broken
-world (negative spend on the last day), every channel pointed at real receivers on 127.0.0.1. The
+world (a campaign row the report lost on the last day), every channel pointed at real receivers on 127.0.0.1. The
 deployment is Google Ads alone (with the FX rates it needs) over one day, to stay quick."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from pipelines import cli
-from sandbox.faults import Faults
 from sandbox.server import SandboxServer
-from sandbox.world import World, ads
+from sandbox.world import ads
 from tests.alerts.receivers import PAGERDUTY, SLACK, WEBHOOK
-from tests.conftest import RUNBOOK_URL, TODAY, UI_URL, AlertReceivers, point_sources_at
+from tests.conftest import RUNBOOK_URL, TODAY, UI_URL, AlertReceivers
 
 END = TODAY - timedelta(days=1)
 DAY = END.isoformat()
@@ -25,14 +23,9 @@ CHANNELS = "(webhook, slack, pagerduty, email)"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Iterator[SandboxServer]:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    monkeypatch.setenv("FUNNELHOUSE_CAMPAIGN_KEY_OVERRIDES", str(cli.SANDBOX_OVERRIDES))
+@pytest.fixture(autouse=True)
+def google_ads_only(monkeypatch) -> None:
     monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads")
-    with SandboxServer(world=World(today=TODAY, history_days=120), faults=Faults()) as server:
-        yield point_sources_at(server, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
