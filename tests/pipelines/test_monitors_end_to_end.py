@@ -9,10 +9,16 @@ import pytest
 
 from sandbox.server import SandboxServer
 from sandbox.world import ads
+from tests.alerts.receivers import WEBHOOK
+from tests.conftest import AlertReceivers
+from tests.pipelines.test_alerts_end_to_end import _alert_lines
 from tests.pipelines.test_end_to_end import DUCKDB, END, _held_back, _run
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
+STATS = "staging/stg_google_ads__campaign_stats"
+CHANNELS = "(webhook, slack, pagerduty, email)"
+TO = "webhook, slack, pagerduty, email"
 ADS_MARTS = {"campaign_performance_daily", "ad_group_performance_daily", "ad_performance_daily"}
 
 
@@ -72,7 +78,7 @@ def _warnings(out: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(
-        project: SandboxServer, engine: str, monkeypatch, request, capsys):
+        project: SandboxServer, engine: str, monkeypatch, request, capsys, alert_receivers: AlertReceivers):
     url = DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url")
     monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", url)
     monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads")
@@ -85,11 +91,15 @@ def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(
     assert code == 0 and not _warnings(out), out
     code, out = _run(capsys, start=END)
     assert code == 0 and not _warnings(out), out
+    assert _alert_lines(out) == ["alerts: 0 triggered, 0 resolved"]
 
     world.spend_spike = True
     code, out = _run(capsys, start=END)
     assert code == 0, out
     assert set(_warnings(out)) == {"anomalies"}, out
+    # Exactly one actionable alert per channel, and each later stage resolves the one before.
+    assert _alert_lines(out) == [f"alerts: 1 triggered, 0 resolved {CHANNELS}",
+                                 f"  triggered check_warning {STATS} anomalies [{END}]: {TO}"]
     where, *rows = _warnings(out)["anomalies"]
     assert where == "staging/stg_google_ads__campaign_stats"
     assert (f"'account_id': '{account.customer_id}', 'campaign_id': '{campaign.campaign_id}', 'measure': 'spend', "
@@ -106,6 +116,9 @@ def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(
     where, *rows = _warnings(out)["volume"]
     assert where == "staging/stg_google_ads__campaign_stats"
     assert f"'account_id': '{account.customer_id}', 'date_day': '{day}', 'row_count': 0" in rows[1]
+    assert _alert_lines(out) == [f"alerts: 1 triggered, 1 resolved {CHANNELS}",
+                                 f"  triggered check_warning {STATS} volume [{day}]: {TO}",
+                                 f"  resolved check_warning {STATS} anomalies [{END}]: {TO}"]
 
     world.silent_account, world.restated = False, True
     world.today += timedelta(days=1)
@@ -113,6 +126,9 @@ def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(
     code, out = _run(capsys, start=day, end=day)
     assert code == 0, out
     assert set(_warnings(out)) == {"restatement"}, out
+    assert _alert_lines(out) == [f"alerts: 1 triggered, 1 resolved {CHANNELS}",
+                                 f"  triggered check_warning {STATS} restatement [{day}]: {TO}",
+                                 f"  resolved check_warning {STATS} volume [{day - timedelta(days=1)}]: {TO}"]
     restated = " ".join(_warnings(out)["restatement"])
     # The world restates its last seven days; the six of them already stored moved.
     assert f"'date_day': '{day - timedelta(days=6)}', 'measure': 'conversions'" in restated
@@ -123,6 +139,9 @@ def test_each_monitor_fires_on_its_break_and_stays_quiet_on_the_normal_world(
     # Accepted: the next run compares with what the restated run stored, and is quiet.
     code, out = _run(capsys, start=day, end=day)
     assert code == 0 and not _warnings(out), out
+    assert _alert_lines(out) == [f"alerts: 0 triggered, 1 resolved {CHANNELS}",
+                                 f"  resolved check_warning {STATS} restatement [{day}]: {TO}"]
+    assert len(alert_receivers.http.to(WEBHOOK)) == 6 and len(alert_receivers.smtp.mails) == 6
 
 
 def sum_clicks(server: SandboxServer, account: ads.Account, day) -> int:
