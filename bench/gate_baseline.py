@@ -21,7 +21,9 @@ def _literal(value: object) -> str:
 
 
 def _bound(value: object, timestamps: bool) -> str:
-    # checks() gives bounds as ISO text; typed like the column so the comparison is not textual.
+    if isinstance(value, (int, float)):
+        return repr(value)
+    # checks() gives date bounds as ISO text; typed like the column so the comparison is not textual.
     sql_type = "timestamp with time zone" if timestamps else "date"
     return f"CAST({_literal(value)} AS {sql_type})"
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
 
 from quality import data_docs, gate, monitors, quarantine
-from quality.runner import Outcome
-from quality.suites import DateBounds, checks
+from quality.suites import DateBounds, build_rules, checks
 from transforms.contracts import EntityContract, MonitorSpec, domains
 from transforms.models import Model, transpile
 from warehouse import Warehouse
@@ -106,8 +106,10 @@ def _relation_exists(wh: Warehouse, conn: sa.Connection, relation: str) -> bool:
         return tuple(relation.split(".")) in wh.relations(conn)
 
 
-def _monitor_outcome(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract,
-                     monitor: MonitorSpec, settings: monitors.MonitorSettings) -> Outcome | None:
+def _monitor_rule(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract,
+                  monitor: MonitorSpec, settings: monitors.MonitorSettings) -> Any | None:
+    """The monitor as a GX rule, or None when there is nothing to compare with yet (no earlier load,
+    or no platform totals from this source)."""
     schema, table = key.path
     if monitor.kind == "restatement":
         before = f"{monitors.MONITORING_SCHEMA}.{table}__before"
@@ -118,11 +120,13 @@ def _monitor_outcome(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: 
     else:
         source = table.removeprefix("stg_").split("__", 1)[0]
         platform = f"{schema}.stg_{source}__{monitor.against}"
+        if not _relation_exists(wh, conn, platform):
+            return None
         held = [f"{quarantine.QUARANTINE_SCHEMA}.{name}" for name in (table, platform.split(".")[1])]
         held = [name if _relation_exists(wh, conn, name) else None for name in held]
         query = monitors.reconciliation_query(monitor, settings, platform, entity.grain, wh.dialect, *held)
         description = f"{', '.join(monitor.measures)} per {', '.join(monitor.by)} and day equal {platform}"
-    return gate.check_query(wh, schema, table, monitor.check_name, query, description)
+    return gate.query_rule(monitor.check_name, query, description)
 
 
 @dataclass
@@ -163,37 +167,36 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
                 f"{kept.rows} rows set aside in {kept.relation}: "
                 + ", ".join(f"{rule} ({n})" for rule, n in kept.by_rule.items())),
         ))
-    for name, severity, level in ((CONTRACT_CHECK, "error", AssetCheckSeverity.ERROR),
-                                  (WARNINGS_CHECK, "warn", AssetCheckSeverity.WARN)):
-        if not wanted(name):
-            continue
-        outcome = gate.check_contract(wh, schema, table, entity, bounds, severity)
-        if not outcome.success and severity == "error":
-            blocked, reason = True, gate.render(outcome)
-        results.append(AssetCheckResult(
-            asset_key=key, check_name=name, passed=outcome.success, severity=level,
-            metadata=outcome_metadata(outcome, data_docs.publish(outcome, run_id, name)),
-            description=None if outcome.success else gate.render(outcome)[:2000],
-        ))
+    # Every check of the table in one validation: GX's cost is mostly per validation.
+    groups: dict[str, tuple[set[str], bool]] = {}
+    rules: list[Any] = []
+    for name, severity in ((CONTRACT_CHECK, "error"), (WARNINGS_CHECK, "warn")):
+        if wanted(name):
+            found = checks(entity, bounds, severity)
+            groups[name] = ({c.name for c in found}, severity == "error")
+            rules += build_rules(found, wh.dialect)
     settings = monitors.load_monitor_settings()
     for monitor in entity.monitors:
         if monitor.kind not in IN_STEP_MONITORS or not wanted(monitor.check_name):
             continue
-        if monitor.kind == "reconciled" and not _relation_exists(
-                wh, conn, f"{schema}.stg_{table.removeprefix('stg_').split('__', 1)[0]}__{monitor.against}"):
-            continue
-        outcome = _monitor_outcome(wh, conn, key, entity, monitor, settings)
-        if outcome is None:
+        rule = _monitor_rule(wh, conn, key, entity, monitor, settings)
+        if rule is None:
             results.append(AssetCheckResult(asset_key=key, check_name=monitor.check_name, passed=True,
                                             severity=AssetCheckSeverity.WARN,
-                                            metadata={"outcome": MetadataValue.text("no earlier load to compare")}))
+                                            metadata={"outcome": MetadataValue.text("nothing to compare with yet")}))
             continue
-        if not outcome.success and monitor.severity == "error":
+        groups[monitor.check_name] = ({monitor.check_name}, monitor.severity == "error")
+        rules.append(rule)
+    if groups:
+        together = gate.check_together(wh, schema, table, lambda: rules, entity.grain)
+    for name, (names, blocking) in groups.items():
+        outcome = together.only(names)
+        if not outcome.success and blocking:
             blocked, reason = True, gate.render(outcome)
         results.append(AssetCheckResult(
-            asset_key=key, check_name=monitor.check_name, passed=outcome.success,
-            severity=AssetCheckSeverity.ERROR if monitor.severity == "error" else AssetCheckSeverity.WARN,
-            metadata=outcome_metadata(outcome, data_docs.publish(outcome, run_id, monitor.check_name)),
+            asset_key=key, check_name=name, passed=outcome.success,
+            severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
+            metadata=outcome_metadata(outcome, data_docs.publish(outcome, run_id, name)),
             description=None if outcome.success else gate.render(outcome)[:2000],
         ))
     return StagingVerdict(results, blocked, kept, reason)

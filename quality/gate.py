@@ -16,7 +16,6 @@ from connectors.common.tables import Table
 from quality import schema_drift
 from quality.runner import Finding, Outcome, validate
 from quality.suites import (
-    Check,
     DateBounds,
     build_freshness_expectations,
     build_quarantine_expectations,
@@ -69,29 +68,20 @@ def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds,
 
 
 def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
-    """A raw table against its declaration, a warning: its columns and types (dlt lets a raw table
-    evolve, and the drift is reported), and a merged table's primary key not null and unique."""
+    """A raw table against its declaration, a warning: the columns and types it declares. dlt lets a
+    raw table evolve, and the drift is reported. Its keys need no scan here: dlt's merge keeps the
+    primary key unique, and the staging table built from it holds the same grain, blocking."""
     relation = f"{spec.dataset}.{table.name}"
     try:
         columns = warehouse.columns(spec.dataset, table.name)
-        if not columns:
-            # Never loaded (a source enabled today, or one without rows yet): nothing to check.
-            return Outcome(relation, 0)
-        changed = schema_drift.drift(columns, [(c.name, c.type) for c in table.columns], ignored=DLT_COLUMNS)
     except Exception as exc:
         log.exception("validator error on %s", relation)
         return Outcome(relation, 1, errors=(Finding("schema", None, None, None, (), f"{type(exc).__name__}: {exc}"),))
-    if changed is not None and any(c["change"] == "dropped" for c in changed.sample):
-        return Outcome(relation, 1, failures=(changed,))
-
-    if table.disposition != "merge" or not table.primary_key:
-        return Outcome(relation, 1, failures=(changed,) if changed else ())
-    keys = [*(Check("not_null", (column,)) for column in table.primary_key), Check("unique", table.primary_key)]
-    outcome = _checked(warehouse, spec.dataset, table.name, lambda: build_rules(keys, warehouse.dialect),
-                       table.primary_key)
-    if changed is None:
-        return outcome
-    return Outcome(relation, outcome.evaluated + 1, (changed, *outcome.failures), outcome.errors, outcome.row_count)
+    if not columns:
+        # Never loaded (a source enabled today, or one without rows yet): nothing to hold it to.
+        return Outcome(relation, 0)
+    changed = schema_drift.drift(columns, [(c.name, c.type) for c in table.columns], ignored=DLT_COLUMNS)
+    return Outcome(relation, 1, failures=(changed,) if changed else ())
 
 
 def check_contract(warehouse: Warehouse, schema: str, table: str, contract: MartContract | EntityContract,
@@ -119,15 +109,23 @@ def check_quarantine(warehouse: Warehouse, spec: SourceSpec, run_started: dateti
                     rule.identifying)
 
 
+def query_rule(rule: str, query: str, description: str) -> Any:
+    """A monitor as a GX expectation: `query` selects the rows that fail it (`{batch}` is the table)."""
+    import great_expectations as gx
+
+    return gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query=query, meta={"rule": rule},
+                                                     description=description)
+
+
 def check_query(warehouse: Warehouse, schema: str, table: str, rule: str, query: str, description: str) -> Outcome:
-    """A monitor: `query` selects the rows that fail it (`{batch}` is the table)."""
-    def rules() -> list[Any]:
-        import great_expectations as gx
+    return _checked(warehouse, schema, table, lambda: [query_rule(rule, query, description)])
 
-        return [gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query=query, meta={"rule": rule},
-                                                          description=description)]
 
-    return _checked(warehouse, schema, table, rules)
+def check_together(warehouse: Warehouse, schema: str, table: str, rules: Callable[[], list[Any]],
+                   index_columns: Sequence[str] = ()) -> Outcome:
+    """Several checks of one table in one validation (GX's cost is mostly per validation); split
+    the outcome per check with `Outcome.only`."""
+    return _checked(warehouse, schema, table, rules, index_columns)
 
 
 def render(outcome: Outcome) -> str:

@@ -72,6 +72,18 @@ class Outcome:
     def success(self) -> bool:
         return not self.failures and not self.errors
 
+    def only(self, rules: set[str]) -> Outcome:
+        """The part of this outcome that concerns `rules` (by rule id): one validation can serve
+        several checks of a table, each reported on its own."""
+        def ours(finding: Finding) -> bool:
+            return finding.rule in rules
+
+        # A validation that could not run at all errs for every check it served.
+        whole = tuple(f for f in self.errors if f.rule is None)
+        return Outcome(self.relation, len(rules), tuple(filter(ours, self.failures)),
+                       whole + tuple(filter(ours, (f for f in self.errors if f.rule is not None))), self.row_count,
+                       tuple(r for r in self.results if (r.expectation_config.meta or {}).get("rule") in rules))
+
     @property
     def status(self) -> str:
         if self.errors:
