@@ -37,7 +37,8 @@ def _run(capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
 def _alert_lines(out: str) -> list[str]:
     lines = out.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("alerts: "))
-    return [lines[start], *[line for line in lines[start + 1:] if line.startswith("  ")]]
+    return [lines[start], *[line for line in lines[start + 1:]
+                            if line.startswith(("  triggered ", "  resolved ", "  not sent "))]]
 
 
 def test_a_broken_world_alerts_once_then_resolves_and_a_revoked_token_alerts_with_the_vendors_message(
