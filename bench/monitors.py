@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from dagster import AssetKey
+
 from bench.gate_baseline import one_pass
 from bench.measure import best_of
 from pipelines.partitions import HISTORY_START
-from pipelines.staging_checks import entity_contract
-from quality import gate, monitors, quarantine
+from pipelines.staging_checks import IN_STEP_MONITORS, entity_contract, monitor_query
+from quality import gate, monitors
 from quality.suites import DateBounds, build_rules, checks
 from transforms.project import Project
 from warehouse import Warehouse
@@ -27,27 +29,18 @@ def _direct(warehouse: Warehouse, relation: str, query: str) -> int:
 
 
 def _monitor_queries(warehouse: Warehouse, model, entity, day: date, existing: set) -> list[tuple[str, str]]:
+    """Each monitor's query, as the run builds it: the window monitors over `day`."""
     settings = monitors.MonitorSettings()
-    source = model.name.removeprefix("stg_").split("__", 1)[0]
     queries = []
     for monitor in entity.monitors:
-        if monitor.kind == "volume":
-            query = monitors.volume_query(monitor, settings, day, day, warehouse.dialect)
-        elif monitor.kind == "anomalies":
-            query = monitors.anomaly_query(monitor, settings, day, day, warehouse.dialect)
-        elif monitor.kind == "restatement":
-            if (monitors.MONITORING_SCHEMA, f"{model.name}__before") not in existing:
+        if monitor.kind in IN_STEP_MONITORS:
+            found = monitor_query(warehouse.dialect, existing, AssetKey([model.schema, model.name]), entity, monitor,
+                                  settings)
+            if found is None:
                 continue
-            query = monitors.restatement_query(monitor, settings, f"{monitors.MONITORING_SCHEMA}.{model.name}__before",
-                                               warehouse.dialect)
+            query = found[0]
         else:
-            platform = ("staging", f"stg_{source}__{monitor.against}")
-            if platform not in existing:
-                continue
-            held = [f"{quarantine.QUARANTINE_SCHEMA}.{name}" for name in (model.name, platform[1])]
-            held = [h if tuple(h.split(".")) in existing else None for h in held]
-            query = monitors.reconciliation_query(monitor, settings, ".".join(platform), entity.grain,
-                                                  warehouse.dialect, *held)
+            query = monitors.window_query(monitor, settings, day, day, warehouse.dialect)
         queries.append((monitor.check_name, query))
     return queries
 

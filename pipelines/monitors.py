@@ -32,7 +32,7 @@ from pipelines.resources import WarehouseResource
 from pipelines.staging_checks import entity_contract
 from pipelines.window import run_window
 from quality import data_docs, gate
-from quality.monitors import anomaly_query, load_monitor_settings, volume_query
+from quality.monitors import load_monitor_settings, window_query
 from quality.runner import Outcome
 from transforms.contracts import MonitorSpec
 from transforms.project import Project
@@ -73,7 +73,6 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
         if spec.quarantine:
             checks[quarantine_key(spec)] = (QUARANTINE_CHECK, spec, f"{spec.label}: no record was quarantined by "
                                             "this run (a warning naming each record and field).")
-    for spec in specs:
         for table in spec.tables:
             key = AssetCheckKey(AssetKey([spec.dataset, table.name]), RAW_CHECK)
             checks[key] = (RAW_CHECK, (spec, table), f"{spec.dataset}.{table.name} against its declaration: the "
@@ -103,9 +102,9 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
         together: dict[AssetKey, Outcome] = {}
         for asset in {key.asset_key for key in selected if checks[key][0] in WINDOW_MONITORS}:
             schema, table = asset.path
-            rules = [gate.query_rule(key.name, (volume_query if checks[key][0] == "volume" else anomaly_query)(
-                         checks[key][1], settings, window.start, window.end, wh.dialect),
-                         f"{key.name} of {schema}.{table} from {window.start} to {window.end}")
+            rules = [gate.query_rule(key.name, window_query(checks[key][1], settings, window.start, window.end,
+                                                            wh.dialect),
+                                     f"{key.name} of {schema}.{table} from {window.start} to {window.end}")
                      for key in selected if key.asset_key == asset and checks[key][0] in WINDOW_MONITORS]
             together[asset] = gate.check_together(wh, schema, table, lambda r=rules: r)
         for key in selected:

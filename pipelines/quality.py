@@ -48,8 +48,8 @@ def outcome_metadata(outcome: Outcome, page: Path | None = None) -> dict[str, An
 def build_gate(mart: str, history_start: date) -> AssetChecksDefinition:
     contract = marts()[mart]
     key = model_key(CANDIDATE_SCHEMA, mart)
-    rules = {severity: [c.kind + (":" + ",".join(c.columns) if c.columns else "") for c in contract.all_checks()
-                        if c.severity == severity] for severity in ("error", "warn")}
+    rules = {severity: [c.label for c in contract.all_checks() if c.severity == severity]
+             for severity in ("error", "warn")}
     source = f"transforms/marts/{mart}.yml"
     specs = [AssetCheckSpec(
         GATE_CHECK, asset=key, blocking=True,

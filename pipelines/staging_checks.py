@@ -48,8 +48,7 @@ def entity_contract(model: Model) -> EntityContract | None:
 
 
 def _rules(entity: EntityContract, severity: str) -> list[str]:
-    return [c.kind + (":" + ",".join(c.columns) if c.columns else "") for c in entity.all_checks()
-            if c.severity == severity]
+    return [c.label for c in entity.all_checks() if c.severity == severity]
 
 
 def check_specs(key: AssetKey, entity: EntityContract) -> list[AssetCheckSpec]:
@@ -101,32 +100,26 @@ def before_build(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: Enti
             wh.run_statement(conn, transpile(monitors.snapshot_sql(monitor, f"{schema}.{table}", target), wh.dialect))
 
 
-def _relation_exists(wh: Warehouse, conn: sa.Connection, relation: str) -> bool:
-    with conn.begin():
-        return tuple(relation.split(".")) in wh.relations(conn)
-
-
-def _monitor_rule(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract,
-                  monitor: MonitorSpec, settings: monitors.MonitorSettings) -> Any | None:
-    """The monitor as a GX rule, or None when there is nothing to compare with yet (no earlier load,
-    or no platform totals from this source)."""
+def monitor_query(dialect: str, relations: set[tuple[str, str]], key: AssetKey, entity: EntityContract,
+                  monitor: MonitorSpec, settings: monitors.MonitorSettings) -> tuple[str, str] | None:
+    """A reconciliation or restatement monitor's query and description, or None when there is nothing
+    to compare with yet (no earlier load, or no platform totals from this source). `relations`: the
+    warehouse's, read once for the table's checks."""
     schema, table = key.path
     if monitor.kind == "restatement":
-        before = f"{monitors.MONITORING_SCHEMA}.{table}__before"
-        if not _relation_exists(wh, conn, before):
+        before = (monitors.MONITORING_SCHEMA, f"{table}__before")
+        if before not in relations:
             return None
-        query = monitors.restatement_query(monitor, settings, before, wh.dialect)
-        description = f"{', '.join(monitor.measures)} restated by more than the threshold"
-    else:
-        source = table.removeprefix("stg_").split("__", 1)[0]
-        platform = f"{schema}.stg_{source}__{monitor.against}"
-        if not _relation_exists(wh, conn, platform):
-            return None
-        held = [f"{quarantine.QUARANTINE_SCHEMA}.{name}" for name in (table, platform.split(".")[1])]
-        held = [name if _relation_exists(wh, conn, name) else None for name in held]
-        query = monitors.reconciliation_query(monitor, settings, platform, entity.grain, wh.dialect, *held)
-        description = f"{', '.join(monitor.measures)} per {', '.join(monitor.by)} and day equal {platform}"
-    return gate.query_rule(monitor.check_name, query, description)
+        return (monitors.restatement_query(monitor, settings, ".".join(before), dialect),
+                f"{', '.join(monitor.measures)} restated by more than the threshold")
+    source = table.removeprefix("stg_").split("__", 1)[0]
+    platform = (schema, f"stg_{source}__{monitor.against}")
+    if platform not in relations:
+        return None
+    held = [(quarantine.QUARANTINE_SCHEMA, name) for name in (table, platform[1])]
+    query = monitors.reconciliation_query(monitor, settings, ".".join(platform), entity.grain, dialect,
+                                          *(".".join(h) if h in relations else None for h in held))
+    return query, f"{', '.join(monitor.measures)} per {', '.join(monitor.by)} and day equal {'.'.join(platform)}"
 
 
 @dataclass
@@ -138,7 +131,7 @@ class StagingVerdict:
 
 
 def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract, run_id: str,
-        history_start: date, selected: set) -> StagingVerdict:
+        history_start: date, selected: set, settings: monitors.MonitorSettings) -> StagingVerdict:
     # Imported here: pipelines.quality names the candidates by the models' step's keys, and that step
     # runs these checks.
     from pipelines.quality import outcome_metadata
@@ -175,18 +168,19 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
             found = checks(entity, bounds, severity)
             groups[name] = ({c.name for c in found}, severity == "error")
             rules += build_rules(found, wh.dialect)
-    settings = monitors.load_monitor_settings()
-    for monitor in entity.monitors:
-        if monitor.kind not in IN_STEP_MONITORS or not wanted(monitor.check_name):
-            continue
-        rule = _monitor_rule(wh, conn, key, entity, monitor, settings)
-        if rule is None:
+    in_step = [m for m in entity.monitors if m.kind in IN_STEP_MONITORS and wanted(m.check_name)]
+    if in_step:
+        with conn.begin():
+            relations = wh.relations(conn)
+    for monitor in in_step:
+        found = monitor_query(wh.dialect, relations, key, entity, monitor, settings)
+        if found is None:
             results.append(AssetCheckResult(asset_key=key, check_name=monitor.check_name, passed=True,
                                             severity=AssetCheckSeverity.WARN,
                                             metadata={"outcome": MetadataValue.text("nothing to compare with yet")}))
             continue
         groups[monitor.check_name] = ({monitor.check_name}, monitor.severity == "error")
-        rules.append(rule)
+        rules.append(gate.query_rule(monitor.check_name, *found))
     if groups:
         together = gate.check_together(wh, schema, table, lambda: rules, entity.grain)
     for name, (names, blocking) in groups.items():

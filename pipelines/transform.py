@@ -28,6 +28,7 @@ from pipelines import staging_checks
 from pipelines.metadata import mart_column_schema, table_metadata
 from pipelines.partitions import HISTORY_START
 from pipelines.resources import WarehouseResource
+from quality.monitors import load_monitor_settings
 from transforms import runner
 from transforms.contracts import EntityContract, marts
 from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, Model
@@ -108,8 +109,9 @@ def _build_selected(
     selected = context.selected_asset_keys
     selected_checks = set(context.selected_asset_check_keys)
     history_start = date.fromisoformat(HISTORY_START)
+    monitor_settings = load_monitor_settings()
     failed: dict[str, str] = {}
-    blocked: dict[str, str] = {}
+    blocked = False
     skipped: list[str] = []
     broken: set[AssetKey] = set()
     with wh.engine.connect() as conn:
@@ -136,7 +138,7 @@ def _build_selected(
             verdict = None
             if table.entity is not None:
                 verdict = staging_checks.run(wh, conn, table.key, table.entity, context.run.run_id, history_start,
-                                             selected_checks)
+                                             selected_checks, monitor_settings)
             contract = marts().get(name) if schema == CANDIDATE_SCHEMA else None
             row_count = result.row_count - (verdict.quarantined.rows if verdict else 0)
             metadata = table_metadata(wh, schema, name, row_count, result.columns, contract=contract)
@@ -149,7 +151,7 @@ def _build_selected(
                 yield from verdict.results
                 if verdict.blocked:
                     broken.add(table.key)
-                    blocked[table.relation] = verdict.reason
+                    blocked = True
                     context.log.error(f"{table.relation} failed its contract; the models built from it are held "
                                       f"back:\n{verdict.reason}")
     if blocked:

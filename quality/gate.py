@@ -42,9 +42,13 @@ def _checked(
     try:
         return validate(warehouse, schema, table, rules(), index_columns)
     except Exception as exc:
-        log.exception("validator error on %s.%s", schema, table)
-        error = Finding("validator", None, None, None, (), f"{type(exc).__name__}: {exc}")
-        return Outcome(f"{schema}.{table}", 0, errors=(error,))
+        return _validator_error(f"{schema}.{table}", "validator", exc, 0)
+
+
+def _validator_error(relation: str, expectation: str, exc: Exception, evaluated: int) -> Outcome:
+    log.exception("validator error on %s", relation)
+    error = Finding(expectation, None, None, None, (), f"{type(exc).__name__}: {exc}")
+    return Outcome(relation, evaluated, errors=(error,))
 
 
 def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error") -> Outcome:
@@ -59,9 +63,7 @@ def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds,
                 raise LookupError(f"{schema}.{name} does not exist")
             changed = schema_drift.drift(columns, [(c.name, c.type) for c in contract.columns])
         except Exception as exc:
-            log.exception("validator error on %s.%s", schema, name)
-            error = Finding("schema", None, None, None, (), f"{type(exc).__name__}: {exc}")
-            return Outcome(f"{schema}.{name}", 1, errors=(error,))
+            return _validator_error(f"{schema}.{name}", "schema", exc, 1)
         if changed is not None:
             return Outcome(f"{schema}.{name}", 1, failures=(changed,), row_count=warehouse.row_count(schema, name))
     return check_contract(warehouse, schema, name, contract, bounds, severity)
@@ -75,8 +77,7 @@ def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
     try:
         columns = warehouse.columns(spec.dataset, table.name)
     except Exception as exc:
-        log.exception("validator error on %s", relation)
-        return Outcome(relation, 1, errors=(Finding("schema", None, None, None, (), f"{type(exc).__name__}: {exc}"),))
+        return _validator_error(relation, "schema", exc, 1)
     if not columns:
         # Never loaded (a source enabled today, or one without rows yet): nothing to hold it to.
         return Outcome(relation, 0)

@@ -217,6 +217,12 @@ order by date_day, {_cols(series)}
     return _finish(sql, dialect)
 
 
+def window_query(spec: MonitorSpec, settings: MonitorSettings, start: date, end: date, dialect: str) -> str:
+    """A volume or anomalies monitor's query over the days `start` to `end`."""
+    build = {"volume": volume_query, "anomalies": anomaly_query}[spec.kind]
+    return build(spec, settings, start, end, dialect)
+
+
 def snapshot_sql(spec: MonitorSpec, relation: str, target: str) -> str:
     """The day totals a restatement is measured against, taken before the table is rebuilt."""
     sums = ", ".join(f"sum({m}) as {m}" for m in spec.measures)

@@ -72,8 +72,9 @@ class CheckSpec:
         return self.severity == "error"
 
     @property
-    def quarantines(self) -> bool:
-        return self.severity == "quarantine"
+    def label(self) -> str:
+        """`kind:columns`, as check descriptions list it."""
+        return self.kind + (":" + ",".join(self.columns) if self.columns else "")
 
 
 def _with_grain(grain: tuple[str, ...], checks: tuple[CheckSpec, ...]) -> tuple[CheckSpec, ...]:
