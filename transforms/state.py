@@ -1,0 +1,106 @@
+"""What each model's table holds, as its last build left it: `audit.model_builds`, one row per relation.
+
+The runner writes a row in the same transaction as the build, so the record never disagrees with
+the table. It decides the next build: a model is rebuilt incrementally only when its table exists
+and was built from the same SQL and inputs (`fingerprint`). Publish reads it to learn whether a
+candidate mart holds the whole mart or only the rows of some days, which then replace those days
+of the published mart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from warehouse import Warehouse
+
+SCHEMA = "audit"
+TABLE = f"{SCHEMA}.model_builds"
+FULL = "full"
+WINDOW = "window"
+
+DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (relation varchar NOT NULL, fingerprint varchar NOT NULL, "
+    "run_id varchar NOT NULL, built_at timestamp with time zone NOT NULL, mode varchar NOT NULL, "
+    "date_column varchar, window_start date, window_end date, row_count bigint NOT NULL)",
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days `column` between `start` and `end`, both included."""
+
+    column: str
+    start: date
+    end: date
+
+    def predicate(self, column: str | None = None) -> str:
+        return (f"{column or self.column} between cast('{self.start.isoformat()}' as date) "
+                f"and cast('{self.end.isoformat()}' as date)")
+
+
+@dataclass(frozen=True)
+class Build:
+    relation: str
+    fingerprint: str
+    run_id: str
+    # `window`: this build replaced only the window's days; `full`: the table was rebuilt whole.
+    mode: str
+    window: Window | None
+    row_count: int
+
+    @property
+    def partial(self) -> bool:
+        return self.mode == WINDOW
+
+
+def ensure(warehouse: Warehouse, conn: sa.Connection) -> None:
+    for statement in DDL:
+        warehouse.run_statement(conn, statement)
+
+
+def read(warehouse: Warehouse, conn: sa.Connection) -> dict[str, Build]:
+    """Every relation's last build; empty before the first."""
+    if (SCHEMA, "model_builds") not in warehouse.relations(conn):
+        return {}
+    found = {}
+    for row in conn.exec_driver_sql(f"SELECT relation, fingerprint, run_id, mode, date_column, window_start, "
+                                    f"window_end, row_count FROM {TABLE}"):
+        relation, fingerprint, run_id, mode, column, start, end, rows = row
+        window = Window(column, _day(start), _day(end)) if column and start and end else None
+        found[relation] = Build(relation, fingerprint, run_id, mode, window, int(rows))
+    return found
+
+
+def record(warehouse: Warehouse, conn: sa.Connection, build: Build) -> None:
+    """Call inside the build's transaction."""
+    ensure(warehouse, conn)
+    conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE relation = :relation"), {"relation": build.relation})
+    window = build.window
+    conn.execute(
+        sa.text(f"INSERT INTO {TABLE} VALUES (:relation, :fingerprint, :run_id, :at, :mode, :column, :start, :end, "
+                ":rows)"),
+        {"relation": build.relation, "fingerprint": build.fingerprint, "run_id": build.run_id,
+         "at": datetime.now(UTC), "mode": build.mode, "column": window.column if window else None,
+         "start": window.start if window else None, "end": window.end if window else None, "rows": build.row_count},
+    )
+
+
+def forget(warehouse: Warehouse, conn: sa.Connection, relations: Mapping[str, object] | list[str]) -> None:
+    """Drop the records of tables that no longer exist as built (e.g. a candidate renamed away)."""
+    if (SCHEMA, "model_builds") not in warehouse.relations(conn):
+        return
+    for relation in relations:
+        conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE relation = :relation"), {"relation": relation})
+
+
+def _day(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
