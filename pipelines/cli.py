@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     start, end = _window(args.start_date, args.end_date)
     try:
-        summary = run(start, end, args.sources)
+        summary = run(start, end, args.sources, full_refresh=args.full_refresh)
     except (ConfigurationError, SettingError, ValueError) as exc:
         print(f"funnelhouse: {exc}", file=sys.stderr)
         return 2
@@ -238,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p = sub.add_parser("run", help="ingest a date window, build every model, run the gate, publish")
     run_p.add_argument("--start-date", type=_date, help="first day (default: the end date)")
     run_p.add_argument("--end-date", type=_date, help="last day (default: yesterday, UTC)")
+    run_p.add_argument("--full-refresh", action="store_true",
+                       help="rebuild every model whole, over all history, not only the window's days")
     run_p.add_argument("--sources", help="comma list of enabled sources to ingest (default: every enabled source); "
                                          "the models build on what earlier runs loaded for the others")
     run_p.set_defaults(func=cmd_run)

@@ -146,9 +146,11 @@ def preflight(sources: list[str]) -> None:
         build_source(name)
 
 
-def run(start: date, end: date, sources: str | None = None, stream: Any = None) -> RunSummary:
+def run(start: date, end: date, sources: str | None = None, stream: Any = None,
+        full_refresh: bool = False) -> RunSummary:
     """Run the deployment's job for the window: `sources` (a comma list, default every enabled
-    source) are ingested, and the models build on what earlier runs loaded for the others."""
+    source) are ingested, and the models build on what earlier runs loaded for the others: the
+    incremental ones by the window's days, or whole with `full_refresh`."""
     from dagster import DagsterInstance
 
     from connectors.common import progress as rows
@@ -156,6 +158,7 @@ def run(start: date, end: date, sources: str | None = None, stream: Any = None) 
     from pipelines.alerting import CLI_TRIGGER, TRIGGER_TAG
     from pipelines.definitions import JOB_NAME, build_pipeline, load_deployment
     from pipelines.progress import ProgressReporter
+    from pipelines.transform import STEP_NAME
     from pipelines.window import partition_tags
 
     deployment = load_deployment()
@@ -177,7 +180,8 @@ def run(start: date, end: date, sources: str | None = None, stream: Any = None) 
             raise_on_error=False,
             # The progress line and the summary replace Dagster's console event log; the full log
             # stays in the instance, where the UI shows it.
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                        "ops": {STEP_NAME: {"config": {"full_refresh": full_refresh}}}},
         )
         summary.rows_fetched = rows.snapshot()
     summary.seconds = time.monotonic() - started

@@ -28,6 +28,7 @@ from quality import data_docs, gate, monitors, quarantine
 from quality.suites import DateBounds, build_rules, checks
 from transforms.contracts import EntityContract, MonitorSpec, domains
 from transforms.models import Model, transpile
+from transforms.state import Window
 from warehouse import Warehouse
 
 CONTRACT_CHECK = "contract"
@@ -85,8 +86,10 @@ def check_specs(key: AssetKey, entity: EntityContract) -> list[AssetCheckSpec]:
     return specs
 
 
-def before_build(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract) -> None:
-    """Keep the day totals the restatement monitor compares the rebuilt table with."""
+def before_build(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract,
+                 window: Window | None = None) -> None:
+    """Keep the day totals the restatement monitor compares the rebuilt table with: of the days to
+    be rebuilt (`window`), or of all of them."""
     monitor = entity.monitor("restatement")
     if monitor is None:
         return
@@ -97,11 +100,14 @@ def before_build(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: Enti
         wh.run_statement(conn, f"CREATE SCHEMA IF NOT EXISTS {monitors.MONITORING_SCHEMA}")
         wh.run_statement(conn, f"DROP TABLE IF EXISTS {target}")
         if exists:
-            wh.run_statement(conn, transpile(monitors.snapshot_sql(monitor, f"{schema}.{table}", target), wh.dialect))
+            wh.run_statement(conn, transpile(monitors.snapshot_sql(monitor, f"{schema}.{table}", target,
+                                                                   window.predicate() if window else None),
+                                             wh.dialect))
 
 
 def monitor_query(dialect: str, relations: set[tuple[str, str]], key: AssetKey, entity: EntityContract,
-                  monitor: MonitorSpec, settings: monitors.MonitorSettings) -> tuple[str, str] | None:
+                  monitor: MonitorSpec, settings: monitors.MonitorSettings,
+                  window: Window | None = None) -> tuple[str, str] | None:
     """A reconciliation or restatement monitor's query and description, or None when there is nothing
     to compare with yet (no earlier load, or no platform totals from this source). `relations`: the
     warehouse's, read once for the table's checks."""
@@ -118,7 +124,8 @@ def monitor_query(dialect: str, relations: set[tuple[str, str]], key: AssetKey, 
         return None
     held = [(quarantine.QUARANTINE_SCHEMA, name) for name in (table, platform[1])]
     query = monitors.reconciliation_query(monitor, settings, ".".join(platform), entity.grain, dialect,
-                                          *(".".join(h) if h in relations else None for h in held))
+                                          *(".".join(h) if h in relations else None for h in held),
+                                          days=window.predicate(monitor.date) if window else None)
     return query, f"{', '.join(monitor.measures)} per {', '.join(monitor.by)} and day equal {'.'.join(platform)}"
 
 
@@ -131,7 +138,10 @@ class StagingVerdict:
 
 
 def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContract, run_id: str,
-        history_start: date, selected: set, settings: monitors.MonitorSettings) -> StagingVerdict:
+        history_start: date, selected: set, settings: monitors.MonitorSettings,
+        window: Window | None = None) -> StagingVerdict:
+    """`window`: the days the build rebuilt, the only ones checked and set aside (the others were
+    checked when they were built)."""
     # Imported here: pipelines.quality names the candidates by the models' step's keys, and that step
     # runs these checks.
     from pipelines.quality import outcome_metadata
@@ -139,8 +149,9 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
     schema, table = key.path
     now = datetime.now(UTC)
     bounds = DateBounds(history_start, now)
+    where = window.predicate() if window else None
     kept = quarantine.set_aside(wh, conn, schema, table, checks(entity, bounds, "quarantine"), entity.grain,
-                                run_id, now)
+                                run_id, now, where)
     results: list[AssetCheckResult] = []
     blocked, reason = False, ""
 
@@ -173,7 +184,7 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
         with conn.begin():
             relations = wh.relations(conn)
     for monitor in in_step:
-        found = monitor_query(wh.dialect, relations, key, entity, monitor, settings)
+        found = monitor_query(wh.dialect, relations, key, entity, monitor, settings, window)
         if found is None:
             results.append(AssetCheckResult(asset_key=key, check_name=monitor.check_name, passed=True,
                                             severity=AssetCheckSeverity.WARN,
@@ -182,7 +193,7 @@ def run(wh: Warehouse, conn: sa.Connection, key: AssetKey, entity: EntityContrac
         groups[monitor.check_name] = ({monitor.check_name}, monitor.severity == "error")
         rules.append(gate.query_rule(monitor.check_name, *found))
     if groups:
-        together = gate.check_together(wh, schema, table, lambda: rules, entity.grain)
+        together = gate.check_together(wh, schema, table, lambda: rules, entity.grain, where)
     for name, (names, blocking) in groups.items():
         outcome = together.only(names)
         if not outcome.success and blocking:

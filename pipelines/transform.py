@@ -18,19 +18,23 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     AssetSpec,
+    Config,
     Failure,
     MaterializeResult,
     MetadataValue,
     multi_asset,
 )
+from pydantic import Field
 
 from pipelines import staging_checks
 from pipelines.metadata import mart_column_schema, table_metadata
 from pipelines.partitions import HISTORY_START
-from pipelines.resources import WarehouseResource
+from pipelines.resources import IngestionResource, WarehouseResource
+from pipelines.window import run_window
 from quality.monitors import load_monitor_settings
-from transforms import runner
+from transforms import incremental, runner, state
 from transforms.contracts import EntityContract, marts
+from transforms.incremental import Plan
 from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, Model
 from transforms.project import Project
 from warehouse import Settings, Warehouse
@@ -60,11 +64,56 @@ class Table:
     def relation(self) -> str:
         return ".".join(self.key.path)
 
-    def build(self, wh: Warehouse, settings: Settings, conn: sa.Connection) -> runner.BuildResult:
+    def build(self, wh: Warehouse, settings: Settings, conn: sa.Connection, plan: Plan | None = None,
+              fingerprint: str = "", run_id: str = "", previous: state.Build | None = None) -> runner.BuildResult:
         if self.model is None:
             return runner.load_seed(wh, self.key.path[1], settings.campaign_key_overrides)
-        return runner.build(wh, self.model, {"reporting_currency": settings.reporting_currency}, conn)
+        return runner.build(wh, self.model, _variables(settings), conn, plan.window if plan else None, fingerprint,
+                            run_id, previous)
 
+
+class TransformConfig(Config):
+    """Set in the launchpad (or `funnelhouse run --full-refresh`)."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild every selected model whole, over all history, instead of only the run's days "
+                    "(plus the restatement lookback) for the incremental ones.",
+    )
+
+
+def _variables(settings: Settings) -> dict[str, str]:
+    return {"reporting_currency": settings.reporting_currency}
+
+
+def models_days(context: AssetExecutionContext, project: Project, ingestion: IngestionResource) -> tuple[date, date]:
+    """The run's dates widened by the longest restatement lookback among the enabled windowed
+    sources: exactly the days their loads replaced."""
+    from connectors import registry
+
+    window = run_window(context.run.tags)
+    lookbacks = [spec.lookback_days if ingestion.lookback_days is None else ingestion.lookback_days
+                 for spec in map(registry.spec, project.sources) if spec.windowed]
+    return incremental.model_window(window.start, window.end, max(lookbacks, default=0))
+
+
+def _plans(context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehouse, conn: sa.Connection,
+           settings: Settings, days: tuple[date, date], full_refresh: bool
+           ) -> tuple[dict[str, Plan], dict[str, str], dict[str, state.Build]]:
+    """How each selected model is built this run, its fingerprint, and the tables' last builds. The
+    days each incremental model is to rebuild are recorded as pending first, so a run that stops
+    midway leaves them to the next."""
+    models = [t.model for t in built if t.model is not None]
+    found = incremental.fingerprints(models, _variables(settings), wh.dialect,
+                                     {t.key.path[1]: settings.campaign_key_overrides for t in built if t.model is None})
+    with conn.begin():
+        existing = wh.relations(conn)
+        builds = state.read(wh, conn)
+        pending = state.pending(wh, conn)
+        plans = {t.relation: incremental.plan(t.model, found[t.relation], builds, pending, existing, days, full_refresh)
+                 for t in built if t.model is not None and t.key in context.selected_asset_keys}
+        state.set_pending(wh, conn, {relation: plan.window for relation, plan in plans.items() if plan.window})
+    return plans, found, builds
 
 def _model_spec(model: Model) -> AssetSpec:
     metadata = {"sql_file": str(model.path.relative_to(model.path.parents[2]))}
@@ -102,10 +151,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _build_selected(
-    context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehouse, settings: Settings
+    context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehouse, settings: Settings,
+    days: tuple[date, date], full_refresh: bool = False,
 ) -> Iterator[MaterializeResult]:
-    """Build the selected tables in order, on one connection. Like separate steps would, a failure
-    skips only what depends on it; the step then fails naming each failed model."""
+    """Build the selected tables in order, on one connection: the incremental ones by `days` (plus
+    whatever earlier runs left pending), the rest whole. Like separate steps would, a failure skips
+    only what depends on it; the step then fails naming each failed model."""
     selected = context.selected_asset_keys
     selected_checks = set(context.selected_asset_check_keys)
     history_start = date.fromisoformat(HISTORY_START)
@@ -115,6 +166,7 @@ def _build_selected(
     skipped: list[str] = []
     broken: set[AssetKey] = set()
     with wh.engine.connect() as conn:
+        plans, found, builds = _plans(context, built, wh, conn, settings, days, full_refresh)
         for table in built:
             if table.key not in selected:
                 continue
@@ -122,10 +174,13 @@ def _build_selected(
                 broken.add(table.key)
                 skipped.append(table.relation)
                 continue
+            plan = plans.get(table.relation)
+            window = plan.window if plan else None
             try:
                 if table.entity is not None:
-                    staging_checks.before_build(wh, conn, table.key, table.entity)
-                result = table.build(wh, settings, conn)
+                    staging_checks.before_build(wh, conn, table.key, table.entity, window)
+                result = table.build(wh, settings, conn, plan, found.get(table.relation, ""), context.run.run_id,
+                                     builds.get(table.relation))
             except Exception as exc:
                 broken.add(table.key)
                 failed[table.relation] = _first_line(exc)
@@ -138,10 +193,17 @@ def _build_selected(
             verdict = None
             if table.entity is not None:
                 verdict = staging_checks.run(wh, conn, table.key, table.entity, context.run.run_id, history_start,
-                                             selected_checks, monitor_settings)
+                                             selected_checks, monitor_settings, result.window)
+                if verdict.quarantined.rows and table.relation in found:
+                    with conn.begin():
+                        state.adjust_rows(wh, conn, table.relation, -verdict.quarantined.rows)
             contract = marts().get(name) if schema == CANDIDATE_SCHEMA else None
             row_count = result.row_count - (verdict.quarantined.rows if verdict else 0)
             metadata = table_metadata(wh, schema, name, row_count, result.columns, contract=contract)
+            if plan is not None:
+                metadata["build"] = MetadataValue.text(plan.reason)
+            if result.rows_rebuilt is not None:
+                metadata["rows_rebuilt"] = MetadataValue.int(result.rows_rebuilt)
             if result.stood_in:
                 metadata["stand_ins"] = MetadataValue.json(list(result.stood_in))
             if verdict is not None and verdict.quarantined.rows:
@@ -180,7 +242,10 @@ def build_transform_assets(project: Project) -> AssetsDefinition:
         can_subset=True,
         description="Builds the selected SQL models (and seeds) in dependency order, in one step.",
     )
-    def transform_models(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
-        yield from _build_selected(context, built, warehouse.warehouse(), warehouse.settings())
+    def transform_models(context: AssetExecutionContext, config: TransformConfig, warehouse: WarehouseResource,
+                         ingestion: IngestionResource) -> Iterator[MaterializeResult]:
+        days = models_days(context, project, ingestion)
+        yield from _build_selected(context, built, warehouse.warehouse(), warehouse.settings(), days,
+                                   config.full_refresh)
 
     return transform_models

@@ -36,11 +36,12 @@ def _checked(
     table: str,
     rules: Callable[[], list[Any]],
     index_columns: Sequence[str] = (),
+    where: str | None = None,
 ) -> Outcome:
     """Validate, turning any validator problem into an Outcome with `errors`: it must not read as
     bad data, nor vanish."""
     try:
-        return validate(warehouse, schema, table, rules(), index_columns)
+        return validate(warehouse, schema, table, rules(), index_columns, where)
     except Exception as exc:
         return _validator_error(f"{schema}.{table}", "validator", exc, 0)
 
@@ -123,10 +124,10 @@ def check_query(warehouse: Warehouse, schema: str, table: str, rule: str, query:
 
 
 def check_together(warehouse: Warehouse, schema: str, table: str, rules: Callable[[], list[Any]],
-                   index_columns: Sequence[str] = ()) -> Outcome:
+                   index_columns: Sequence[str] = (), where: str | None = None) -> Outcome:
     """Several checks of one table in one validation (GX's cost is mostly per validation); split
-    the outcome per check with `Outcome.only`."""
-    return _checked(warehouse, schema, table, rules, index_columns)
+    the outcome per check with `Outcome.only`. `where`: only the rows it keeps."""
+    return _checked(warehouse, schema, table, rules, index_columns, where)
 
 
 def render(outcome: Outcome) -> str:

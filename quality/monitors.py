@@ -223,11 +223,12 @@ def window_query(spec: MonitorSpec, settings: MonitorSettings, start: date, end:
     return build(spec, settings, start, end, dialect)
 
 
-def snapshot_sql(spec: MonitorSpec, relation: str, target: str) -> str:
-    """The day totals a restatement is measured against, taken before the table is rebuilt."""
+def snapshot_sql(spec: MonitorSpec, relation: str, target: str, where: str | None = None) -> str:
+    """The day totals a restatement is measured against, taken before the table is rebuilt (only
+    the days `where` keeps: those about to be rebuilt)."""
     sums = ", ".join(f"sum({m}) as {m}" for m in spec.measures)
     return (f"CREATE TABLE {target} AS SELECT {_cols(spec.by)}, cast({spec.date} as date) as date_day, {sums} "
-            f"FROM {relation} GROUP BY {_cols(spec.by)}, cast({spec.date} as date)")
+            f"FROM {relation}{f' WHERE {where}' if where else ''} GROUP BY {_cols(spec.by)}, cast({spec.date} as date)")
 
 
 def restatement_query(spec: MonitorSpec, settings: MonitorSettings, before: str, dialect: str) -> str:
@@ -255,19 +256,22 @@ order by date_day, {_cols(by)}, measure
 
 def reconciliation_query(spec: MonitorSpec, settings: MonitorSettings, platform: str, grain: Sequence[str],
                          dialect: str, loaded_quarantine: str | None = None,
-                         platform_quarantine: str | None = None) -> str:
+                         platform_quarantine: str | None = None, days: str | None = None) -> str:
     """`platform`: the relation of the platform's own totals. Rows either side set aside in quarantine
-    (one row per rule they failed) were loaded, and count once."""
+    (one row per rule they failed) were loaded, and count once. `days`: a predicate on the date
+    column keeping only the days just rebuilt (the batch holds only those)."""
     by, measures = spec.by, spec.measures
     day = f"{spec.date} as date_day"
 
+    only = f" where {days}" if days else ""
+
     def rows(relation: str, quarantine: str | None, keys: Sequence[str]) -> str:
-        select = f"select {_cols(by)}, {day}, {_cols(measures)} from {relation} as source_rows"
+        select = f"select {_cols(by)}, {day}, {_cols(measures)} from {relation} as source_rows{only}"
         if quarantine is None:
             return select
         distinct = _cols(sorted({*keys, *by, spec.date, *measures}))
         return f"{select} union all select {_cols(by)}, {day}, {_cols(measures)} from (select distinct {distinct} " \
-               f"from {quarantine}) as set_aside"
+               f"from {quarantine}{only}) as set_aside"
 
     sums = ", ".join(f"sum({m}) as {m}" for m in measures)
     differs = " or ".join(f"abs(coalesce(p.{m}, 0) - coalesce(l.{m}, 0)) > {settings.reconciliation_tolerance}"

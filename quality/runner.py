@@ -161,14 +161,19 @@ def validate(
     table: str,
     rules: Sequence[Rule | Any],
     index_columns: Sequence[str] = (),
+    where: str | None = None,
 ) -> Outcome:
     """Validate `schema.table` against `rules` (a bare expectation is a rule without screens);
-    raises only when the table cannot be read at all."""
+    raises only when the table cannot be read at all. `where`: only the rows it keeps, e.g. the days
+    an incremental build rebuilt."""
     relation = f"{schema}.{table}"
     rules = [r if isinstance(r, Rule) else Rule(r) for r in rules]
-    row_count = warehouse.row_count(schema, table)
+    if where is None:
+        row_count = warehouse.row_count(schema, table)
+    else:
+        row_count = int(warehouse.scalar(f"SELECT count(*) FROM {relation} WHERE {where}"))
     derived = dict(d for rule in rules for d in rule.derived)
-    with _lock, _batch(warehouse, schema, table, derived) as batch:
+    with _lock, _batch(warehouse, schema, table, derived, where) as batch:
         screens = [(i, s) for i, rule in enumerate(rules) for s in (rule.screens or (rule.expectation,))]
         first = _run(batch, [s for _, s in screens], {"result_format": "BOOLEAN_ONLY"})
         # A screen that failed or errored proves nothing by itself: the rule's own expectation has
@@ -211,15 +216,27 @@ def _run(batch: Any, expectations: Sequence[Any], result_format: dict[str, Any])
 
 
 @contextmanager
-def _batch(warehouse: Warehouse, schema: str, table: str, derived: dict[str, str]) -> Iterator[Any]:
-    """A GX batch of the whole table (plus any derived columns). Its connections are closed when the
-    validation ends: a DuckDB file must not stay open, as dlt and other processes open it next."""
+def _batch(warehouse: Warehouse, schema: str, table: str, derived: dict[str, str],
+           where: str | None = None) -> Iterator[Any]:
+    """A GX batch of the whole table, or of the rows `where` keeps (plus any derived columns). Its
+    connections are closed when the validation ends: a DuckDB file must not stay open, as dlt and
+    other processes open it next.
+
+    The rows `where` keeps are read through a view, which GX reads as a table: a query asset would
+    be run whole just to learn its columns, sending every row to the client on PostgreSQL. The view
+    is dropped at once, since PostgreSQL would not let the next build drop the table under it."""
     source = _source(warehouse)
+    view = f"{table}__checked"
+    if where is not None:
+        warehouse.execute([f"DROP VIEW IF EXISTS {schema}.{view}",
+                           f"CREATE VIEW {schema}.{view} AS SELECT * FROM {schema}.{table} WHERE {where}"])
     try:
-        yield _batch_definition(source, schema, table, derived).get_batch()
+        yield _batch_definition(source, schema, table if where is None else view, derived).get_batch()
     finally:
         source.get_engine().dispose()
         source.get_execution_engine().engine.dispose()
+        if where is not None:
+            warehouse.execute([f"DROP VIEW IF EXISTS {schema}.{view}"])
 
 
 _sources: dict[str, Any] = {}

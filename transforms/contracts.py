@@ -23,6 +23,13 @@ Checks, per column or per table, each with a severity: `error` (the default) blo
   and the day that have no FX rate;
 - `ordered: [smaller, larger]`, `min_rows: n`, `unique: [columns]` (the grain is always unique and
   its columns not null).
+
+Each mart, staging entity and intermediate model says how a run rebuilds it (`build:`):
+- `{incremental: date_day}`: only the days of the run's window (its dates plus the sources'
+  restatement lookback) are deleted and rebuilt. The column is a date of the grain, so the days
+  rebuilt replace whole days and the grain stays unique across them;
+- `{full: why}`: rebuilt whole on every run, with the reason it cannot be incremental (it depends on
+  all of history, or its records change on any day).
 """
 
 from __future__ import annotations
@@ -77,6 +84,34 @@ class CheckSpec:
         return self.kind + (":" + ",".join(self.columns) if self.columns else "")
 
 
+@dataclass(frozen=True)
+class BuildSpec:
+    """How a run rebuilds a model: the days of its window by `incremental` (a date column), or whole."""
+
+    incremental: str | None = None
+    reason: str = ""
+
+
+def _build_spec(path: Path, where: str, raw: Any, columns: tuple[ColumnContract, ...] | None = None,
+                grain: tuple[str, ...] = ()) -> BuildSpec:
+    usage = "build is {incremental: <date column of the grain>} or {full: <why it cannot be incremental>}"
+    if not isinstance(raw, dict) or len(raw) != 1 or not set(raw) <= {"incremental", "full"}:
+        raise ContractError(f"{path}: {where}: {usage}")
+    if "full" in raw:
+        reason = " ".join(str(raw["full"] or "").split())
+        if not reason:
+            raise ContractError(f"{path}: {where}: a full build says why it cannot be incremental")
+        return BuildSpec(reason=reason)
+    column = str(raw["incremental"] or "")
+    if columns is not None:
+        declared = {c.name: c.type for c in columns}
+        if declared.get(column) != "date" or column not in grain:
+            raise ContractError(f"{path}: {where}: incremental names a date column of the grain, got {column!r}")
+    elif not column:
+        raise ContractError(f"{path}: {where}: {usage}")
+    return BuildSpec(incremental=column)
+
+
 def _with_grain(grain: tuple[str, ...], checks: tuple[CheckSpec, ...]) -> tuple[CheckSpec, ...]:
     """The declared checks plus what the grain implies: its columns not null, its rows unique."""
     declared = {(c.kind, c.columns) for c in checks}
@@ -114,6 +149,7 @@ class EntityContract:
     columns: tuple[ColumnContract, ...]
     checks: tuple[CheckSpec, ...] = ()
     monitors: tuple[MonitorSpec, ...] = ()
+    build: BuildSpec = BuildSpec(reason="rebuilt whole")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -148,6 +184,7 @@ class MartContract:
     columns: tuple[ColumnContract, ...]
     checks: tuple[CheckSpec, ...]
     path: Path
+    build: BuildSpec = BuildSpec(reason="rebuilt whole")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -265,11 +302,11 @@ def load_mart(path: Path) -> MartContract:
     if not requires or not all(r.count(".") == 1 for r in requires):
         raise ContractError(f"{path}: requires must name the domain entities (domain.entity) without which the mart "
                             "is not built")
-    unknown = set(data) - {"description", "requires", "grain", "columns", "checks"}
+    unknown = set(data) - {"description", "requires", "grain", "columns", "checks", "build"}
     if unknown:
         raise ContractError(f"{path}: unknown keys {sorted(unknown)}")
     return MartContract(name, " ".join(str(data.get("description") or "").split()), requires, grain, columns,
-                        tuple(checks), path)
+                        tuple(checks), path, _build_spec(path, name, data.get("build"), columns, grain))
 
 
 def _monitors(path: Path, where: str, raw: Any, names: set[str]) -> tuple[MonitorSpec, ...]:
@@ -307,12 +344,13 @@ def load_domain(path: Path) -> DomainContract:
         grain = tuple(raw.get("grain") or ())
         if not grain or not set(grain) <= {c.name for c in columns}:
             raise ContractError(f"{path}: {where}: grain must list declared columns")
-        unknown = set(raw) - {"description", "grain", "columns", "monitors"}
+        unknown = set(raw) - {"description", "grain", "columns", "monitors", "build"}
         if unknown:
             raise ContractError(f"{path}: {where}: unknown keys {sorted(unknown)}")
         monitors = _monitors(path, where, raw.get("monitors") or {}, {c.name for c in columns})
         entities[str(name)] = EntityContract(str(name), str(raw.get("description") or ""), grain, columns,
-                                             tuple(checks), monitors)
+                                             tuple(checks), monitors,
+                                             _build_spec(path, where, raw.get("build"), columns, grain))
     for entity in entities.values():
         for monitor in entity.monitors:
             if monitor.against is not None and monitor.against not in entities:
@@ -322,6 +360,25 @@ def load_domain(path: Path) -> DomainContract:
     if not discriminator or not entities:
         raise ContractError(f"{path}: a domain needs a discriminator and entities")
     return DomainContract(path.stem, str(data.get("description") or ""), str(discriminator), entities)
+
+
+INTERMEDIATE_DIR = ROOT / "intermediate"
+
+
+@cache
+def intermediate_builds() -> dict[str, BuildSpec]:
+    """Each intermediate model's `build:`, from the `.yml` beside its SQL."""
+    found = {}
+    for path in sorted(INTERMEDIATE_DIR.glob("*.sql")):
+        declaration = path.with_suffix(".yml")
+        if not declaration.exists():
+            raise ContractError(f"{declaration}: missing; it says how a run rebuilds {path.name} (build:)")
+        data = _load(declaration)
+        unknown = set(data) - {"build"}
+        if unknown:
+            raise ContractError(f"{declaration}: unknown keys {sorted(unknown)}")
+        found[path.stem] = _build_spec(declaration, path.stem, data.get("build"))
+    return found
 
 
 @cache

@@ -19,10 +19,19 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
+from transforms.contracts import BuildSpec
+from transforms.state import Window
+
 LAYERS = ("staging", "intermediate", "marts")
 CANDIDATE_SCHEMA = "marts_candidate"
 PUBLISHED_SCHEMA = "marts"
 SEED_SCHEMA = "staging"
+
+
+def live_relation(name: str) -> str:
+    """The table behind the published view `marts.<name>`: the candidate that last passed its gate,
+    renamed into place (DuckDB renames only within a schema)."""
+    return f"{CANDIDATE_SCHEMA}.{name}__live"
 SEEDS = {"campaign_key_overrides": ("platform", "campaign_id", "campaign_key")}
 
 Relation = tuple[str, str]
@@ -42,6 +51,8 @@ class Model:
     # For a staging model: a typed relation of no rows for each raw table it reads, standing in
     # while that source has never loaded.
     stand_ins: Mapping[Relation, str] = field(default_factory=dict, compare=False, repr=False)
+    # How a run rebuilds it: by the days of the run's window, or whole (transforms.contracts).
+    build: BuildSpec = BuildSpec(reason="rebuilt whole")
 
     @property
     def relation(self) -> str:
@@ -51,8 +62,13 @@ class Model:
     def key(self) -> Relation:
         return self.schema, self.name
 
-    def render(self, variables: Mapping[str, str]) -> str:
-        return render(self.path.read_text(), variables, self.union)
+    @property
+    def incremental(self) -> str | None:
+        """The date column whose days an incremental run rebuilds, or None for a model built whole."""
+        return self.build.incremental
+
+    def render(self, variables: Mapping[str, str], window: Window | None = None) -> str:
+        return render(self.path.read_text(), variables, self.union, window)
 
 
 def campaign_key(expr: str) -> str:
@@ -83,7 +99,13 @@ def _no_unions(domain: str, entity: str) -> str:
     raise ValueError(f"union({domain!r}, {entity!r}) needs a project: render the model through transforms.project")
 
 
-def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_unions) -> str:
+def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_unions,
+           window: Window | None = None) -> str:
+    """`window`: the days an incremental build rebuilds; `{{ window('s.date_day') }}` then renders
+    as a predicate keeping only them, and as `true` when the model is built whole."""
+    def in_window(column: str) -> str:
+        return f"({window.predicate(column)})" if window is not None else "(1 = 1)"
+
     def var(name: str) -> str:
         value = variables[name]
         if not _SAFE_VALUE.match(value):
@@ -97,7 +119,7 @@ def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_un
         return f"case when {currency} = {var('reporting_currency')} then cast(1 as decimal(38, 12)) else {rates}.rate_to_reporting end"
 
     return _ENV.from_string(sql).render(var=var, campaign_key=campaign_key, safe_divide=safe_divide, union=union,
-                                        reporting_rate=reporting_rate, to_reporting=to_reporting)
+                                        reporting_rate=reporting_rate, to_reporting=to_reporting, window=in_window)
 
 
 def description(sql: str) -> str:

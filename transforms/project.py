@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cache
 from pathlib import Path
 
-from transforms.contracts import domains, marts
+from transforms.contracts import BuildSpec, ContractError, domains, intermediate_builds, marts
 from transforms.models import (
     CANDIDATE_SCHEMA,
     SEED_SCHEMA,
@@ -29,11 +30,13 @@ from transforms.models import (
     target,
     topological,
 )
+from transforms.state import Window
 from transforms.unions import union_sql
 
 ROOT = Path(__file__).resolve().parent
 # Rendering only to learn dependencies: any safe value will do.
 PLACEHOLDER_VARIABLES = {"reporting_currency": "XXX"}
+PLACEHOLDER_WINDOW = Window("date_day", date(2000, 1, 1), date(2000, 1, 1))
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def project(sources: tuple[str, ...]) -> Project:
         for path in staging_files(source):
             if entity_of(path) not in domains()[spec.domain].entities:
                 raise ValueError(f"{path.name}: {entity_of(path)!r} is not an entity of the {spec.domain} contract")
-            model = _model("staging", path, union)
+            model = _model("staging", path, union, domains()[spec.domain].entities[entity_of(path)].build)
             stand_ins = {}
             for schema, table in model.deps:
                 if schema != spec.dataset:
@@ -120,8 +123,10 @@ def project(sources: tuple[str, ...]) -> Project:
     contracts = marts()
     for path in sorted((ROOT / "marts").glob("*.sql")):
         if set(contracts[path.stem].requires) <= available:
-            models.append(_model("marts", path, union))
-    intermediate = {m.key: m for m in (_model("intermediate", p, union) for p in sorted((ROOT / "intermediate").glob("*.sql")))}
+            models.append(_model("marts", path, union, contracts[path.stem].build))
+    builds = intermediate_builds()
+    intermediate = {m.key: m for m in (_model("intermediate", p, union, builds[p.stem])
+                                       for p in sorted((ROOT / "intermediate").glob("*.sql")))}
     needed: set[Relation] = set()
     pending = [dep for m in models for dep in m.deps]
     while pending:
@@ -135,8 +140,16 @@ def project(sources: tuple[str, ...]) -> Project:
     return Project(tuple(sources), tuple(ordered), seeds)
 
 
-def _model(layer: str, path: Path, union) -> Model:
+def _model(layer: str, path: Path, union, build: BuildSpec) -> Model:
     sql = path.read_text()
     schema, name = target(layer, path.stem)
-    deps = referenced_tables(render(sql, PLACEHOLDER_VARIABLES, union))
-    return Model(layer, schema, name, path, description(sql), union, deps)
+    whole = render(sql, PLACEHOLDER_VARIABLES, union)
+    windowed = render(sql, PLACEHOLDER_VARIABLES, union, PLACEHOLDER_WINDOW)
+    # An incremental model that never filters by its window would insert all of history again.
+    if build.incremental and whole == windowed:
+        raise ContractError(f"{path.name} is declared incremental by {build.incremental} but never filters by "
+                            "{{ window('<date column>') }}")
+    if not build.incremental and whole != windowed:
+        raise ContractError(f"{path.name} filters by {{{{ window(...) }}}} but is declared to build whole")
+    deps = referenced_tables(whole)
+    return Model(layer, schema, name, path, description(sql), union, deps, build=build)

@@ -1,16 +1,19 @@
-"""Runs models inside the warehouse: each becomes a table in one transaction (drop + create as), and
-publish swaps candidates into `marts`, recording who published what."""
+"""Runs models inside the warehouse, each in one transaction: a model built whole replaces its table
+(drop + create as); one built by a window replaces those days of its table (delete + insert), or,
+for a mart, becomes a candidate of just those days. Publish swaps candidates into `marts`, recording
+who published what. Each build is recorded in `audit.model_builds` (transforms.state)."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from transforms import state
 from transforms.models import (
     CANDIDATE_SCHEMA,
     PUBLISHED_SCHEMA,
@@ -20,6 +23,7 @@ from transforms.models import (
     replace_tables,
     transpile,
 )
+from transforms.state import Window
 from warehouse import Warehouse
 from warehouse.engine import Column
 
@@ -35,32 +39,52 @@ class BuildResult:
     columns: tuple[Column, ...] = ()
     # Raw tables read as empty stand-ins, because their source has never loaded.
     stood_in: tuple[str, ...] = ()
+    # The days rebuilt, or None when the table was built whole.
+    window: Window | None = None
+    rows_rebuilt: int | None = None
+
+
+class WindowError(RuntimeError):
+    """An incremental model produced rows dated outside the days it was rebuilding."""
 
 
 class MissingInputError(RuntimeError):
     """A model reads a table that does not exist yet, typically a source never ingested."""
 
 
-def compiled_sql(model: Model, dialect: str, variables: Mapping[str, str], stand_ins: Mapping = ()) -> str:
-    sql = model.render(variables)
+def compiled_sql(model: Model, dialect: str, variables: Mapping[str, str], stand_ins: Mapping = (),
+                 window: Window | None = None) -> str:
+    sql = model.render(variables, window)
     if stand_ins:
         sql = replace_tables(sql, stand_ins)
     return transpile(sql, dialect)
 
 
-def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn: sa.Connection | None = None) -> BuildResult:
-    """One transaction: replace the table, read back count and schema.
+def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn: sa.Connection | None = None,
+          window: Window | None = None, fingerprint: str = "", run_id: str = "",
+          previous: state.Build | None = None) -> BuildResult:
+    """One transaction: build the table whole (`window` None) or by the window's days, record the
+    build, read back count and schema. `previous`: the table's last build, whose row count an
+    incremental build updates (counting a 10M-row table on PostgreSQL would cost a scan).
 
     Pass `conn` to build several models on one connection: opening a DuckDB connection costs about
     as much as building a small model. Missing inputs are looked for only when a build fails, since
     a catalog lookup per model costs as much again. A staging model whose source has never loaded
-    is then rebuilt from empty stand-ins with the raw tables' declared columns.
+    is then rebuilt whole from empty stand-ins with the raw tables' declared columns.
     """
     if conn is None:
         with warehouse.engine.connect() as own:
-            return build(warehouse, model, variables, own)
+            return build(warehouse, model, variables, own, window, fingerprint, run_id, previous)
+    record = state.Build(model.relation, fingerprint, run_id, state.FULL, None, 0)
     try:
-        return _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables), conn)
+        sql = compiled_sql(model, warehouse.dialect, variables, window=window)
+        if window is None or model.layer == "marts":
+            return _replace(warehouse, model, sql, conn, replace(record, window=window,
+                                                                 mode=state.WINDOW if window else state.FULL))
+        return _rebuild_days(warehouse, model, sql, conn, window, replace(record, mode=state.WINDOW, window=window),
+                             previous)
+    except WindowError:
+        raise
     except Exception as exc:
         with conn.begin():
             existing = warehouse.relations(conn)
@@ -73,19 +97,60 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn
             raise MissingInputError(
                 f"{model.relation} reads {names}, which does not exist yet: run its upstream models first"
             ) from exc
-        result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn)
+        result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn, record)
         return BuildResult(result.relation, result.row_count, result.columns,
                            tuple(f"{s}.{t}" for s, t in standing))
 
 
-def _replace(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection) -> BuildResult:
+def _replace(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection, record: state.Build) -> BuildResult:
     with conn.begin():
         for statement in (f"CREATE SCHEMA IF NOT EXISTS {model.schema}", f"DROP TABLE IF EXISTS {model.relation}",
                           f"CREATE TABLE {model.relation} AS {sql}"):
             warehouse.run_statement(conn, statement)
         count = warehouse.row_count(model.schema, model.name, conn)
         columns = tuple(warehouse.columns(model.schema, model.name, conn))
-    return BuildResult(model.relation, count, columns)
+        if record.fingerprint:
+            state.record(warehouse, conn, replace(record, row_count=count))
+            # A mart's candidate of some days is pending until published.
+            if record.window is None or model.layer != "marts":
+                state.clear_pending(warehouse, conn, model.relation)
+    return BuildResult(model.relation, count, columns, window=record.window,
+                       rows_rebuilt=count if record.window else None)
+
+
+def _rebuild_days(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection, window: Window,
+                  record: state.Build, previous: state.Build | None) -> BuildResult:
+    """Replace the window's days of the table with the model's rows for them. The rows are staged
+    first, so a model yielding a row dated outside the window fails before anything changes: the
+    delete would not have removed that row's earlier version."""
+    staged = f"{model.name}__window"
+    with conn.begin():
+        warehouse.run_statement(conn, f"DROP TABLE IF EXISTS {staged}")
+        warehouse.run_statement(conn, f"CREATE TEMPORARY TABLE {staged} AS {sql}")
+        outside = conn.exec_driver_sql(
+            f"SELECT count(*), min({window.column}), max({window.column}) FROM {staged} "
+            f"WHERE {window.column} IS NULL OR NOT ({window.predicate()})").one()
+        if outside[0]:
+            raise WindowError(f"{model.relation}: {outside[0]} rows dated outside the days rebuilt "
+                              f"({window.start} to {window.end}), from {outside[1]} to {outside[2]}: its SQL must "
+                              f"filter every input by {{{{ window(...) }}}} on the same days")
+        deleted = affected(warehouse, conn, f"DELETE FROM {model.relation} WHERE {window.predicate()}")
+        inserted = affected(warehouse, conn, f"INSERT INTO {model.relation} SELECT * FROM {staged}")
+        warehouse.run_statement(conn, f"DROP TABLE {staged}")
+        if previous is not None:
+            count = previous.row_count - deleted + inserted
+        else:
+            count = warehouse.row_count(model.schema, model.name, conn)
+        columns = tuple(warehouse.columns(model.schema, model.name, conn))
+        state.record(warehouse, conn, replace(record, row_count=count))
+        state.clear_pending(warehouse, conn, model.relation)
+    return BuildResult(model.relation, count, columns, window=window, rows_rebuilt=inserted)
+
+
+def affected(warehouse: Warehouse, conn: sa.Connection, statement: str) -> int:
+    """Rows a DELETE or INSERT changed: DuckDB returns them as a result row, PostgreSQL as rowcount."""
+    result = conn.exec_driver_sql(statement)
+    return int(result.scalar() or 0) if warehouse.dialect == "duckdb" else int(result.rowcount)
 
 
 def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:

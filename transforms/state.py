@@ -19,6 +19,9 @@ from warehouse import Warehouse
 
 SCHEMA = "audit"
 TABLE = f"{SCHEMA}.model_builds"
+# Days a run set out to rebuild and has not yet: cleared once built (a mart: once published), so a
+# run that failed, or was held back, leaves its days to the next run's window.
+PENDING = f"{SCHEMA}.model_pending"
 FULL = "full"
 WINDOW = "window"
 
@@ -27,6 +30,8 @@ DDL = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} (relation varchar NOT NULL, fingerprint varchar NOT NULL, "
     "run_id varchar NOT NULL, built_at timestamp with time zone NOT NULL, mode varchar NOT NULL, "
     "date_column varchar, window_start date, window_end date, row_count bigint NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {PENDING} (relation varchar NOT NULL, date_column varchar NOT NULL, "
+    "window_start date NOT NULL, window_end date NOT NULL)",
 )
 
 
@@ -37,6 +42,12 @@ class Window:
     column: str
     start: date
     end: date
+
+    def hull(self, other: Window | None) -> Window:
+        """The smallest window covering both: one range of days keeps a rebuild to one delete."""
+        if other is None:
+            return self
+        return Window(self.column, min(self.start, other.start), max(self.end, other.end))
 
     def predicate(self, column: str | None = None) -> str:
         return (f"{column or self.column} between cast('{self.start.isoformat()}' as date) "
@@ -88,6 +99,43 @@ def record(warehouse: Warehouse, conn: sa.Connection, build: Build) -> None:
          "at": datetime.now(UTC), "mode": build.mode, "column": window.column if window else None,
          "start": window.start if window else None, "end": window.end if window else None, "rows": build.row_count},
     )
+
+
+def pending(warehouse: Warehouse, conn: sa.Connection) -> dict[str, Window]:
+    if (SCHEMA, "model_pending") not in warehouse.relations(conn):
+        return {}
+    return {relation: Window(column, _day(start), _day(end))
+            for relation, column, start, end in conn.exec_driver_sql(
+                f"SELECT relation, date_column, window_start, window_end FROM {PENDING}")}
+
+
+def set_pending(warehouse: Warehouse, conn: sa.Connection, windows: Mapping[str, Window]) -> None:
+    """Record the days each relation is to rebuild (already merged with what was pending)."""
+    ensure(warehouse, conn)
+    for relation, window in windows.items():
+        conn.execute(sa.text(f"DELETE FROM {PENDING} WHERE relation = :relation"), {"relation": relation})
+        conn.execute(sa.text(f"INSERT INTO {PENDING} VALUES (:relation, :column, :start, :end)"),
+                     {"relation": relation, "column": window.column, "start": window.start, "end": window.end})
+
+
+def clear_pending(warehouse: Warehouse, conn: sa.Connection, relation: str) -> None:
+    """Call inside the transaction that rebuilt (or published) the relation's pending days."""
+    ensure(warehouse, conn)
+    conn.execute(sa.text(f"DELETE FROM {PENDING} WHERE relation = :relation"), {"relation": relation})
+
+
+def rename(warehouse: Warehouse, conn: sa.Connection, relation: str, to: str) -> None:
+    """A table renamed into place keeps its record under its new name (publish's swap)."""
+    ensure(warehouse, conn)
+    conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE relation = :to"), {"to": to})
+    conn.execute(sa.text(f"UPDATE {TABLE} SET relation = :to WHERE relation = :relation"),
+                 {"relation": relation, "to": to})
+
+
+def adjust_rows(warehouse: Warehouse, conn: sa.Connection, relation: str, change: int) -> None:
+    """Rows removed after the build (set aside in quarantine) leave the recorded count too."""
+    conn.execute(sa.text(f"UPDATE {TABLE} SET row_count = row_count + :change WHERE relation = :relation"),
+                 {"relation": relation, "change": change})
 
 
 def forget(warehouse: Warehouse, conn: sa.Connection, relations: Mapping[str, object] | list[str]) -> None:

@@ -25,6 +25,7 @@ with campaigns as (
     left join intermediate.int_fx_rates_daily as fx
         on fx.currency_code = a.currency_code
         and fx.date_day = s.date_day
+    where {{ window('s.date_day') }}
 )
 
 select

@@ -7,3 +7,4 @@ select
         else {{ campaign_key('t.campaign') }}
     end as campaign_key
 from {{ union('web_analytics', 'traffic_daily') }} as t
+where {{ window('t.date_day') }}

@@ -28,3 +28,5 @@ left join intermediate.int_ad_campaigns_daily as c
     and c.platform = g.platform
     and c.account_id = g.account_id
     and c.campaign_id = g.campaign_id
+    and {{ window('c.date_day') }}
+where {{ window('g.date_day') }}

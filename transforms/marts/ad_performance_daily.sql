@@ -29,3 +29,5 @@ left join intermediate.int_ad_campaigns_daily as c
     and c.platform = s.platform
     and c.account_id = s.account_id
     and c.campaign_id = s.campaign_id
+    and {{ window('c.date_day') }}
+where {{ window('s.date_day') }}

@@ -19,3 +19,4 @@ select
     {{ to_reporting('spend', 'fx_rate') }} as spend_reporting,
     {{ to_reporting('conversions_value', 'fx_rate', scale=None) }} as conversions_value_reporting
 from intermediate.int_ad_campaigns_daily
+where {{ window('date_day') }}

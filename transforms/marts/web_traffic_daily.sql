@@ -15,3 +15,4 @@ select
     key_events,
     revenue
 from intermediate.int_web_traffic_daily
+where {{ window('date_day') }}

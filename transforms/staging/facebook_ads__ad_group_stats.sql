@@ -12,3 +12,4 @@ select
     cast(coalesce(conversions, 0) as double) as conversions,
     cast(coalesce(conversions_value, 0) as double) as conversions_value
 from raw_facebook_ads.ad_group_stats
+where {{ window('date_day') }}

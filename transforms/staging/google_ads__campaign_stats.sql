@@ -13,3 +13,4 @@ select
     cast(coalesce(conversions, 0) as double) as conversions,
     cast(coalesce(conversions_value, 0) as double) as conversions_value
 from raw_google_ads.campaign_stats
+where {{ window('date_day') }}

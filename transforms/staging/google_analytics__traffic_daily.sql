@@ -14,3 +14,4 @@ select
     cast(coalesce(total_revenue, 0) as decimal(38, 6)) as revenue,
     upper(currency_code) as currency_code
 from raw_google_analytics.traffic_daily
+where {{ window('date_day') }}

@@ -9,3 +9,4 @@ select
     cast(coalesce(external_website_conversions, 0) as double) as conversions,
     cast(coalesce(conversion_value_in_local_currency, 0) as double) as conversions_value
 from raw_linkedin_ads.account_stats
+where {{ window('date_day') }}

@@ -16,3 +16,4 @@ select
 from raw_linkedin_ads.campaign_stats as s
 left join raw_linkedin_ads.campaigns as c
     on c.account_id = s.account_id and c.campaign_id = s.campaign_id
+where {{ window('s.date_day') }}

@@ -18,3 +18,4 @@ left join raw_linkedin_ads.creatives as cr
     on cr.account_id = s.account_id and cr.creative_id = s.creative_id
 left join raw_linkedin_ads.campaigns as c
     on c.account_id = cr.account_id and c.campaign_id = cr.campaign_id
+where {{ window('s.date_day') }}

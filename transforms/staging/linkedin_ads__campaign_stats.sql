@@ -17,4 +17,5 @@ left join raw_linkedin_ads.campaigns as c
     on c.account_id = s.account_id and c.campaign_id = s.campaign_id
 left join raw_linkedin_ads.campaign_groups as g
     on g.account_id = c.account_id and g.campaign_group_id = c.campaign_group_id
+where {{ window('s.date_day') }}
 group by s.account_id, c.campaign_group_id, s.date_day
