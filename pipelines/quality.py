@@ -22,6 +22,7 @@ from pipelines.transform import model_key
 from quality import data_docs, gate
 from quality.runner import Outcome
 from quality.suites import DateBounds
+from transforms import state
 from transforms.contracts import marts
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 
@@ -67,11 +68,14 @@ def build_gate(mart: str, history_start: date) -> AssetChecksDefinition:
     def _gate(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
         wh = warehouse.warehouse()
         bounds = DateBounds(history_start, datetime.now(UTC))
+        with wh.engine.connect() as conn:
+            build = state.read(wh, conn).get(f"{CANDIDATE_SCHEMA}.{mart}")
+        partial = build is not None and build.partial
         for spec in specs:
             if spec.key not in context.selected_asset_check_keys:
                 continue
             severity, level = severities[spec.name]
-            outcome = gate.check_mart(wh, CANDIDATE_SCHEMA, mart, bounds, severity)
+            outcome = gate.check_mart(wh, CANDIDATE_SCHEMA, mart, bounds, severity, partial)
             if not outcome.success:
                 (context.log.error if severity == "error" else context.log.warning)(gate.render(outcome))
             page = data_docs.publish(outcome, context.run.run_id, spec.name)

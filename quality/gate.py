@@ -52,10 +52,12 @@ def _validator_error(relation: str, expectation: str, exc: Exception, evaluated:
     return Outcome(relation, evaluated, errors=(error,))
 
 
-def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error") -> Outcome:
+def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error",
+               partial: bool = False) -> Outcome:
     """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert.
     The blocking ones start with the contract's columns and types, frozen: a candidate that drifted
-    from them is not validated further, and does not publish."""
+    from them is not validated further, and does not publish. `partial`: the candidate holds only
+    the days its run rebuilt."""
     contract = marts()[name]
     if severity == "error":
         try:
@@ -67,7 +69,7 @@ def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds,
             return _validator_error(f"{schema}.{name}", "schema", exc, 1)
         if changed is not None:
             return Outcome(f"{schema}.{name}", 1, failures=(changed,), row_count=warehouse.row_count(schema, name))
-    return check_contract(warehouse, schema, name, contract, bounds, severity)
+    return check_contract(warehouse, schema, name, contract, bounds, severity, partial)
 
 
 def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
@@ -87,10 +89,11 @@ def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
 
 
 def check_contract(warehouse: Warehouse, schema: str, table: str, contract: MartContract | EntityContract,
-                   bounds: DateBounds, severity: str = "error") -> Outcome:
+                   bounds: DateBounds, severity: str = "error", partial: bool = False) -> Outcome:
     """A table's contract rules of one severity, a mart's or a staging entity's."""
     return _checked(warehouse, schema, table,
-                    lambda: build_rules(checks(contract, bounds, severity), warehouse.dialect), contract.grain)
+                    lambda: build_rules(checks(contract, bounds, severity, partial), warehouse.dialect),
+                    contract.grain)
 
 
 def check_freshness(warehouse: Warehouse, spec: SourceSpec, window_end: date) -> Outcome:

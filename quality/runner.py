@@ -285,7 +285,9 @@ def _duckdb_engine_kwargs(warehouse: Warehouse) -> dict[str, Any]:
     def connect() -> _DuckDBConnection:
         # duckdb_engine's own connect, so the configuration matches the warehouse's other
         # connections (DuckDB refuses a second in-process connection configured differently).
-        return _DuckDBConnection(dialect.connect(*cargs, **dict(cparams)))
+        connection = dialect.connect(*cargs, **dict(cparams))
+        warehouse.configure_duckdb(connection)
+        return _DuckDBConnection(connection)
 
     # One connection per engine, kept open until the validation ends (it owns the cursors).
     return {"creator": connect, "poolclass": sa.pool.StaticPool}

@@ -3,11 +3,17 @@
 DuckDB allows one writer process and refuses a second in-process connection opened with another
 configuration, which dlt's loader would be. So the DuckDB engine uses NullPool: no connection
 outlives the statement block that opened it, and dlt can always open the file.
+
+DuckDB's memory is capped (FUNNELHOUSE_DUCKDB_MEMORY_LIMIT, default 1GB) on every connection that
+opens the file, ours, dlt's and the quality checks': past the cap, joins, sorts and inserts spill
+to a temporary directory beside the file instead of growing the process. DuckDB's own default is
+80% of the machine's memory, which a 10M-row merge on a small box turns into an out-of-memory kill.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +23,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+def duckdb_memory_limit() -> str:
+    from warehouse.settings import SettingError, setting_value
+
+    value = (setting_value("funnelhouse_duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT).strip()
+    if not _MEMORY.match(value):
+        raise SettingError("setting 'FUNNELHOUSE_DUCKDB_MEMORY_LIMIT' must be a size such as 1GB or 1500MB")
+    return value
 
 
 @dataclass(frozen=True)
@@ -54,15 +73,32 @@ class Warehouse:
             if self.path is not None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             target = str(self.path) if self.path else ":memory:"
-            return sa.create_engine(f"duckdb:///{target}", poolclass=sa.pool.NullPool)
+            engine = sa.create_engine(f"duckdb:///{target}", poolclass=sa.pool.NullPool)
+            sa.event.listen(engine, "connect", lambda dbapi, _: self.configure_duckdb(dbapi))
+            return engine
         url = make_url(self.url).set(drivername="postgresql+psycopg")
         return sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+    @cached_property
+    def duckdb_settings(self) -> dict[str, str]:
+        """What every DuckDB connection to the warehouse sets (global settings of the open file)."""
+        return {"memory_limit": duckdb_memory_limit()}
+
+    def configure_duckdb(self, connection: Any) -> None:
+        cursor = connection.cursor()
+        try:
+            for name, value in self.duckdb_settings.items():
+                cursor.execute(f"SET {name} = '{value}'")
+        finally:
+            cursor.close()
 
     def dlt_destination(self) -> Any:
         import dlt
 
         if self.dialect == "duckdb":
-            return dlt.destinations.duckdb(str(self.path))
+            from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+            return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=self.duckdb_settings))
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
         credentials = PostgresCredentials()
