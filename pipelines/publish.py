@@ -1,9 +1,10 @@
-"""Publish: candidates that passed their gate replace `marts.*`, each recording the run that did it.
+"""Publish: candidates that passed their gate become `marts.*`, each recording the run that did it
+(`transforms.publication`: a rename, or a window's days replaced, never a copy of the mart).
 
 By dependency (the default): one step per mart, downstream of its own candidate and of every
 candidate mart it is built from. Dagster skips exactly the publish steps behind a failed blocking
 check, as dbt's tests block only what is downstream: a bad CRM row does not freeze the ad marts.
-All or nothing (FUNNELHOUSE_PUBLICATION=all_or_nothing): one step swaps every mart in one
+All or nothing (FUNNELHOUSE_PUBLICATION=all_or_nothing): one step publishes every mart in one
 transaction, only when every gate passed, for teams that prefer one consistent version.
 """
 
@@ -14,10 +15,10 @@ from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, Material
 from pipelines.metadata import mart_column_schema, table_metadata
 from pipelines.resources import WarehouseResource
 from pipelines.transform import model_key
-from transforms import runner
 from transforms.contracts import marts
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 from transforms.project import Project
+from transforms.publication import publish as publish_candidates
 
 BY_DEPENDENCY = "by_dependency"
 ALL_OR_NOTHING = "all_or_nothing"
@@ -39,7 +40,7 @@ def _spec(project: Project, name: str, deps: list[str]) -> AssetSpec:
 def _publish(context: AssetExecutionContext, project: Project, names: list[str],
              warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
     wh = warehouse.warehouse()
-    results = runner.publish(wh, names, context.run.run_id, project.sources)
+    results = publish_candidates(wh, names, context.run.run_id, project.sources)
     context.log.info("published " + ", ".join(f"{r.relation} ({r.row_count} rows)" for r in results.values()))
     for name, result in results.items():
         metadata = table_metadata(wh, PUBLISHED_SCHEMA, name, result.row_count, result.columns, contract=marts()[name])

@@ -58,7 +58,7 @@ def fingerprints(models: Iterable[Model], variables: Mapping[str, str], dialect:
 def built_relation(model: Model) -> str:
     """Where a model's history lives: its table, or for a mart the published table behind the view
     (a mart's candidate holds only what the run rebuilt)."""
-    return live_relation(model.name) if model.layer == "marts" else model.relation
+    return ".".join(live_relation(model.name)) if model.layer == "marts" else model.relation
 
 
 def plan(model: Model, fingerprint: str, builds: Mapping[str, Build], pending: Mapping[str, Window],

@@ -2,7 +2,8 @@
 
 A model's file says where it lands: `staging/<source>__<entity>.sql` -> `staging.stg_<source>__<entity>`,
 `intermediate/int_*.sql` -> `intermediate.int_*`, and `marts/<name>.sql` -> the out-of-sight
-candidate `marts_candidate.<name>`, which publish later swaps into `marts`. Which models exist, and
+candidate `marts_candidate.<name>`, which publish later renames to `marts_candidate.<name>__live`,
+the table behind the view `marts.<name>` (see `transforms.publication`). Which models exist, and
 what the unions in them stack, depends on the enabled sources: see `transforms.project`.
 Dependencies are the tables a model reads, parsed by sqlglot, so there is no list to keep in sync.
 """
@@ -27,11 +28,6 @@ CANDIDATE_SCHEMA = "marts_candidate"
 PUBLISHED_SCHEMA = "marts"
 SEED_SCHEMA = "staging"
 
-
-def live_relation(name: str) -> str:
-    """The table behind the published view `marts.<name>`: the candidate that last passed its gate,
-    renamed into place (DuckDB renames only within a schema)."""
-    return f"{CANDIDATE_SCHEMA}.{name}__live"
 SEEDS = {"campaign_key_overrides": ("platform", "campaign_id", "campaign_key")}
 
 Relation = tuple[str, str]
@@ -130,6 +126,12 @@ def description(sql: str) -> str:
             break
         lines.append(line[2:].strip())
     return " ".join(lines)
+
+
+def live_relation(name: str) -> Relation:
+    """The table behind the view `marts.<name>`: the candidate that last passed its gate, renamed into
+    place. It stays in the candidate schema because DuckDB renames a table only within its schema."""
+    return CANDIDATE_SCHEMA, f"{name}__live"
 
 
 def target(layer: str, stem: str) -> Relation:

@@ -1,35 +1,22 @@
 """Runs models inside the warehouse, each in one transaction: a model built whole replaces its table
 (drop + create as); one built by a window replaces those days of its table (delete + insert), or,
-for a mart, becomes a candidate of just those days. Publish swaps candidates into `marts`, recording
-who published what. Each build is recorded in `audit.model_builds` (transforms.state)."""
+for a mart, becomes a candidate of just those days. Each build is recorded in `audit.model_builds`
+(transforms.state). Publishing the candidate marts is `transforms.publication`."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from transforms import state
-from transforms.models import (
-    CANDIDATE_SCHEMA,
-    PUBLISHED_SCHEMA,
-    SEED_SCHEMA,
-    SEEDS,
-    Model,
-    replace_tables,
-    transpile,
-)
+from transforms.models import SEED_SCHEMA, SEEDS, Model, replace_tables, transpile
 from transforms.state import Window
 from warehouse import Warehouse
 from warehouse.engine import Column
-
-# Who published each mart, when, and from which sources: one row per publication.
-AUDIT_SCHEMA = "audit"
-PUBLICATIONS = f"{AUDIT_SCHEMA}.publications"
 
 
 @dataclass(frozen=True)
@@ -134,8 +121,8 @@ def _rebuild_days(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connect
             raise WindowError(f"{model.relation}: {outside[0]} rows dated outside the days rebuilt "
                               f"({window.start} to {window.end}), from {outside[1]} to {outside[2]}: its SQL must "
                               f"filter every input by {{{{ window(...) }}}} on the same days")
-        deleted = affected(warehouse, conn, f"DELETE FROM {model.relation} WHERE {window.predicate()}")
-        inserted = affected(warehouse, conn, f"INSERT INTO {model.relation} SELECT * FROM {staged}")
+        deleted = warehouse.run_counted(conn, f"DELETE FROM {model.relation} WHERE {window.predicate()}")
+        inserted = warehouse.run_counted(conn, f"INSERT INTO {model.relation} SELECT * FROM {staged}")
         warehouse.run_statement(conn, f"DROP TABLE {staged}")
         if previous is not None:
             count = previous.row_count - deleted + inserted
@@ -145,12 +132,6 @@ def _rebuild_days(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connect
         state.record(warehouse, conn, replace(record, row_count=count))
         state.clear_pending(warehouse, conn, model.relation)
     return BuildResult(model.relation, count, columns, window=window, rows_rebuilt=inserted)
-
-
-def affected(warehouse: Warehouse, conn: sa.Connection, statement: str) -> int:
-    """Rows a DELETE or INSERT changed: DuckDB returns them as a result row, PostgreSQL as rowcount."""
-    result = conn.exec_driver_sql(statement)
-    return int(result.scalar() or 0) if warehouse.dialect == "duckdb" else int(result.rowcount)
 
 
 def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:
@@ -171,39 +152,3 @@ def load_seed(warehouse: Warehouse, name: str, path: str | Path) -> BuildResult:
         if rows:
             conn.exec_driver_sql(f"INSERT INTO {relation} VALUES ({placeholders})", rows)
     return BuildResult(relation, len(rows))
-
-
-def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Sequence[str]) -> dict[str, BuildResult]:
-    """Replace `marts.<name>` with its candidate for every name, in one transaction: all of them or
-    none. Each publication is recorded in `audit.publications` in the same transaction."""
-    published_at = datetime.now(UTC)
-    results: dict[str, BuildResult] = {}
-    with warehouse.engine.connect() as conn:
-        try:
-            with conn.begin():
-                for statement in (f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED_SCHEMA}",
-                                  f"CREATE SCHEMA IF NOT EXISTS {AUDIT_SCHEMA}",
-                                  f"CREATE TABLE IF NOT EXISTS {PUBLICATIONS} (mart varchar NOT NULL, run_id varchar "
-                                  "NOT NULL, published_at timestamp with time zone NOT NULL, row_count bigint NOT NULL, "
-                                  "sources varchar NOT NULL)"):
-                    warehouse.run_statement(conn, statement)
-                for name in names:
-                    warehouse.run_statement(conn, f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{name}")
-                    warehouse.run_statement(conn, f"CREATE TABLE {PUBLISHED_SCHEMA}.{name} AS "
-                                                  f"SELECT * FROM {CANDIDATE_SCHEMA}.{name}")
-                    count = warehouse.row_count(PUBLISHED_SCHEMA, name, conn)
-                    columns = tuple(warehouse.columns(PUBLISHED_SCHEMA, name, conn))
-                    results[name] = BuildResult(f"{PUBLISHED_SCHEMA}.{name}", count, columns)
-                    conn.execute(
-                        sa.text(f"INSERT INTO {PUBLICATIONS} VALUES (:mart, :run_id, :at, :rows, :sources)"),
-                        {"mart": name, "run_id": run_id, "at": published_at, "rows": count, "sources": ",".join(sources)},
-                    )
-        except Exception as exc:
-            # Looked for only now: a catalog query per publication costs as much as a small one.
-            with conn.begin():
-                existing = warehouse.relations(conn)
-            missing = [n for n in names if (CANDIDATE_SCHEMA, n) not in existing]
-            if missing:
-                raise MissingInputError(f"no candidate to publish for {', '.join(missing)}") from exc
-            raise
-    return results

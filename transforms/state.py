@@ -138,14 +138,6 @@ def adjust_rows(warehouse: Warehouse, conn: sa.Connection, relation: str, change
                  {"relation": relation, "change": change})
 
 
-def forget(warehouse: Warehouse, conn: sa.Connection, relations: Mapping[str, object] | list[str]) -> None:
-    """Drop the records of tables that no longer exist as built (e.g. a candidate renamed away)."""
-    if (SCHEMA, "model_builds") not in warehouse.relations(conn):
-        return
-    for relation in relations:
-        conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE relation = :relation"), {"relation": relation})
-
-
 def _day(value: object) -> date:
     if isinstance(value, datetime):
         return value.date()

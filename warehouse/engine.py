@@ -24,7 +24,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-
 DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
@@ -123,6 +122,12 @@ class Warehouse:
     def run_statement(self, conn: sa.Connection, statement: str) -> None:
         """One parameterless statement. psycopg reads % as a placeholder even without parameters."""
         conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+
+    def run_counted(self, conn: sa.Connection, statement: str) -> int:
+        """One parameterless INSERT, UPDATE or DELETE, and how many rows it changed: PostgreSQL reports
+        it as the cursor's rowcount, DuckDB as the statement's one-row result."""
+        result = conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+        return int(result.scalar()) if result.returns_rows else result.rowcount
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:

@@ -12,6 +12,7 @@ from tests.transforms.fixture import EXPECTED_KPIS, KPI_SOURCES, build_fixture
 from transforms import runner
 from transforms.models import CANDIDATE_SCHEMA, referenced_tables, render, transpile
 from transforms.project import project
+from transforms.publication import publish
 from warehouse import Warehouse
 
 
@@ -156,17 +157,18 @@ def test_ad_group_performance_carries_campaign_and_account(built: Warehouse):
 
 
 def test_publish_swaps_in_one_transaction_and_logs_the_run(built: Warehouse):
-    results = runner.publish(built, ["crm_deals", "web_traffic_daily"], "run-123", ("hubspot", "google_analytics"))
-    assert {n: r.row_count for n, r in results.items()} == {
-        "crm_deals": built.row_count(CANDIDATE_SCHEMA, "crm_deals"),
-        "web_traffic_daily": built.row_count(CANDIDATE_SCHEMA, "web_traffic_daily"),
-    }
+    expected = {name: built.row_count(CANDIDATE_SCHEMA, name) for name in ("crm_deals", "web_traffic_daily")}
+    results = publish(built, ["crm_deals", "web_traffic_daily"], "run-123", ("hubspot", "google_analytics"))
+    assert {n: r.row_count for n, r in results.items()} == expected
+    assert {n: built.row_count("marts", n) for n in expected} == expected
     logged = built.rows("SELECT mart, run_id, row_count, sources FROM audit.publications WHERE run_id = 'run-123' "
                         "ORDER BY mart")
     assert logged == [("crm_deals", "run-123", 5, "hubspot,google_analytics"),
                       ("web_traffic_daily", "run-123", 4, "hubspot,google_analytics")]
     before = built.scalar("SELECT count(*) FROM audit.publications")
     with pytest.raises(runner.MissingInputError, match="no candidate to publish for no_such_mart"):
-        runner.publish(built, ["crm_deals", "no_such_mart"], "run-456", ("hubspot",))
+        publish(built, ["campaign_kpis_daily", "no_such_mart"], "run-456", ("hubspot",))
     # Nothing of the failed publication remains: not its log rows, not its first mart's swap.
     assert built.scalar("SELECT count(*) FROM audit.publications") == before
+    assert (CANDIDATE_SCHEMA, "campaign_kpis_daily") in built.relations()
+    assert ("marts", "campaign_kpis_daily") not in built.relations()
