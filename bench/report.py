@@ -42,4 +42,10 @@ def markdown(scale: str, run: dict[str, Any]) -> str:
         met = {True: "yes", False: "**no**", None: "n/a"}[fig["met"]]
         limit = _num(fig["limit"], fig["unit"]) if fig["limit"] else "n/a"
         lines.append(f"| {fig['name']} | {_num(fig['ours'], fig['unit'])} | {limit} | {ratio} | {op} {fig['target']:g} | {met} |")
+    for phase in ("daily_run", "backfill"):
+        if phase in run and run[phase].get("steps"):
+            steps = sorted(run[phase]["steps"].items(), key=lambda item: -item[1])
+            lines += ["", f"{phase.replace('_', ' ')} by step ({run[phase]['run_seconds']:.1f} s in all, "
+                          f"{run[phase]['peak_rss_bytes'] / 2**20:,.0f} MiB peak): "
+                          + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in steps)]
     return "\n".join(lines)

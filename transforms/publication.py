@@ -38,6 +38,9 @@ _ADDED_LOG_COLUMNS = ("mode varchar", "window_start date", "window_end date")
 _VIEW_COLUMNS_CHANGED = "42P16"
 
 
+FULL_REFRESH = "`funnelhouse run --full-refresh`, or full_refresh in the launchpad's transform_models config"
+
+
 class PublishError(RuntimeError):
     """A candidate cannot replace its mart as it stands; the message names the mart and what to do."""
 
@@ -113,10 +116,10 @@ def _window(name: str, build: state.Build | None, kinds: Mapping[Relation, str])
         return None
     if build.window is None:
         raise PublishError(f"marts.{name}: its candidate was built for a window its build record does not name: "
-                           "rebuild it in full")
+                           f"rebuild it in full ({FULL_REFRESH})")
     if live_relation(name) not in kinds:
         raise PublishError(f"marts.{name}: its candidate holds only {build.window.start} to {build.window.end} and "
-                           "there is no whole mart to merge it into: it needs a full build first")
+                           f"there is no whole mart to merge it into: it needs a full build first ({FULL_REFRESH})")
     return build.window
 
 
@@ -152,7 +155,7 @@ def _merge(warehouse: Warehouse, conn: sa.Connection, name: str, window: state.W
     published = warehouse.columns(schema, live, conn)
     if candidate != published:
         raise PublishError(f"marts.{name}: its candidate's columns ({_describe(candidate)}) differ from the "
-                           f"published ones ({_describe(published)}): it needs a full build first")
+                           f"published ones ({_describe(published)}): it needs a full build first ({FULL_REFRESH})")
     if warehouse.dialect == "postgres":
         # So the DELETE reads the window's days, not the table. Built once per live table.
         warehouse.run_statement(conn, f"CREATE INDEX IF NOT EXISTS {live}_{window.column} "
