@@ -2,7 +2,8 @@
 
 Both sides start from the same in-memory Arrow tables (read back from the raw datasets) and the same
 write dispositions and keys the connectors declare. DuckDB's limit is `CREATE TABLE AS` over the
-Arrow table; PostgreSQL's is `COPY FROM STDIN` of the table serialised as CSV by Arrow.
+Arrow table; PostgreSQL's is `COPY FROM STDIN` of the table serialised as CSV by Arrow. dlt loads
+them the way `pipelines/ingest.py` does: the warehouse's destination and file format.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def read_raw(warehouse: Warehouse) -> list[RawTable]:
 
 
 def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> float:
-    """One dlt run of every table: extract to parquet, normalize, load; what the connectors pay."""
+    """One dlt run of every table as the ingestion runs it: the warehouse's destination and file
+    format, the connectors' hints (deduplication skipped only where a table declares it needless);
+    extract, normalize, load: what the connectors pay."""
     import dlt
 
     with tempfile.TemporaryDirectory() as pipelines_dir:
@@ -55,7 +58,7 @@ def dlt_load(warehouse: Warehouse, tables: list[RawTable], dataset: str) -> floa
                                 dataset_name=dataset, pipelines_dir=pipelines_dir)
         resources = [dlt.resource(t.table, name=t.target, table_name=t.target, **t.hints) for t in tables]
         started = time.perf_counter()
-        pipeline.run(resources, loader_file_format="parquet")
+        pipeline.run(resources, loader_file_format=warehouse.dlt_file_format)
         return time.perf_counter() - started
 
 

@@ -94,8 +94,9 @@ def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = No
             start, end = window.start.date(), window.end.date() - timedelta(days=1)
             context.log.info(f"{spec.name}: window {start} to {end}, lookback {lookback} days")
         source = registry.build_source(spec.name, start, end, lookback)
-        pipeline = pipeline_for(warehouse.warehouse(), spec.name, ingestion.state_dir)
-        load_info = pipeline.run(source, loader_file_format="parquet")
+        wh = warehouse.warehouse()
+        pipeline = pipeline_for(wh, spec.name, ingestion.state_dir)
+        load_info = pipeline.run(source, loader_file_format=wh.dlt_file_format)
         counts = pipeline.last_trace.last_normalize_info.row_counts
         load_id = load_info.loads_ids[0] if load_info.loads_ids else None
         for table in spec.tables:

@@ -75,7 +75,8 @@ def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds,
 def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
     """A raw table against its declaration, a warning: the columns and types it declares. dlt lets a
     raw table evolve, and the drift is reported. Its keys need no scan here: dlt's merge keeps the
-    primary key unique, and the staging table built from it holds the same grain, blocking."""
+    primary key unique (within one load, for a table declaring `unique_per_load`, its connector does),
+    and the staging table built from it holds the same grain, blocking."""
     relation = f"{spec.dataset}.{table.name}"
     try:
         columns = warehouse.columns(spec.dataset, table.name)

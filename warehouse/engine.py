@@ -91,6 +91,14 @@ class Warehouse:
         finally:
             cursor.close()
 
+    @property
+    def dlt_file_format(self) -> str:
+        """The file dlt writes and loads, the same on both engines: parquet, straight from the
+        connectors' Arrow tables. DuckDB reads it itself; PostgreSQL gets it through ADBC's binary
+        COPY (warehouse.dlt_postgres). dlt's other paths to PostgreSQL cost more: CSV re-encodes
+        every table and COPYs the text, insert_values builds INSERT statements."""
+        return "parquet"
+
     def dlt_destination(self) -> Any:
         import dlt
 
@@ -100,13 +108,15 @@ class Warehouse:
             return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=self.duckdb_settings))
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
+        from warehouse.dlt_postgres import postgres
+
         credentials = PostgresCredentials()
         credentials.parse_native_representation(
             make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
         )
         # dlt insists on a password; trust and peer authentication have none.
         credentials.password = credentials.password or ""
-        return dlt.destinations.postgres(credentials=credentials)
+        return postgres(credentials=credentials)
 
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:

@@ -34,6 +34,11 @@ class Table:
     # replaces that whole day, so rows the vendor no longer reports for it disappear too.
     merge_key: tuple[str, ...] = ()
     disposition: str = "merge"  # merge | append | replace
+    # The connector yields each primary key at most once per load, so dlt's merge can skip ranking
+    # every staged row by key to keep one. Set it only where the connector's reads prove it (one row
+    # per entity and day from a call, calls that cannot overlap), saying why beside it: a duplicate
+    # would land twice (and fail the staging grain check).
+    unique_per_load: bool = False
     # A windowed table's day: every row a run loads must fall inside the window it fetched.
     date_column: str | None = None
     description: str = ""
@@ -47,6 +52,8 @@ class Table:
                 raise ValueError(f"table {self.name}: key column {key!r} is not declared")
         if self.disposition not in ("merge", "append", "replace"):
             raise ValueError(f"table {self.name}: unknown disposition {self.disposition!r}")
+        if self.unique_per_load and (self.disposition != "merge" or not self.primary_key):
+            raise ValueError(f"table {self.name}: unique_per_load needs a merge on a primary key")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -73,8 +80,9 @@ class Table:
         return {c.name: {"name": c.name, "nullable": c.nullable, **types.dlt_hint(c.type)} for c in self.columns}
 
     def write_disposition(self) -> Any:
-        if self.disposition == "merge" and self.merge_key:
-            return {"disposition": "merge", "strategy": "delete-insert"}
+        if self.disposition == "merge" and (self.merge_key or self.unique_per_load):
+            return {"disposition": "merge", "strategy": "delete-insert",
+                    **({"deduplicated": True} if self.unique_per_load else {})}
         return self.disposition
 
     def resource_hints(self) -> dict[str, Any]:

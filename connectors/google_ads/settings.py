@@ -155,6 +155,10 @@ CUSTOMERS = Report(
     ),
 )
 
+# The dated reports below are unique per load: a GAQL row is one resource (a campaign, an ad group,
+# the customer) for one `segments.date`, the only segment selected; a load makes one call per
+# customer (ids deduplicated) and date chunk, the chunks do not overlap, every row is checked to lie
+# in its own chunk, and a searchStream answer is one response, retried whole.
 CAMPAIGN_STATS = Report(
     Table(
         "campaign_stats",
@@ -169,6 +173,7 @@ CAMPAIGN_STATS = Report(
         ),
         primary_key=("customer_id", "campaign_id", "date_day"),
         merge_key=("customer_id", "date_day"),
+        unique_per_load=True,
         date_column="date_day",
         description="Campaign metrics per day; spend converted exactly from cost_micros.",
     ),
@@ -197,6 +202,7 @@ AD_GROUP_STATS = Report(
         ),
         primary_key=("customer_id", "ad_group_id", "date_day"),
         merge_key=("customer_id", "date_day"),
+        unique_per_load=True,
         date_column="date_day",
         description="Ad group metrics per day; spend converted exactly from cost_micros.",
     ),
@@ -224,6 +230,7 @@ ACCOUNT_STATS = Report(
         ),
         primary_key=("customer_id", "date_day"),
         merge_key=("customer_id", "date_day"),
+        unique_per_load=True,
         date_column="date_day",
         description="The customer's own daily totals (GAQL FROM customer): what campaign_stats is reconciled "
                     "against; spend converted exactly from cost_micros.",

@@ -54,6 +54,9 @@ TRAFFIC_DAILY = Table(
     ),
     # Re-fetching a day replaces the whole day, so rows GA4 no longer reports for it disappear too.
     merge_key=("property_id", "date_day"),
+    # Not unique per load: pages are offsets into a report GA4 recomputes per page, so a row it adds
+    # while recent days still process pushes a page's last row onto the next page as well (see
+    # helpers.py); dlt's merge keeps one.
     date_column="date_day",
     description="Daily sessions, users, key events and revenue by session source, medium, campaign and channel group.",
 )

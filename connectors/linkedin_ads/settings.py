@@ -126,6 +126,11 @@ CREATIVES = Table(
     description="Creatives (the industry's ads) with their campaign.",
 )
 
+# The adAnalytics tables below are unique per load: an answer holds one element per pivot value and
+# day of its dateRange and is not paged; a load makes one call per account (ids deduplicated) and
+# range, the ranges (and the halves of one split at the element cap) do not overlap, and every row is
+# checked to lie in its call's range. The entity tables above come from search finders paged by
+# cursor over lists that can change between pages, so they keep dlt's deduplication.
 CAMPAIGN_STATS = Table(
     "campaign_stats",
     (
@@ -136,6 +141,7 @@ CAMPAIGN_STATS = Table(
     ),
     primary_key=("account_id", "campaign_id", "date_day"),
     merge_key=("account_id", "date_day"),
+    unique_per_load=True,
     date_column="date_day",
     description="adAnalytics, pivot CAMPAIGN, DAILY: one row per campaign and UTC day it delivered.",
 )
@@ -150,6 +156,7 @@ CREATIVE_STATS = Table(
     ),
     primary_key=("account_id", "creative_id", "date_day"),
     merge_key=("account_id", "date_day"),
+    unique_per_load=True,
     date_column="date_day",
     description="adAnalytics, pivot CREATIVE, DAILY: one row per creative and UTC day it delivered.",
 )
@@ -163,6 +170,7 @@ ACCOUNT_STATS = Table(
     ),
     primary_key=("account_id", "date_day"),
     merge_key=("account_id", "date_day"),
+    unique_per_load=True,
     date_column="date_day",
     description="adAnalytics, pivot ACCOUNT, DAILY: the account's own totals per UTC day it delivered, what "
                 "campaign_stats is reconciled against.",

@@ -22,7 +22,8 @@ def _described() -> str:
     for spec in registry.specs().values():
         for t in spec.tables:
             lines.append(f"{spec.dataset}.{t.name}: {t.disposition}; primary key {', '.join(t.primary_key) or '-'}; "
-                         f"merge key {', '.join(t.merge_key) or '-'}; date column {t.date_column or '-'}")
+                         f"merge key {', '.join(t.merge_key) or '-'}; date column {t.date_column or '-'}"
+                         f"{'; unique per load' if t.unique_per_load else ''}")
             lines.append(f"    {t.ddl(spec.dataset).split('(', 1)[1][:-1]}")
     return "\n".join(lines) + "\n"
 
@@ -42,9 +43,17 @@ def test_resources_carry_exactly_their_declared_hints(sandbox_env, yesterday, na
         assert computed["write_disposition"] == table.disposition
         assert [n for n, c in computed["columns"].items() if c.get("primary_key")] == list(table.primary_key)
         assert [n for n, c in computed["columns"].items() if c.get("merge_key")] == list(table.merge_key)
+        # dlt skips ranking the staged rows by primary key exactly where the table says it needs none.
+        assert computed.get("x-stage-data-deduplicated", False) is table.unique_per_load, table.name
         for column, hint in hints["columns"].items():
             assert {k: computed["columns"][column].get(k) for k in hint} == hint, (table.name, column)
     assert sandbox_env.state.requests == []
+
+
+@pytest.mark.parametrize(("disposition", "primary_key"), [("merge", ()), ("append", ("a",)), ("replace", ("a",))])
+def test_unique_per_load_needs_a_merge_on_a_primary_key(disposition, primary_key):
+    with pytest.raises(ValueError, match="unique_per_load needs a merge on a primary key"):
+        Table("t", (Column("a", "text"),), primary_key=primary_key, disposition=disposition, unique_per_load=True)
 
 
 def _table(*columns: Column, **kwargs) -> Table:

@@ -1,0 +1,98 @@
+"""Raw tables loaded the way the ingestion loads them, on both engines: the warehouse's dlt
+destination and file format, the connectors' table declarations. A load of nothing (a clean run's
+quarantine, a day without data) still creates its tables, and re-reading a window replaces it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from connectors.common.tables import Table
+from connectors.facebook_ads.settings import AD_GROUP_STATS_TABLE as META_AD_SETS
+from connectors.facebook_ads.settings import QUARANTINE_TABLE as META_QUARANTINE
+from connectors.google_ads.settings import AD_GROUP_STATS
+from pipelines.ingest import pipeline_for
+from warehouse import Warehouse
+
+GOOGLE_AD_GROUPS = AD_GROUP_STATS.table
+FIRST = date(2026, 11, 1)
+
+
+def _google(days: range, ad_groups: range, clicks: int) -> pa.Table:
+    rows = [{"customer_id": "1", "campaign_id": "10", "ad_group_id": str(g), "ad_group_name": f"group {g}",
+             "ad_group_status": "ENABLED", "date_day": FIRST + timedelta(days=d), "impressions": 100,
+             "clicks": clicks, "cost_micros": 2_500_000, "spend": Decimal("2.5"), "conversions": 1.0,
+             "conversions_value": 3.0} for d in days for g in ad_groups]
+    return pa.Table.from_pylist(rows, schema=GOOGLE_AD_GROUPS.arrow_schema())
+
+
+def _meta(days: range, ad_sets: range, clicks: int, repeat: int = 1) -> pa.Table:
+    rows = [{"account_id": "7", "campaign_id": "70", "adset_id": str(s), "adset_name": "", "adset_status": "ACTIVE",
+             "date_day": FIRST + timedelta(days=d), "spend": Decimal("1.000001"), "impressions": 10, "clicks": clicks,
+             "conversions": Decimal(0), "conversions_value": Decimal(0), "actions": None, "action_values": None}
+            for d in days for s in ad_sets] * repeat
+    return pa.Table.from_pylist(rows, schema=META_AD_SETS.arrow_schema())
+
+
+def _load(warehouse: Warehouse, state_dir: Path, source: str, tables: dict[Table, pa.Table]) -> Any:
+    pipeline = pipeline_for(warehouse, source, str(state_dir))
+    resources = [dlt.resource([data], **table.resource_hints()) for table, data in tables.items()]
+    info = pipeline.run(resources, loader_file_format=warehouse.dlt_file_format)
+    assert not info.has_failed_jobs
+    assert not pipeline.list_normalized_load_packages(), "a load package was left pending"
+    return info
+
+
+def _formats(info: Any) -> set[str]:
+    return {job.job_file_info.file_format for package in info.load_packages
+            for job in package.jobs["completed_jobs"] if not job.job_file_info.table_name.startswith("_dlt")}
+
+
+def _days(warehouse: Warehouse, relation: str) -> list[tuple]:
+    return warehouse.rows(f"SELECT date_day, count(*), sum(clicks) FROM {relation} GROUP BY date_day ORDER BY date_day")
+
+
+def test_empty_loads_create_their_tables_and_reruns_replace_the_window(warehouse_url: str, tmp_path: Path):
+    warehouse = Warehouse(warehouse_url)
+    assert GOOGLE_AD_GROUPS.unique_per_load and not META_AD_SETS.unique_per_load
+
+    # A first run that read nothing: every table exists, empty, and the load completed.
+    _load(warehouse, tmp_path, "google_ads", {GOOGLE_AD_GROUPS: GOOGLE_AD_GROUPS.empty()})
+    info = _load(warehouse, tmp_path, "facebook_ads",
+                 {META_AD_SETS: META_AD_SETS.empty(), META_QUARANTINE: META_QUARANTINE.empty()})
+    assert _formats(info) == {warehouse.dlt_file_format, "sql"}
+    for relation in ("raw_google_ads.ad_group_stats", "raw_facebook_ads.ad_group_stats", "raw_facebook_ads.quarantine"):
+        assert warehouse.scalar(f"SELECT count(*) FROM {relation}") == 0, relation
+
+    # Five days, then the last three re-read with new figures and one ad group (ad set) fewer.
+    info = _load(warehouse, tmp_path, "google_ads", {GOOGLE_AD_GROUPS: _google(range(5), range(4), clicks=1)})
+    assert _formats(info) == {warehouse.dlt_file_format, "sql"}
+    _load(warehouse, tmp_path, "facebook_ads", {META_AD_SETS: _meta(range(5), range(4), clicks=1),
+                                                  META_QUARANTINE: META_QUARANTINE.empty()})
+    _load(warehouse, tmp_path, "google_ads", {GOOGLE_AD_GROUPS: _google(range(2, 5), range(3), clicks=5)})
+    # A vendor repeating a row within one load (paging overlap): the table that keeps dlt's
+    # deduplication lands it once.
+    _load(warehouse, tmp_path, "facebook_ads", {META_AD_SETS: _meta(range(2, 5), range(3), clicks=5, repeat=2),
+                                                  META_QUARANTINE: META_QUARANTINE.empty()})
+    expected = [(FIRST + timedelta(days=d), 4, 4) for d in range(2)] + \
+               [(FIRST + timedelta(days=d), 3, 15) for d in range(2, 5)]
+    assert _days(warehouse, "raw_google_ads.ad_group_stats") == expected
+    assert _days(warehouse, "raw_facebook_ads.ad_group_stats") == expected
+
+    # A later run that read nothing leaves every table as it was.
+    _load(warehouse, tmp_path, "google_ads", {GOOGLE_AD_GROUPS: GOOGLE_AD_GROUPS.empty()})
+    _load(warehouse, tmp_path, "facebook_ads",
+          {META_AD_SETS: META_AD_SETS.empty(), META_QUARANTINE: META_QUARANTINE.empty()})
+    assert _days(warehouse, "raw_google_ads.ad_group_stats") == expected
+    assert _days(warehouse, "raw_facebook_ads.ad_group_stats") == expected
+    assert warehouse.scalar("SELECT count(*) FROM raw_facebook_ads.quarantine") == 0
+    # Values arrive as the connectors built them: an empty name stays empty, decimals stay exact.
+    assert warehouse.rows("SELECT DISTINCT adset_name, spend FROM raw_facebook_ads.ad_group_stats") == \
+        [("", Decimal("1.000001"))]
+    warehouse.dispose()
+
