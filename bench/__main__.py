@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import ingestion, load, monitors, quality_gate, report, transforms
+from bench import ingestion, load, monitors, orchestration, quality_gate, report, transforms
 from bench.measure import ChildRun, Figure, run_child
 from bench.sandbox import child_env, sandbox
 from bench.scales import HISTORY_DAYS, SCALES, TODAY, Scale
@@ -144,6 +144,11 @@ def bench(scale: Scale, work: Path, with_postgres: bool, repeats: int) -> dict[s
                           "ad_group_rows": sum(n for t, n in raw_rows.items() if t.endswith(".ad_group_stats"))}
         result["full_build"] = {"wall_seconds": full.seconds, "run_seconds": full_stats["seconds"],
                                 "peak_rss_bytes": full.peak_rss_bytes, "steps": full_stats["steps"]}
+
+        print(f"bench[{scale.name}]: Dagster's bookkeeping of a three-year backfill ...", flush=True)
+        result["orchestration"] = orchestration.bookkeeping(work / "orchestration", full_stats["seconds"])
+        if (figure := orchestration.figure(result["orchestration"])) is not None:
+            figures.append(figure)
 
         print(f"bench[{scale.name}]: replaying the connectors' requests ...", flush=True)
         replayed = ingestion.replay(sb.url, sb.recorded())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -72,14 +73,44 @@ class ChildRun:
 
 
 def run_child(argv: list[str], env: dict[str, str], cwd: str) -> ChildRun:
-    """Run a command to completion; its peak RSS comes from the kernel's accounting (wait4)."""
+    """Run a command to completion, with its peak RSS: the high-water mark of its own memory
+    (VmHWM), read while it runs. The kernel's wait4 accounting would not do: Linux carries a
+    process's peak across fork and exec, so a child would report the benchmark's own peak (the raw
+    tables it holds as Arrow for the load figure)."""
     started = time.perf_counter()
     with open(os.path.join(cwd, "child.out"), "w+") as out, open(os.path.join(cwd, "child.err"), "w+") as err:
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = _watch_peak(proc)
+        proc.wait()
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        # Linux reports ru_maxrss in KiB.
-        return ChildRun(proc.returncode, seconds, usage.ru_maxrss * 1024, out.read(), err.read())
+        return ChildRun(proc.returncode, seconds, peak(), out.read(), err.read())
+
+
+def _watch_peak(proc: subprocess.Popen) -> Callable[[], int]:
+    """Poll the process's VmHWM (monotonic within its image) until it exits; the last reading is its
+    peak but for whatever it allocated in its last 50 ms."""
+    box = [0]
+
+    def poll() -> None:
+        path = f"/proc/{proc.pid}/status"
+        while proc.poll() is None:
+            try:
+                with open(path) as status:
+                    for line in status:
+                        if line.startswith("VmHWM:"):
+                            box[0] = max(box[0], int(line.split()[1]) * 1024)
+                            break
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+
+    def peak() -> int:
+        watcher.join()
+        return box[0]
+
+    return peak
