@@ -108,8 +108,8 @@ def _plans(context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehou
                                      {t.key.path[1]: settings.campaign_key_overrides for t in built if t.model is None})
     with conn.begin():
         existing = wh.relations(conn)
-        builds = state.read(wh, conn)
-        pending = state.pending(wh, conn)
+        builds = state.read(wh, conn, existing)
+        pending = state.pending(wh, conn, existing)
         plans = {t.relation: incremental.plan(t.model, found[t.relation], builds, pending, existing, days, full_refresh)
                  for t in built if t.model is not None and t.key in context.selected_asset_keys}
         state.set_pending(wh, conn, {relation: plan.window for relation, plan in plans.items() if plan.window})

@@ -62,14 +62,12 @@ def built_relation(model: Model) -> str:
 
 
 def plan(model: Model, fingerprint: str, builds: Mapping[str, Build], pending: Mapping[str, Window],
-         existing: set[tuple[str, str]], days: tuple[date, date] | None, full_refresh: bool) -> Plan:
+         existing: set[tuple[str, str]], days: tuple[date, date], full_refresh: bool) -> Plan:
     column = model.incremental
     if column is None:
         return Plan(None, f"built whole: {model.build.reason}")
     if full_refresh:
         return Plan(None, "built whole: a full refresh was asked for")
-    if days is None:
-        return Plan(None, "built whole: the run has no window")
     target = built_relation(model)
     record = builds.get(target)
     if record is None or tuple(target.split(".", 1)) not in existing:

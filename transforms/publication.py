@@ -79,7 +79,7 @@ def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Se
                 sa.text(f"INSERT INTO {PUBLICATIONS} (mart, run_id, published_at, row_count, sources, mode, "
                         "window_start, window_end) VALUES (:mart, :run_id, :at, :rows, :sources, :mode, :start, :end)"),
                 {"mart": name, "run_id": run_id, "at": published_at, "rows": count, "sources": ",".join(sources),
-                 "mode": state.FULL if window is None else state.WINDOW,
+                 "mode": state.WINDOW if window else state.FULL,
                  "start": window.start if window else None, "end": window.end if window else None},
             )
         # The whole candidates are live tables now, and their records go with them: the next run
@@ -87,8 +87,7 @@ def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Se
         for name in whole:
             if f"{CANDIDATE_SCHEMA}.{name}" in builds:
                 state.rename(warehouse, conn, f"{CANDIDATE_SCHEMA}.{name}", ".".join(live_relation(name)))
-        for name in names:
-            state.clear_pending(warehouse, conn, f"{CANDIDATE_SCHEMA}.{name}")
+        state.clear_pending(warehouse, conn, [f"{CANDIDATE_SCHEMA}.{name}" for name in names])
     return results
 
 
@@ -112,11 +111,8 @@ def _relation_kinds(conn: sa.Connection) -> dict[Relation, str]:
 
 def _window(name: str, build: state.Build | None, kinds: Mapping[Relation, str]) -> state.Window | None:
     """The days a partial candidate replaces; None for a whole one (built in full, or unrecorded)."""
-    if build is None or not build.partial:
+    if build is None or build.window is None:
         return None
-    if build.window is None:
-        raise PublishError(f"marts.{name}: its candidate was built for a window its build record does not name: "
-                           f"rebuild it in full ({FULL_REFRESH})")
     if live_relation(name) not in kinds:
         raise PublishError(f"marts.{name}: its candidate holds only {build.window.start} to {build.window.end} and "
                            f"there is no whole mart to merge it into: it needs a full build first ({FULL_REFRESH})")

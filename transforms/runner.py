@@ -62,16 +62,12 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn
     if conn is None:
         with warehouse.engine.connect() as own:
             return build(warehouse, model, variables, own, window, fingerprint, run_id, previous)
-    record = state.Build(model.relation, fingerprint, run_id, state.FULL, None, 0)
+    record = state.Build(model.relation, fingerprint, run_id, window, 0)
     try:
         sql = compiled_sql(model, warehouse.dialect, variables, window=window)
         if window is None or model.layer == "marts":
-            return _replace(warehouse, model, sql, conn, replace(record, window=window,
-                                                                 mode=state.WINDOW if window else state.FULL))
-        return _rebuild_days(warehouse, model, sql, conn, window, replace(record, mode=state.WINDOW, window=window),
-                             previous)
-    except WindowError:
-        raise
+            return _replace(warehouse, model, sql, conn, record)
+        return _rebuild_days(warehouse, model, sql, conn, window, record, previous)
     except Exception as exc:
         with conn.begin():
             existing = warehouse.relations(conn)
@@ -84,7 +80,8 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn
             raise MissingInputError(
                 f"{model.relation} reads {names}, which does not exist yet: run its upstream models first"
             ) from exc
-        result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn, record)
+        result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn,
+                          replace(record, window=None))
         return BuildResult(result.relation, result.row_count, result.columns,
                            tuple(f"{s}.{t}" for s, t in standing))
 
@@ -97,10 +94,9 @@ def _replace(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection, 
         count = warehouse.row_count(model.schema, model.name, conn)
         columns = tuple(warehouse.columns(model.schema, model.name, conn))
         if record.fingerprint:
-            state.record(warehouse, conn, replace(record, row_count=count))
             # A mart's candidate of some days is pending until published.
-            if record.window is None or model.layer != "marts":
-                state.clear_pending(warehouse, conn, model.relation)
+            state.record(warehouse, conn, replace(record, row_count=count),
+                         settled=record.window is None or model.layer != "marts")
     return BuildResult(model.relation, count, columns, window=record.window,
                        rows_rebuilt=count if record.window else None)
 
@@ -129,8 +125,7 @@ def _rebuild_days(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connect
         else:
             count = warehouse.row_count(model.schema, model.name, conn)
         columns = tuple(warehouse.columns(model.schema, model.name, conn))
-        state.record(warehouse, conn, replace(record, row_count=count))
-        state.clear_pending(warehouse, conn, model.relation)
+        state.record(warehouse, conn, replace(record, row_count=count), settled=True)
     return BuildResult(model.relation, count, columns, window=window, rows_rebuilt=inserted)
 
 

@@ -9,7 +9,7 @@ of the published mart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -59,14 +59,17 @@ class Build:
     relation: str
     fingerprint: str
     run_id: str
-    # `window`: this build replaced only the window's days; `full`: the table was rebuilt whole.
-    mode: str
+    # The days this build replaced, or None when the table was rebuilt whole.
     window: Window | None
     row_count: int
 
     @property
     def partial(self) -> bool:
-        return self.mode == WINDOW
+        return self.window is not None
+
+    @property
+    def mode(self) -> str:
+        return WINDOW if self.partial else FULL
 
 
 def ensure(warehouse: Warehouse, conn: sa.Connection) -> None:
@@ -74,22 +77,26 @@ def ensure(warehouse: Warehouse, conn: sa.Connection) -> None:
         warehouse.run_statement(conn, statement)
 
 
-def read(warehouse: Warehouse, conn: sa.Connection) -> dict[str, Build]:
-    """Every relation's last build; empty before the first."""
-    if (SCHEMA, "model_builds") not in warehouse.relations(conn):
+def read(warehouse: Warehouse, conn: sa.Connection,
+         relations: set[tuple[str, str]] | None = None) -> dict[str, Build]:
+    """Every relation's last build; empty before the first. `relations`: the warehouse's, when the
+    caller has read them already."""
+    if (SCHEMA, "model_builds") not in (warehouse.relations(conn) if relations is None else relations):
         return {}
     found = {}
-    for row in conn.exec_driver_sql(f"SELECT relation, fingerprint, run_id, mode, date_column, window_start, "
+    for row in conn.exec_driver_sql(f"SELECT relation, fingerprint, run_id, date_column, window_start, "
                                     f"window_end, row_count FROM {TABLE}"):
-        relation, fingerprint, run_id, mode, column, start, end, rows = row
+        relation, fingerprint, run_id, column, start, end, rows = row
         window = Window(column, _day(start), _day(end)) if column and start and end else None
-        found[relation] = Build(relation, fingerprint, run_id, mode, window, int(rows))
+        found[relation] = Build(relation, fingerprint, run_id, window, int(rows))
     return found
 
 
-def record(warehouse: Warehouse, conn: sa.Connection, build: Build) -> None:
-    """Call inside the build's transaction."""
+def record(warehouse: Warehouse, conn: sa.Connection, build: Build, settled: bool = False) -> None:
+    """Call inside the build's transaction. `settled`: the build did the relation's pending days."""
     ensure(warehouse, conn)
+    if settled:
+        conn.execute(sa.text(f"DELETE FROM {PENDING} WHERE relation = :relation"), {"relation": build.relation})
     conn.execute(sa.text(f"DELETE FROM {TABLE} WHERE relation = :relation"), {"relation": build.relation})
     window = build.window
     conn.execute(
@@ -101,8 +108,9 @@ def record(warehouse: Warehouse, conn: sa.Connection, build: Build) -> None:
     )
 
 
-def pending(warehouse: Warehouse, conn: sa.Connection) -> dict[str, Window]:
-    if (SCHEMA, "model_pending") not in warehouse.relations(conn):
+def pending(warehouse: Warehouse, conn: sa.Connection,
+            relations: set[tuple[str, str]] | None = None) -> dict[str, Window]:
+    if (SCHEMA, "model_pending") not in (warehouse.relations(conn) if relations is None else relations):
         return {}
     return {relation: Window(column, _day(start), _day(end))
             for relation, column, start, end in conn.exec_driver_sql(
@@ -118,10 +126,11 @@ def set_pending(warehouse: Warehouse, conn: sa.Connection, windows: Mapping[str,
                      {"relation": relation, "column": window.column, "start": window.start, "end": window.end})
 
 
-def clear_pending(warehouse: Warehouse, conn: sa.Connection, relation: str) -> None:
-    """Call inside the transaction that rebuilt (or published) the relation's pending days."""
+def clear_pending(warehouse: Warehouse, conn: sa.Connection, relations: Sequence[str]) -> None:
+    """Call inside the transaction that published the relations' pending days."""
     ensure(warehouse, conn)
-    conn.execute(sa.text(f"DELETE FROM {PENDING} WHERE relation = :relation"), {"relation": relation})
+    for relation in relations:
+        conn.execute(sa.text(f"DELETE FROM {PENDING} WHERE relation = :relation"), {"relation": relation})
 
 
 def rename(warehouse: Warehouse, conn: sa.Connection, relation: str, to: str) -> None:

@@ -82,7 +82,7 @@ def test_rows_outside_the_window_fail_before_anything_changes(warehouse_url: str
 
 
 def _builds(relation: str, fingerprint: str) -> dict[str, Build]:
-    return {relation: Build(relation, fingerprint, "r", "full", None, 10)}
+    return {relation: Build(relation, fingerprint, "r", None, 10)}
 
 
 def test_what_is_built_whole_and_why():

@@ -42,8 +42,7 @@ def candidate(wh: Warehouse, name: str, rows: list[tuple[date, str, int]], windo
         for statement in (f"CREATE SCHEMA IF NOT EXISTS {CANDIDATE_SCHEMA}", f"DROP TABLE IF EXISTS {relation}",
                           f"CREATE TABLE {relation} AS {values or empty}"):
             wh.run_statement(conn, statement)
-        mode = state.FULL if window is None else state.WINDOW
-        state.record(wh, conn, state.Build(relation, "fingerprint", "build-run", mode, window, len(rows)))
+        state.record(wh, conn, state.Build(relation, "fingerprint", "build-run", window, len(rows)))
 
 
 def days(first: int, last: int, v: int = 1, per_day: int = 2) -> list[tuple[date, str, int]]:
@@ -92,7 +91,7 @@ def test_a_whole_candidate_is_renamed_into_place_behind_a_view(wh: Warehouse):
     with wh.begin() as conn:
         wh.run_statement(conn, "CREATE TABLE marts_candidate.a AS SELECT date_day, k, v * 10 AS v, 'x' AS extra "
                                "FROM marts_candidate.a__live")
-        state.record(wh, conn, state.Build("marts_candidate.a", "fingerprint", "build-run", state.FULL, None, 6))
+        state.record(wh, conn, state.Build("marts_candidate.a", "fingerprint", "build-run", None, 6))
     second = publish(wh, ["a"], "run-2", ("google_ads",))
     assert [c.name for c in second["a"].columns] == ["date_day", "k", "v", "extra"]
     assert sorted(wh.rows("SELECT date_day, k, v, extra FROM marts.a")) == sorted(
@@ -117,7 +116,7 @@ def test_a_whole_publication_sends_the_same_statements_whatever_the_mart_size(wh
                               "CREATE TABLE marts_candidate.big AS SELECT g AS v FROM generate_series(1, "
                               f"{size}) AS t(g)"):
                 wh.run_statement(conn, statement)
-            state.record(wh, conn, state.Build("marts_candidate.big", "f", "r", state.FULL, None, size))
+            state.record(wh, conn, state.Build("marts_candidate.big", "f", "r", None, size))
         with statements(wh) as sent:
             result = publish(wh, ["big"], f"run-{size}", ())
         assert result["big"].row_count == size == wh.scalar("SELECT count(*) FROM marts.big")
@@ -167,7 +166,7 @@ def test_a_partial_candidate_with_other_columns_is_refused(wh: Warehouse):
     publish(wh, ["m"], "run-full", ())
     wh.execute(["CREATE TABLE marts_candidate.m AS SELECT date_day, k FROM marts_candidate.m__live"])
     with wh.begin() as conn:
-        state.record(wh, conn, state.Build("marts_candidate.m", "f", "r", state.WINDOW,
+        state.record(wh, conn, state.Build("marts_candidate.m", "f", "r",
                                            state.Window("date_day", day(8), day(10)), 0))
     with pytest.raises(PublishError, match=r"marts\.m: its candidate's columns \(date_day .*, k .*\) differ"):
         publish(wh, ["m"], "run-window", ())
@@ -204,7 +203,7 @@ def test_a_failed_publication_leaves_every_mart_as_it_was(wh: Warehouse, second:
         error = PublishError
         wh.execute(["CREATE TABLE marts_candidate.b AS SELECT date_day FROM marts_candidate.b__live"])
         with wh.begin() as conn:
-            state.record(wh, conn, state.Build("marts_candidate.b", "f", "r", state.WINDOW,
+            state.record(wh, conn, state.Build("marts_candidate.b", "f", "r",
                                                state.Window("date_day", day(2), day(3)), 0))
     with pytest.raises(error, match="no candidate to publish for b" if second == "missing" else r"marts\.b"):
         publish(wh, ["a", "b"], "run-2", ())
