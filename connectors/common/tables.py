@@ -96,6 +96,23 @@ class Table:
             "columns": self.dlt_columns(),
         }
 
+    def last_per_key(self, batch: Any) -> Any:
+        """The batch with one row per primary key, the last of any repeats: what dlt's merge would
+        keep, done on rows already in hand. A connector whose calls cannot overlap calls it on each
+        call's rows, and so can declare `unique_per_load` whatever the vendor's paging does."""
+        import numpy as np
+        import pyarrow as pa
+
+        if batch.num_rows < 2:
+            return batch
+        keys = list(self.primary_key)
+        positions = pa.array(np.arange(batch.num_rows, dtype=np.int64))
+        last = batch.select(keys).append_column("_position", positions) \
+            .group_by(keys, use_threads=False).aggregate([("_position", "max")])
+        if last.num_rows == batch.num_rows:
+            return batch
+        return batch.take(np.sort(last.column("_position_max").to_numpy()))
+
     def ddl(self, schema: str) -> str:
         """CREATE TABLE in SQL both engines read: what tests build hand-computed fixtures with."""
         columns = ", ".join(

@@ -168,7 +168,10 @@ class FacebookAdsApi:
             tables.append(check_batch(SOURCE, level.table, table, window))
         if not tables:
             return level.table.arrow_schema().empty_table()
-        return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        # Pages follow cursors, over a live report for a short range: a row the report moved
+        # between two pages would come twice. One row per key here is what lets the stats tables
+        # skip dlt's deduplication (see settings._stats_table).
+        return level.table.last_per_key(tables[0] if len(tables) == 1 else pa.concat_tables(tables))
 
 
 # --- rows --------------------------------------------------------------------------------------------

@@ -114,8 +114,10 @@ def _stats_table(name: str, ids: tuple[Column, ...], key: str | None, descriptio
         primary_key=("account_id", *([key] if key else []), "date_day"),
         # A re-read account day replaces that whole day, so reruns and overlapping windows never duplicate.
         merge_key=("account_id", "date_day"),
-        # Not unique per load: insights pages follow cursors (over a live report for a daily run's
-        # short range) and nothing here proves two pages never share a row, so dlt's merge keeps one.
+        # One row per key per load: each call is one account over one date chunk (account ids
+        # without repeats, chunks that never overlap, every row checked to lie in its chunk), and
+        # the connector keeps one row per key of each call's pages (helpers.fetch_level).
+        unique_per_load=True,
         date_column="date_day",
         description=description,
     )

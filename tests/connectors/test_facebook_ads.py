@@ -259,6 +259,28 @@ def test_a_short_range_is_read_directly_and_pages_follow_paging_next(fb, tmp_pat
     assert all(status == 200 for *_, status in pages)
 
 
+def test_pages_that_repeat_a_row_still_load_one_row_per_key(fb, tmp_path, monkeypatch):
+    """A live report that moves between pages serves a row twice; the stats tables skip dlt's
+    deduplication (unique per load), so the connector itself keeps one row per key."""
+    served = fake._page
+
+    def overlapping(req, items, params, *args, **kwargs):
+        # Each page after the first starts one row early: the last row of the page before, again.
+        offset = fake._offset(params.get("after"))
+        if offset:
+            params = {**params, "after": fake._cursor(offset - 1)}
+        return served(req, items, params, *args, **kwargs)
+
+    monkeypatch.setattr(fake, "_page", overlapping)
+    start = START + timedelta(days=3)
+    _load(tmp_path, start_date=start, end_date=start + timedelta(days=2), page_size=4)
+    want = expected(fb.state.world, start, start + timedelta(days=2))
+    for table, rows in want.items():
+        assert _loaded(tmp_path, table) == rows, table
+        assert _sql(tmp_path, f"SELECT count(*) FROM raw_facebook_ads.{table}") == [(len(rows),)], table
+    assert {mode for *_, mode in fb.state.vendor(VENDOR).reports} == {"sync"}
+
+
 # --- account totals, for reconciliation ------------------------------------------------------------
 def test_each_account_day_is_the_sum_of_its_campaign_rows(fb, tmp_path):
     end = START + timedelta(days=2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from connectors import registry
@@ -54,6 +55,18 @@ def test_resources_carry_exactly_their_declared_hints(sandbox_env, yesterday, na
 def test_unique_per_load_needs_a_merge_on_a_primary_key(disposition, primary_key):
     with pytest.raises(ValueError, match="unique_per_load needs a merge on a primary key"):
         Table("t", (Column("a", "text"),), primary_key=primary_key, disposition=disposition, unique_per_load=True)
+
+
+def test_last_per_key_keeps_the_last_row_of_each_key_across_chunks():
+    table = Table("t", (Column("k", "text"), Column("d", "bigint"), Column("v", "bigint")), primary_key=("k", "d"))
+    first = pa.table({"k": ["a", "a", "b"], "d": [1, 2, 1], "v": [1, 2, 3]})
+    # The next page repeats b/1 with a newer figure, then goes on.
+    second = pa.table({"k": ["b", "b"], "d": [1, 2], "v": [30, 4]})
+    kept = table.last_per_key(pa.concat_tables([first, second]))
+    assert kept.to_pylist() == [{"k": "a", "d": 1, "v": 1}, {"k": "a", "d": 2, "v": 2},
+                                {"k": "b", "d": 1, "v": 30}, {"k": "b", "d": 2, "v": 4}]
+    unique = pa.concat_tables([first, second.slice(1)])
+    assert table.last_per_key(unique) is unique
 
 
 def _table(*columns: Column, **kwargs) -> Table:
