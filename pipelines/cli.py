@@ -186,7 +186,7 @@ def top_campaigns_by_roas(start: date, end: date, limit: int = 10) -> str:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from pipelines.run import ensure_dagster_home
+    from pipelines.run import deployment_settings, ensure_dagster_home
 
     # Started from make or a script, this process may inherit SIGINT as ignored; Ctrl-C must work.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -201,7 +201,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     dagster = Path(sys.executable).with_name("dagster")
     child = subprocess.Popen(
         [str(dagster), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)],
-        env=os.environ.copy(), preexec_fn=restore_signals,
+        env={**os.environ, **deployment_settings()}, preexec_fn=restore_signals,
     )
     signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGINT))
     try:

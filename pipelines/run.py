@@ -151,6 +151,13 @@ def event_settings(start: date, end: date) -> dict[str, str]:
     return settings
 
 
+def deployment_settings() -> dict[str, str]:
+    """What docs/deployment.md sets for every Dagster process, for `funnelhouse dev`'s: runs launched
+    from the UI (backfills of months included) are recorded as a deployment records them. An
+    operator's own values stand."""
+    return {key: os.environ.get(key, value) for key, value in event_settings(date.min, date.max).items()}
+
+
 @contextmanager
 def recording(settings: dict[str, str]) -> Iterator[None]:
     """The settings for the length of a run, where the environment has none: an operator's own choice

@@ -10,9 +10,10 @@ an index finds on PostgreSQL and zone maps on DuckDB, and an INSERT of the candi
 Both engines have transactional DDL, so readers see every mart before the publication or after it,
 never a mix.
 
-Each publication is recorded in `audit.publications`, one row per mart, in the same transaction.
-Its row count is the live table's: the next partial publication starts from it, since counting the
-live table would cost as much as the mart is large.
+Each publication is recorded in `audit.publications`, one row per mart, in the same transaction,
+with the live table's row count. That count is kept in one place, the live table's build record
+(`transforms.state`): a swap brings the candidate's record along, a merge adjusts it by the rows it
+deleted and inserted, since counting the live table would cost as much as the mart is large.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Se
                 build = builds.get(f"{CANDIDATE_SCHEMA}.{name}")
                 count = _swap(warehouse, conn, name, kinds, build.row_count if build else None)
             else:
-                count = _merge(warehouse, conn, name, window, kinds)
+                count = _merge(warehouse, conn, name, window, kinds, builds.get(".".join(live_relation(name))))
             columns = tuple(warehouse.columns(PUBLISHED_SCHEMA, name, conn))
             results[name] = BuildResult(f"{PUBLISHED_SCHEMA}.{name}", count, columns)
             conn.execute(
@@ -144,8 +145,9 @@ def _swap(warehouse: Warehouse, conn: sa.Connection, name: str, kinds: Mapping[R
 
 
 def _merge(warehouse: Warehouse, conn: sa.Connection, name: str, window: state.Window,
-           kinds: Mapping[Relation, str]) -> int:
-    """The window's days of the live table replaced by the partial candidate's rows."""
+           kinds: Mapping[Relation, str], live_build: state.Build | None) -> int:
+    """The window's days of the live table replaced by the partial candidate's rows; its row count,
+    kept in the live table's build record (counted once where a live table has none)."""
     schema, live = live_relation(name)
     candidate = warehouse.columns(CANDIDATE_SCHEMA, name, conn)
     published = warehouse.columns(schema, live, conn)
@@ -156,23 +158,15 @@ def _merge(warehouse: Warehouse, conn: sa.Connection, name: str, window: state.W
         # So the DELETE reads the window's days, not the table. Built once per live table.
         warehouse.run_statement(conn, f"CREATE INDEX IF NOT EXISTS {live}_{window.column} "
                                       f"ON {schema}.{live} ({window.column})")
-    before = _published_rows(conn, name)
-    if before is None:
-        before = warehouse.row_count(schema, live, conn)
+    before = live_build.row_count if live_build is not None else warehouse.row_count(schema, live, conn)
     deleted = warehouse.run_counted(conn, f"DELETE FROM {schema}.{live} WHERE {window.predicate()}")
     # Positional: the candidate and the live table come from the same SQL, and their columns match.
     inserted = warehouse.run_counted(conn, f"INSERT INTO {schema}.{live} SELECT * FROM {CANDIDATE_SCHEMA}.{name}")
     if kinds.get((PUBLISHED_SCHEMA, name)) != "VIEW":
         _point_view(warehouse, conn, name, kinds)
+    if live_build is not None:
+        state.adjust_rows(warehouse, conn, f"{schema}.{live}", inserted - deleted)
     return before - deleted + inserted
-
-
-def _published_rows(conn: sa.Connection, name: str) -> int | None:
-    """The live table's row count as the last publication left it; None if no publication recorded
-    it (rows logged before publications had a mode described a copied table)."""
-    value = conn.execute(sa.text(f"SELECT row_count FROM {PUBLICATIONS} WHERE mart = :mart AND mode IS NOT NULL "
-                                 "ORDER BY published_at DESC LIMIT 1"), {"mart": name}).scalar()
-    return None if value is None else int(value)
 
 
 def _point_view(warehouse: Warehouse, conn: sa.Connection, name: str, kinds: Mapping[Relation, str]) -> None:

@@ -35,6 +35,37 @@ def test_recording_keeps_the_operators_settings_and_leaves_nothing_behind(monkey
     assert PLAN_RANGES_AS_ONE not in os.environ
 
 
+def test_the_ui_started_by_funnelhouse_dev_records_runs_as_a_deployment_does(monkeypatch, tmp_path):
+    """`funnelhouse dev` hands `dagster dev` (and so every run it launches) docs/deployment.md's
+    settings, an operator's own value kept."""
+    started = {}
+
+    class Child:
+        def wait(self, timeout=None):
+            return 0
+
+    class Sandbox:
+        url = "http://127.0.0.1:1"
+
+        def stop(self):
+            started["sandbox_stopped"] = True
+
+    def popen(argv, env, preexec_fn):
+        started.update(argv=argv, env=env)
+        return Child()
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv(BATCH_EVENTS, "50")
+    monkeypatch.delenv(PLAN_RANGES_AS_ONE, raising=False)
+    monkeypatch.setattr(cli, "_start_sandbox_env", lambda port: Sandbox())
+    monkeypatch.setattr(cli.subprocess, "Popen", popen)
+    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
+    assert cli.main(["dev", "--port", "3999"]) == 0
+    assert started["argv"][1:3] == ["dev", "-w"] and started["sandbox_stopped"]
+    assert started["env"][BATCH_EVENTS] == "50" and started["env"][PLAN_RANGES_AS_ONE] == "true"
+    assert PLAN_RANGES_AS_ONE not in os.environ
+
+
 @pytest.mark.slow
 def test_a_cli_range_run_shows_every_day_materialized(project: SandboxServer, monkeypatch, capsys):
     monkeypatch.delenv(BATCH_EVENTS, raising=False)

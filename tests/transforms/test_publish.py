@@ -140,8 +140,11 @@ def test_a_partial_candidate_replaces_only_its_window_days(wh: Warehouse):
         result = publish(wh, ["m"], "run-window", ())
     assert published(wh, "m") == sorted([*days(1, 7), *changed])
     assert result["m"].row_count == 14 + 5 == wh.scalar("SELECT count(*) FROM marts.m")
-    # Counted from the last publication and the statements' row counts, never over the live table.
+    # Counted from the live table's build record and the statements' row counts, never over the table;
+    # the record keeps the count for the next merge.
     assert not [s for s in sent if "count(" in s.lower()]
+    with wh.begin() as conn:
+        assert state.read(wh, conn)[".".join(live_relation("m"))].row_count == 19
     assert wh.rows("SELECT run_id, row_count, mode, window_start, window_end FROM audit.publications "
                    "WHERE run_id = 'run-window'") == [("run-window", 19, "window", day(8), day(10))]
     # The candidate stays, with its record: publishing it again changes nothing.
