@@ -42,7 +42,9 @@ def read_raw(warehouse: Warehouse) -> list[RawTable]:
             if (spec.dataset, declared.name) not in relations:
                 continue
             table = warehouse.arrow(f"SELECT {', '.join(declared.column_names)} FROM {spec.dataset}.{declared.name}")
-            hints = {k: v for k, v in declared.resource_hints().items() if k not in ("name", "table_name")}
+            # Into an empty dataset, as a full build's first load: the ingestion's first-load hints.
+            hints = {k: v for k, v in declared.resource_hints(first_load=True).items()
+                     if k not in ("name", "table_name")}
             out.append(RawTable(spec.name, declared.name, table, hints))
     return out
 

@@ -50,6 +50,18 @@ def pipeline_for(warehouse: Warehouse, source: str, state_dir: str) -> Any:
     )
 
 
+def first_loads(warehouse: Warehouse, spec: SourceSpec, source: Any, pipeline: Any) -> None:
+    """The source's resources whose tables the warehouse does not have yet load by their first-load
+    disposition (`Table.write_disposition`): a full build's history goes straight in. Not while an
+    earlier run's load is pending: dlt loads it first, and the same days would then go in twice."""
+    if pipeline.has_pending_data:
+        return
+    present = warehouse.relations()
+    for table in spec.tables:
+        if (spec.dataset, table.name) not in present and table.name in source.resources:
+            source.resources[table.name].apply_hints(write_disposition=table.write_disposition(first_load=True))
+
+
 def column_schema(table: Table) -> TableSchema:
     return TableSchema(columns=[
         TableColumn(c.name, c.type, description=c.description or None) for c in table.columns
@@ -103,6 +115,7 @@ def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = No
         source = registry.build_source(spec.name, start, end, lookback)
         wh = warehouse.warehouse()
         pipeline = pipeline_for(wh, spec.name, ingestion.state_dir)
+        first_loads(wh, spec, source, pipeline)
         load_info = pipeline.run(source, loader_file_format=wh.dlt_file_format)
         counts = pipeline.last_trace.last_normalize_info.row_counts
         load_id = load_info.loads_ids[0] if load_info.loads_ids else None

@@ -79,20 +79,25 @@ class Table:
         """dlt column hints that say exactly what the Arrow schema says."""
         return {c.name: {"name": c.name, "nullable": c.nullable, **types.dlt_hint(c.type)} for c in self.columns}
 
-    def write_disposition(self) -> Any:
+    def write_disposition(self, first_load: bool = False) -> Any:
+        """dlt's write disposition. `first_load`: the warehouse has no such table yet, so there is
+        nothing to merge with; a load holding each key once then goes straight in, without dlt's
+        staging table and delete (a rerun after a crash merges again, by the same keys)."""
+        if first_load and self.unique_per_load:
+            return "append"
         if self.disposition == "merge" and (self.merge_key or self.unique_per_load):
             return {"disposition": "merge", "strategy": "delete-insert",
                     **({"deduplicated": True} if self.unique_per_load else {})}
         return self.disposition
 
-    def resource_hints(self) -> dict[str, Any]:
+    def resource_hints(self, first_load: bool = False) -> dict[str, Any]:
         """Keyword arguments for `dlt.resource`: name, keys, disposition and columns."""
         return {
             "name": self.name,
             "table_name": self.name,
             "primary_key": list(self.primary_key) or None,
             "merge_key": list(self.merge_key) or None,
-            "write_disposition": self.write_disposition(),
+            "write_disposition": self.write_disposition(first_load),
             "columns": self.dlt_columns(),
         }
 

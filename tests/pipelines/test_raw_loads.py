@@ -13,11 +13,12 @@ from typing import Any
 import dlt
 import pyarrow as pa
 
+from connectors import registry
 from connectors.common.tables import Table
 from connectors.facebook_ads.settings import AD_GROUP_STATS_TABLE
 from connectors.facebook_ads.settings import QUARANTINE_TABLE as META_QUARANTINE
 from connectors.google_ads.settings import AD_GROUP_STATS
-from pipelines.ingest import pipeline_for
+from pipelines.ingest import first_loads, pipeline_for
 from warehouse import Warehouse
 
 GOOGLE_AD_GROUPS = AD_GROUP_STATS.table
@@ -100,3 +101,45 @@ def test_empty_loads_create_their_tables_and_reruns_replace_the_window(warehouse
         [("", Decimal("1.000001"))]
     warehouse.dispose()
 
+
+
+class _Source:
+    """What `first_loads` reads of a dlt source: its resources by table name."""
+
+    def __init__(self, data: pa.Table) -> None:
+        self.resources = {GOOGLE_AD_GROUPS.name: dlt.resource([data], **GOOGLE_AD_GROUPS.resource_hints())}
+
+
+def test_a_first_load_goes_straight_in_and_reruns_merge(warehouse_url: str, tmp_path: Path):
+    warehouse = Warehouse(warehouse_url)
+    spec = registry.spec("google_ads")
+    pipeline = pipeline_for(warehouse, "google_ads", str(tmp_path))
+    first = _Source(_google(range(5), range(4), clicks=1))
+    first_loads(warehouse, spec, first, pipeline)
+    # No raw table yet: the rows go in without dlt's staging table and delete.
+    assert first.resources["ad_group_stats"].write_disposition == "append"
+    pipeline.run(list(first.resources.values()), loader_file_format=warehouse.dlt_file_format)
+    again = _Source(_google(range(2, 5), range(3), clicks=5))
+    first_loads(warehouse, spec, again, pipeline)
+    assert again.resources["ad_group_stats"].write_disposition == GOOGLE_AD_GROUPS.write_disposition()
+    pipeline.run(list(again.resources.values()), loader_file_format=warehouse.dlt_file_format)
+    assert _days(warehouse, "raw_google_ads.ad_group_stats") == \
+        [(FIRST + timedelta(days=d), 4, 4) for d in range(2)] + [(FIRST + timedelta(days=d), 3, 15) for d in range(2, 5)]
+
+    warehouse.dispose()
+
+
+def test_a_run_after_a_crash_merges_what_was_pending(warehouse_url: str, tmp_path: Path):
+    """A load left pending by a crash is loaded first by the next run, so that run merges even into a
+    warehouse without the table: appended, the pending days would go in twice."""
+    warehouse = Warehouse(warehouse_url)
+    pipeline = pipeline_for(warehouse, "google_ads", str(tmp_path))
+    crashed = _Source(_google(range(2), range(4), clicks=2))
+    pipeline.extract(list(crashed.resources.values()), loader_file_format=warehouse.dlt_file_format)
+    pipeline.normalize()
+    rerun = _Source(_google(range(2), range(4), clicks=2))
+    first_loads(warehouse, registry.spec("google_ads"), rerun, pipeline)
+    assert rerun.resources["ad_group_stats"].write_disposition == GOOGLE_AD_GROUPS.write_disposition()
+    pipeline.run(list(rerun.resources.values()), loader_file_format=warehouse.dlt_file_format)
+    assert _days(warehouse, "raw_google_ads.ad_group_stats") == [(FIRST + timedelta(days=d), 4, 8) for d in range(2)]
+    warehouse.dispose()
