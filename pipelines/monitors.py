@@ -107,6 +107,8 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
                                      f"{key.name} of {schema}.{table} from {window.start} to {window.end}")
                      for key in selected if key.asset_key == asset and checks[key][0] in WINDOW_MONITORS]
             together[asset] = gate.check_together(wh, schema, table, lambda r=rules: r)
+        raw = [checks[key][1] for key in selected if checks[key][0] == RAW_CHECK]
+        catalog = wh.columns_by_table(sorted({source.dataset for source, _ in raw}))
         for key in selected:
             kind, spec, _ = checks[key]
             if kind == FRESHNESS_CHECK:
@@ -114,7 +116,7 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
             elif kind == QUARANTINE_CHECK:
                 outcome = gate.check_quarantine(wh, spec, started)
             elif kind == RAW_CHECK:
-                outcome = gate.check_raw(wh, *spec)
+                outcome = gate.check_raw(wh, *spec, catalog=catalog)
             else:
                 outcome = together[key.asset_key].only({key.name})
             if not outcome.success:

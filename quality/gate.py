@@ -7,7 +7,7 @@ Outcome with `errors`, distinct from `failures` (bad data), so on-call staff kno
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from quality.suites import (
 )
 from transforms.contracts import EntityContract, MartContract, domains, marts
 from warehouse import Warehouse
+from warehouse.engine import Column
 
 log = logging.getLogger("funnelhouse.quality")
 # Columns dlt adds to every table it loads.
@@ -72,14 +73,17 @@ def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds,
     return check_contract(warehouse, schema, name, contract, bounds, severity, partial)
 
 
-def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table) -> Outcome:
+def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table,
+              catalog: Mapping[tuple[str, str], list[Column]] | None = None) -> Outcome:
     """A raw table against its declaration, a warning: the columns and types it declares. dlt lets a
     raw table evolve, and the drift is reported. Its keys need no scan here: dlt's merge keeps the
     primary key unique (within one load, for a table declaring `unique_per_load`, its connector does),
-    and the staging table built from it holds the same grain, blocking."""
+    and the staging table built from it holds the same grain, blocking. `catalog`: the raw schemas'
+    columns (`Warehouse.columns_by_table`), when the caller checks several tables."""
     relation = f"{spec.dataset}.{table.name}"
     try:
-        columns = warehouse.columns(spec.dataset, table.name)
+        columns = (warehouse.columns(spec.dataset, table.name) if catalog is None
+                   else catalog.get((spec.dataset, table.name), []))
     except Exception as exc:
         return _validator_error(relation, "schema", exc, 1)
     if not columns:

@@ -183,6 +183,19 @@ class Warehouse:
         with self.engine.connect() as own:
             return [Column(n, t) for n, t in own.execute(sql, {"s": schema, "t": table})]
 
+    def columns_by_table(self, schemas: Sequence[str]) -> dict[tuple[str, str], list[Column]]:
+        """Every table's columns in the schemas, in one catalog query: what `columns` reads per table."""
+        if not schemas:
+            return {}
+        sql = sa.text("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                      "WHERE table_schema IN :schemas ORDER BY table_schema, table_name, ordinal_position"
+                      ).bindparams(sa.bindparam("schemas", expanding=True))
+        found: dict[tuple[str, str], list[Column]] = {}
+        with self.engine.connect() as conn:
+            for schema, table, name, type_ in conn.execute(sql, {"schemas": list(schemas)}):
+                found.setdefault((schema, table), []).append(Column(name, type_))
+        return found
+
     def row_count(self, schema: str, table: str, conn: sa.Connection | None = None) -> int:
         sql = f"SELECT count(*) FROM {schema}.{table}"
         if conn is not None:

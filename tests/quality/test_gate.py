@@ -251,6 +251,10 @@ def test_a_raw_table_is_held_to_its_declaration_as_a_warning(warehouse_url: str)
                        f"ALTER TABLE raw_hubspot.deals DROP COLUMN {deals.primary_key[0]}",
                        f"ALTER TABLE raw_hubspot.deals ADD COLUMN {deals.primary_key[0]} bigint"])
     outcome = gate.check_raw(warehouse, spec, deals)
+    # Read from the raw schemas' catalog at once, as the monitors do, the same.
+    catalog = warehouse.columns_by_table(["raw_hubspot", "raw_google_ads"])
+    assert catalog[("raw_hubspot", "deals")] == warehouse.columns("raw_hubspot", "deals")
+    assert gate.check_raw(warehouse, spec, deals, catalog=catalog).failures == outcome.failures
     assert outcome.status == "failed"
     [drift] = outcome.failures
     assert [(c["column"], c["change"]) for c in drift.sample] == [
