@@ -130,6 +130,13 @@ class SandboxState:
         self.record = record
         self.recorded: list[dict[str, Any]] = []
         self._vendors = {fake.vendor: fake.state() for fake in fakes if fake.state is not None}
+        # What each fake computes ahead for a world (campaign day sums, CRM records); see `warm`.
+        self._warmers = [fake.warm for fake in fakes if fake.warm is not None]
+
+    def warm(self) -> None:
+        """Compute now what the first requests on this world would."""
+        for warm in self._warmers:
+            warm(self.world)
 
     def vendor(self, name: str) -> Any:
         """The named fake's own state in this sandbox."""
@@ -200,6 +207,9 @@ def _route(state: SandboxState, served: Sequence[Route], req: Request, control: 
 def _control(req: Request, state: SandboxState) -> Response:
     """POST /_sandbox/faults {"vendor","fault","times"}; POST /_sandbox/world {...}; GET /_sandbox/requests.
 
+    `POST /_sandbox/world` with `"warm": true` also computes ahead what the new world's first
+    requests would (as the sandbox's --warm does at start), before it answers.
+
     `GET /_sandbox/requests?full=1` lists the recorded vendor requests whole (see SandboxState);
     `DELETE /_sandbox/requests` empties both logs.
     """
@@ -214,9 +224,12 @@ def _control(req: Request, state: SandboxState) -> Response:
         return Response(200, {"served": [list(x) for x in state.faults.served()]})
     if req.path == "/_sandbox/world" and req.method == "POST":
         spec = req.json() or {}
+        warm = bool(spec.pop("warm", False))
         if "today" in spec:
             spec["today"] = date.fromisoformat(spec["today"])
         state.world = replace(state.world, **spec)
+        if warm:
+            state.warm()
         return Response(204)
     if req.path == "/_sandbox/requests" and req.method == "GET":
         with state.lock:

@@ -91,9 +91,7 @@ class SandboxServer:
         A benchmark that replays a run's requests then compares like with like; otherwise the run
         pays for these (seconds at a large ad group scale) and its replay does not.
         """
-        for fake in self.fakes:
-            if fake.warm is not None:
-                fake.warm(self.state.world)
+        self.state.warm()
         return self
 
     def start(self) -> SandboxServer:

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,19 @@ def test_cli_refuses_a_world_without_history():
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--history-days" in done.stderr
+
+
+def test_moving_the_world_on_can_warm_it_before_answering(recording):
+    """The benchmark's daily run moves the world a day on: warmed, the run's first requests find the
+    new day computed, as at the start of the full build."""
+    tomorrow = TODAY + timedelta(days=1)
+    hubspot._index.cache_clear()
+    assert requests.post(f"{recording.url}/_sandbox/world", json={"today": tomorrow.isoformat()},
+                         timeout=30).status_code == 204
+    assert hubspot._index.cache_info().currsize == 0
+    assert requests.post(f"{recording.url}/_sandbox/world", json={"today": tomorrow.isoformat(), "warm": True},
+                         timeout=30).status_code == 204
+    assert recording.state.world.today == tomorrow
+    assert hubspot._index.cache_info().currsize == 1
+    assert hubspot.index_for(recording.state.world) is hubspot.index_for(recording.state.world)
+    assert hubspot._index.cache_info().misses == 1
