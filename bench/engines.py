@@ -1,8 +1,8 @@
 """Our transform runner against dbt-core (dbt-duckdb) and SQLMesh, on the same models and data.
 
-Each engine gets its own copy of a populated DuckDB warehouse and runs the project's models (our
-SQL files, rendered by our renderer; only the window predicate and the table names are handed to the
-engine's own syntax) three ways:
+Each engine gets its own copy of a populated DuckDB warehouse, cleared down to the raw tables and the
+seed, and runs the project's models (our SQL files, rendered by our renderer; only the window
+predicate and the table names are handed to the engine's own syntax) three ways:
 
 - full: every model built whole;
 - window: a daily run with its 30-day restatement lookback, 31 days: the incremental models rebuild
@@ -10,18 +10,21 @@ engine's own syntax) three ways:
   column under `is_incremental()`; SQLMesh: INCREMENTAL_BY_TIME_RANGE restated for those days), the
   others are rebuilt whole;
 - fixed cost: what a run costs with nothing to build (ours: assembling the project and planning each
-  model; dbt: an invocation that selects no model, after a cold `dbt parse` reported beside it;
-  SQLMesh: loading the project and a no-op plan and run).
+  model; dbt: an in-process invocation that selects no model, beside a cold `dbt parse` and the same
+  invocation as a process of its own, as dagster-dbt runs dbt; SQLMesh: loading the project and a
+  no-op plan and run).
 
-Every engine's marts are compared with ours after each build, by row count and a checksum of their
-rows; a timing of results that differ would mean nothing. Staging checks, quarantine and the quality
-gate are left out on every side: they are the same SQL whichever engine builds the tables.
+Each phase ends with its writes in the database file. Every engine's marts are compared with ours
+after each build, by row count and a checksum of their rows: a timing of results that differ would
+mean nothing. Staging checks, quarantine and the quality gate are left out on every side: they are the
+same SQL whichever engine builds the tables. `--repeats` runs every engine again, in rotating order,
+and keeps each figure's best.
 
 dbt and SQLMesh are not dependencies of funnelhouse: install them beside it, in a venv of its own,
 then run against a warehouse (it is copied, never written):
 
     pip install -e '.[engines]'
-    python -m bench.engines --warehouse .funnelhouse/warehouse.duckdb
+    python -m bench.engines --warehouse .funnelhouse/warehouse.duckdb --repeats 3
 """
 
 from __future__ import annotations
@@ -215,7 +218,7 @@ def _ours(database: Path, project: Project, variables: Mapping[str, str], days: 
 
     warehouse = Warehouse(f"duckdb:///{database}")
 
-    def plans(full_refresh: bool) -> dict[str, incremental.Plan]:
+    def plans(full_refresh: bool) -> dict[str, tuple[incremental.Plan, str, state.Build | None]]:
         assemble.cache_clear()
         models = assemble(project.sources).models
         found = incremental.fingerprints(models, variables, warehouse.dialect, {})
