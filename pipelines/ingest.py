@@ -28,6 +28,7 @@ from connectors.common.spec import SourceSpec
 from connectors.common.tables import Table
 from pipelines.partitions import daily_partitions, single_run
 from pipelines.resources import IngestionResource, WarehouseResource
+from quality.runner import preload
 from warehouse import Warehouse
 
 RAW_GROUP = "raw"
@@ -106,6 +107,8 @@ def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = No
     def _ingest(
         context: AssetExecutionContext, warehouse: WarehouseResource, ingestion: IngestionResource
     ) -> Iterator[MaterializeResult]:
+        # The checks downstream need GX; it loads while this step reads the source.
+        preload()
         start = end = None
         lookback = spec.lookback_days if ingestion.lookback_days is None else ingestion.lookback_days
         if spec.windowed and context.has_partition_key_range:

@@ -98,22 +98,33 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
         started = datetime.fromtimestamp(stats.start_time or time.time(), tz=UTC)
         settings = load_monitor_settings()
         selected = [key for key in checks if key in context.selected_asset_check_keys]
-        # A staging table's window monitors in one validation: GX's cost is mostly per validation.
+        # A staging table's freshness and window monitors in one validation: GX's cost is mostly per
+        # validation.
         together: dict[AssetKey, Outcome] = {}
-        for asset in {key.asset_key for key in selected if checks[key][0] in WINDOW_MONITORS}:
+        shared = (FRESHNESS_CHECK, *WINDOW_MONITORS)
+        for asset in {key.asset_key for key in selected if checks[key][0] in shared}:
             schema, table = asset.path
-            rules = [gate.query_rule(key.name, window_query(checks[key][1], settings, window.start, window.end,
-                                                            wh.dialect),
-                                     f"{key.name} of {schema}.{table} from {window.start} to {window.end}")
-                     for key in selected if key.asset_key == asset and checks[key][0] in WINDOW_MONITORS]
-            together[asset] = gate.check_together(wh, schema, table, lambda r=rules: r)
+
+            def rules(asset: AssetKey = asset, schema: str = schema, table: str = table) -> list[Any]:
+                found: list[Any] = []
+                for key in selected:
+                    kind, spec, _ = checks[key]
+                    if key.asset_key != asset or kind not in shared:
+                        continue
+                    if kind == FRESHNESS_CHECK:
+                        found += gate.freshness_rules(spec, window.end, key.name)
+                    else:
+                        found.append(gate.query_rule(
+                            key.name, window_query(spec, settings, window.start, window.end, wh.dialect),
+                            f"{key.name} of {schema}.{table} from {window.start} to {window.end}"))
+                return found
+
+            together[asset] = gate.check_together(wh, schema, table, rules)
         raw = [checks[key][1] for key in selected if checks[key][0] == RAW_CHECK]
         catalog = wh.columns_by_table(sorted({source.dataset for source, _ in raw}))
         for key in selected:
             kind, spec, _ = checks[key]
-            if kind == FRESHNESS_CHECK:
-                outcome = gate.check_freshness(wh, spec, window.end)
-            elif kind == QUARANTINE_CHECK:
+            if kind == QUARANTINE_CHECK:
                 outcome = gate.check_quarantine(wh, spec, started)
             elif kind == RAW_CHECK:
                 outcome = gate.check_raw(wh, *spec, catalog=catalog)

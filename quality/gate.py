@@ -55,22 +55,38 @@ def _validator_error(relation: str, expectation: str, exc: Exception, evaluated:
 
 def check_mart(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds, severity: str = "error",
                partial: bool = False) -> Outcome:
-    """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert.
-    The blocking ones start with the contract's columns and types, frozen: a candidate that drifted
-    from them is not validated further, and does not publish. `partial`: the candidate holds only
-    the days its run rebuilt."""
+    """The mart's contract rules of one severity: `error` ones block publication, `warn` ones alert."""
+    return check_mart_severities(warehouse, schema, name, bounds, (severity,), partial)[severity]
+
+
+def check_mart_severities(warehouse: Warehouse, schema: str, name: str, bounds: DateBounds,
+                          severities: Sequence[str] = ("error", "warn"), partial: bool = False) -> dict[str, Outcome]:
+    """The mart's contract rules of each severity, in one validation (GX's cost is mostly per
+    validation), each severity's outcome reported on its own. The blocking ones start with the
+    contract's columns and types, frozen: a candidate that drifted from them is not validated further
+    by them, and does not publish. `partial`: the candidate holds only the days its run rebuilt."""
     contract = marts()[name]
-    if severity == "error":
+    outcomes: dict[str, Outcome] = {}
+    if "error" in severities:
         try:
             columns = warehouse.columns(schema, name)
             if not columns:
                 raise LookupError(f"{schema}.{name} does not exist")
             changed = schema_drift.drift(columns, [(c.name, c.type) for c in contract.columns])
         except Exception as exc:
-            return _validator_error(f"{schema}.{name}", "schema", exc, 1)
-        if changed is not None:
-            return Outcome(f"{schema}.{name}", 1, failures=(changed,), row_count=warehouse.row_count(schema, name))
-    return check_contract(warehouse, schema, name, contract, bounds, severity, partial)
+            outcomes["error"] = _validator_error(f"{schema}.{name}", "schema", exc, 1)
+        else:
+            if changed is not None:
+                outcomes["error"] = Outcome(f"{schema}.{name}", 1, failures=(changed,),
+                                            row_count=warehouse.row_count(schema, name))
+    found = {severity: checks(contract, bounds, severity, partial) for severity in severities
+             if severity not in outcomes}
+    if found:
+        together = _checked(warehouse, schema, name,
+                            lambda: build_rules([c for rules in found.values() for c in rules], warehouse.dialect),
+                            contract.grain)
+        outcomes.update((severity, together.only({c.name for c in rules})) for severity, rules in found.items())
+    return outcomes
 
 
 def check_raw(warehouse: Warehouse, spec: SourceSpec, table: Table,
@@ -105,10 +121,18 @@ def check_freshness(warehouse: Warehouse, spec: SourceSpec, window_end: date) ->
     """The source's newest record against the run's end, on its staging model."""
     rule = spec.freshness
     assert rule is not None
-    entity = domains()[spec.domain].entities[rule.entity]
-    is_timestamp = next(c.type for c in entity.columns if c.name == rule.column) == "timestamp"
     return _checked(warehouse, "staging", f"stg_{spec.name}__{rule.entity}",
-                    lambda: build_freshness_expectations(rule.column, is_timestamp, rule.max_lag_days, window_end))
+                    lambda: freshness_rules(spec, window_end))
+
+
+def freshness_rules(spec: SourceSpec, window_end: date, rule: str | None = None) -> list[Any]:
+    """`check_freshness`'s expectations, to validate with other checks of its staging table
+    (`check_together`), reporting under `rule`."""
+    freshness = spec.freshness
+    assert freshness is not None
+    entity = domains()[spec.domain].entities[freshness.entity]
+    is_timestamp = next(c.type for c in entity.columns if c.name == freshness.column) == "timestamp"
+    return build_freshness_expectations(freshness.column, is_timestamp, freshness.max_lag_days, window_end, rule)
 
 
 def check_quarantine(warehouse: Warehouse, spec: SourceSpec, run_started: datetime) -> Outcome:

@@ -104,14 +104,34 @@ class Rule:
     derived: tuple[tuple[str, str], ...] = ()
 
 
+_context_lock = threading.Lock()
+_preloading: threading.Thread | None = None
+
+
 @functools.cache
-def _context() -> Any:
+def _make_context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     return context
+
+
+def _context() -> Any:
+    with _context_lock:
+        return _make_context()
+
+
+def preload() -> None:
+    """Import GX and make its context in a background thread, once per process: the import costs
+    2.5 s of CPU, which a run's ingestion steps, mostly waiting on vendors' APIs, can hide. Not a
+    daemon, so a step's process never exits halfway through an import."""
+    global _preloading
+    with _context_lock:
+        if _preloading is None and _make_context.cache_info().currsize == 0:
+            _preloading = threading.Thread(target=_context, name="gx-preload")
+            _preloading.start()
 
 
 def _jsonable(value: Any) -> Any:
@@ -168,12 +188,13 @@ def validate(
     an incremental build rebuilt."""
     relation = f"{schema}.{table}"
     rules = [r if isinstance(r, Rule) else Rule(r) for r in rules]
-    if where is None:
-        row_count = warehouse.row_count(schema, table)
-    else:
-        row_count = int(warehouse.scalar(f"SELECT count(*) FROM {relation} WHERE {where}"))
     derived = dict(d for rule in rules for d in rule.derived)
-    with _lock, _batch(warehouse, schema, table, derived, where) as batch:
+    with _lock, _batch(warehouse, schema, table, derived, where) as (batch, engine):
+        # On the validation's own connection: opening one costs more than counting a small table.
+        count = f"SELECT count(*) FROM {relation}" + (f" WHERE {where}" if where else "")
+        with engine.connect() as conn:
+            row_count = int(conn.exec_driver_sql(count.replace("%", "%%") if warehouse.dialect == "postgres"
+                                                 else count).scalar())
         screens = [(i, s) for i, rule in enumerate(rules) for s in (rule.screens or (rule.expectation,))]
         first = _run(batch, [s for _, s in screens], {"result_format": "BOOLEAN_ONLY"})
         # A screen that failed or errored proves nothing by itself: the rule's own expectation has
@@ -217,8 +238,9 @@ def _run(batch: Any, expectations: Sequence[Any], result_format: dict[str, Any])
 
 @contextmanager
 def _batch(warehouse: Warehouse, schema: str, table: str, derived: dict[str, str],
-           where: str | None = None) -> Iterator[Any]:
-    """A GX batch of the whole table, or of the rows `where` keeps (plus any derived columns). Its
+           where: str | None = None) -> Iterator[tuple[Any, Any]]:
+    """A GX batch of the whole table, or of the rows `where` keeps (plus any derived columns), and the
+    SQLAlchemy engine it reads through. Its
     connections are closed when the validation ends: a DuckDB file must not stay open, as dlt and
     other processes open it next.
 
@@ -231,7 +253,8 @@ def _batch(warehouse: Warehouse, schema: str, table: str, derived: dict[str, str
         warehouse.execute([f"DROP VIEW IF EXISTS {schema}.{view}",
                            f"CREATE VIEW {schema}.{view} AS SELECT * FROM {schema}.{table} WHERE {where}"])
     try:
-        yield _batch_definition(source, schema, table if where is None else view, derived).get_batch()
+        yield (_batch_definition(source, schema, table if where is None else view, derived).get_batch(),
+               source.get_execution_engine().engine)
     finally:
         source.get_engine().dispose()
         source.get_execution_engine().engine.dispose()

@@ -208,11 +208,14 @@ def build_rules(checks_: list[Check], dialect: str) -> list[Rule]:
     return [gx_rule(check, dialect) for check in checks_]
 
 
-def build_freshness_expectations(column: str, is_timestamp: bool, max_lag_days: int, window_end: date) -> list[Any]:
+def build_freshness_expectations(column: str, is_timestamp: bool, max_lag_days: int, window_end: date,
+                                 rule: str | None = None) -> list[Any]:
+    """`rule`: the id it reports under, when it shares a validation with other checks."""
     import great_expectations as gx
 
     oldest_acceptable = bound(window_end - timedelta(days=max_lag_days), is_timestamp)
-    return [gx.expectations.ExpectColumnMaxToBeBetween(column=column, min_value=oldest_acceptable)]
+    return [gx.expectations.ExpectColumnMaxToBeBetween(column=column, min_value=oldest_acceptable,
+                                                       meta={"rule": rule} if rule else None)]
 
 
 def build_quarantine_expectations(rule: QuarantineRule, run_started: datetime) -> list[Any]:
