@@ -259,3 +259,63 @@ def test_a_raw_table_is_held_to_its_declaration_as_a_warning(warehouse_url: str)
     [drift] = outcome.failures
     assert [(c["column"], c["change"]) for c in drift.sample] == [
         ("hs_new_property", "added"), (deals.primary_key[0], "retyped")]
+
+
+def _with_warning(monkeypatch, name: str, kind: str, column: str) -> None:
+    """The mart's contract with its `kind` check on `column` turned into a warning."""
+    import dataclasses
+
+    from quality import gate as gate_module
+
+    contracts = dict(gate_module.marts())
+    contract = contracts[name]
+    checks = tuple(dataclasses.replace(c, severity="warn") if (c.kind, c.columns) == (kind, (column,)) else c
+                   for c in contract.checks)
+    assert checks != contract.checks
+    contracts[name] = dataclasses.replace(contract, checks=checks)
+    monkeypatch.setattr(gate_module, "marts", lambda: contracts)
+
+
+def test_both_severities_in_one_validation_report_as_separate_calls(candidates: Warehouse, monkeypatch):
+    _with_warning(monkeypatch, "campaign_performance_daily", "non_negative", "spend")
+    candidates.execute(["UPDATE marts_candidate.campaign_performance_daily SET spend = -1 WHERE campaign_id = 'c2'"])
+    both = gate.check_mart_severities(candidates, CANDIDATE_SCHEMA, "campaign_performance_daily", BOUNDS)
+    alone = {severity: gate.check_mart(candidates, CANDIDATE_SCHEMA, "campaign_performance_daily", BOUNDS, severity)
+             for severity in ("error", "warn")}
+    assert both == alone
+    assert both["error"].success, gate.render(both["error"])
+    [finding] = both["warn"].failures
+    assert (finding.column, finding.unexpected_count) == ("spend", 1)
+    assert both["warn"].evaluated == 1 and both["error"].evaluated > 1
+    assert both["error"].row_count == both["warn"].row_count == candidates.row_count(
+        CANDIDATE_SCHEMA, "campaign_performance_daily")
+
+
+def test_a_drifted_candidate_still_reports_its_warnings(candidates: Warehouse, monkeypatch):
+    _with_warning(monkeypatch, "crm_deals", "non_negative", "amount")
+    candidates.execute(["ALTER TABLE marts_candidate.crm_deals ADD COLUMN extra varchar",
+                        "UPDATE marts_candidate.crm_deals SET amount = -5 WHERE deal_id = 'd1'"])
+    both = gate.check_mart_severities(candidates, CANDIDATE_SCHEMA, "crm_deals", BOUNDS)
+    [drift] = both["error"].failures
+    assert drift.rule == "schema" and both["error"].evaluated == 1
+    [finding] = both["warn"].failures
+    assert finding.column == "amount"
+
+
+def test_freshness_validated_with_other_checks_of_its_table_reports_on_its_own(candidates: Warehouse):
+    spec = registry.spec("google_ads")
+    table = f"stg_google_ads__{spec.freshness.entity}"
+    other = gate.query_rule("no_rows_from_1999", "SELECT * FROM {batch} WHERE date_day < DATE '2000-01-01'",
+                            "nothing from the last century")
+
+    def together(window_end: date):
+        return gate.check_together(candidates, "staging", table,
+                                   lambda: [*gate.freshness_rules(spec, window_end, "source_freshness"), other])
+
+    fresh = together(date(2026, 1, 3))
+    assert fresh.only({"source_freshness"}).success and fresh.only({"no_rows_from_1999"}).success
+    stale = together(date(2026, 2, 1))
+    assert stale.only({"source_freshness"}).status == "failed"
+    assert stale.only({"source_freshness"}).failures[0].expectation == "expect_column_max_to_be_between"
+    assert stale.only({"no_rows_from_1999"}).success
+    assert len(stale.only({"source_freshness"}).results) == 1

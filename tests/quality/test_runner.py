@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import great_expectations as gx
@@ -82,3 +84,27 @@ def test_a_relative_duckdb_url_is_checked_where_it_points_now(tmp_path: Path, mo
                            f"INSERT INTO s.t VALUES ('a', {value})"])
         outcomes.append(validate(warehouse, "s", "t", [rule], ("id",)).success)
     assert outcomes == [True, False]
+
+
+def test_preload_makes_gx_ready_in_the_background_once():
+    # A fresh interpreter: this one has long imported GX.
+    script = """
+import sys, threading
+from quality import runner
+assert "great_expectations" not in sys.modules
+runner.preload()
+runner.preload()
+loading = [t for t in threading.enumerate() if t.name == "gx-preload"]
+assert len(loading) == 1 and not loading[0].daemon
+loading[0].join()
+assert "great_expectations" in sys.modules
+context = runner._make_context()
+assert runner._context() is context
+runner.preload()
+assert not [t for t in threading.enumerate() if t.name == "gx-preload"]
+print("ready")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ready"
