@@ -18,7 +18,7 @@ from connectors.common.tables import Table
 from connectors.facebook_ads.settings import AD_GROUP_STATS_TABLE
 from connectors.facebook_ads.settings import QUARANTINE_TABLE as META_QUARANTINE
 from connectors.google_ads.settings import AD_GROUP_STATS
-from pipelines.ingest import first_loads, pipeline_for
+from pipelines.ingest import _checks_follow, first_loads, pipeline_for
 from warehouse import Warehouse
 
 GOOGLE_AD_GROUPS = AD_GROUP_STATS.table
@@ -143,3 +143,18 @@ def test_a_run_after_a_crash_merges_what_was_pending(warehouse_url: str, tmp_pat
     pipeline.run(list(rerun.resources.values()), loader_file_format=warehouse.dlt_file_format)
     assert _days(warehouse, "raw_google_ads.ad_group_stats") == [(FIRST + timedelta(days=d), 4, 8) for d in range(2)]
     warehouse.dispose()
+
+
+def test_gx_is_preloaded_only_for_runs_that_check_past_the_raw_layer():
+    from types import SimpleNamespace
+
+    from dagster import AssetKey
+
+    def run(selection):
+        return SimpleNamespace(run=SimpleNamespace(asset_selection=selection))
+
+    assert _checks_follow(run(None))  # the whole job: the schedule's and `funnelhouse run`'s
+    assert _checks_follow(run({AssetKey(["raw_google_ads", "ad_group_stats"]),
+                               AssetKey(["staging", "stg_google_ads__ad_group_stats"])}))
+    assert not _checks_follow(run({AssetKey(["raw_google_ads", "ad_group_stats"]),
+                                   AssetKey(["raw_hubspot", "deals"])}))
