@@ -119,7 +119,9 @@ def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = No
             preload()
         start = end = None
         lookback = spec.lookback_days if ingestion.lookback_days is None else ingestion.lookback_days
-        if spec.windowed and context.has_partition_key_range:
+        # A single day's run (the schedule's, or a day picked in the UI) has a partition key, a
+        # backfill a range; either way the run's days, not the connector's default of yesterday.
+        if spec.windowed and (context.has_partition_key or context.has_partition_key_range):
             window = context.partition_time_window
             start, end = window.start.date(), window.end.date() - timedelta(days=1)
             context.log.info(f"{spec.name}: window {start} to {end}, lookback {lookback} days")

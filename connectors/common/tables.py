@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse import types
+
+if TYPE_CHECKING:
+    from connectors.common.window import DateWindow
 
 
 @dataclass(frozen=True)
@@ -79,25 +82,43 @@ class Table:
         """dlt column hints that say exactly what the Arrow schema says."""
         return {c.name: {"name": c.name, "nullable": c.nullable, **types.dlt_hint(c.type)} for c in self.columns}
 
-    def write_disposition(self, first_load: bool = False) -> Any:
+    def write_disposition(self, first_load: bool = False, window: DateWindow | None = None) -> Any:
         """dlt's write disposition. `first_load`: the warehouse has no such table yet, so there is
         nothing to merge with; a load holding each key once then goes straight in, without dlt's
-        staging table and delete (a rerun after a crash merges again, by the same keys)."""
+        staging table and delete (a rerun after a crash merges again, by the same keys). `window`:
+        the days this run fetched, which the merge replaces (`destination_scope`)."""
         if first_load and self.unique_per_load:
             return "append"
         if self.disposition == "merge" and (self.merge_key or self.unique_per_load):
+            scope = self.destination_scope(window) if window is not None else None
             return {"disposition": "merge", "strategy": "delete-insert",
-                    **({"deduplicated": True} if self.unique_per_load else {})}
+                    **({"deduplicated": True} if self.unique_per_load else {}),
+                    **({"destination_scope": scope} if scope else {})}
         return self.disposition
 
-    def resource_hints(self, first_load: bool = False) -> dict[str, Any]:
-        """Keyword arguments for `dlt.resource`: name, keys, disposition and columns."""
+    def destination_scope(self, window: DateWindow) -> str | None:
+        """The stored rows a windowed load replaces, as SQL on the raw table: the window's days of
+        the merge key's other columns (the accounts) present in the load. Without it, dlt deletes
+        by the primary key OR the merge key, a join that cannot use the day's range and so reads
+        the whole table on every run; and a day an account no longer reports would keep its rows.
+        None for a table whose merge key has no day."""
+        day = self.date_column
+        if day is None or day not in self.merge_key:
+            return None
+        conditions = [f"{day} >= CAST('{window.start.isoformat()}' AS DATE)",
+                      f"{day} <= CAST('{window.end.isoformat()}' AS DATE)"]
+        conditions += [f"{key} IN (SELECT {key} FROM {{staging_table}})" for key in self.merge_key if key != day]
+        return " AND ".join(conditions)
+
+    def resource_hints(self, first_load: bool = False, window: DateWindow | None = None) -> dict[str, Any]:
+        """Keyword arguments for `dlt.resource`: name, keys, disposition and columns. `window`: a
+        windowed table's days fetched by this run."""
         return {
             "name": self.name,
             "table_name": self.name,
             "primary_key": list(self.primary_key) or None,
             "merge_key": list(self.merge_key) or None,
-            "write_disposition": self.write_disposition(first_load),
+            "write_disposition": self.write_disposition(first_load, window),
             "columns": self.dlt_columns(),
         }
 

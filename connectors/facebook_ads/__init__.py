@@ -33,6 +33,7 @@ from connectors.common.errors import ConfigurationError
 from connectors.common.http import RetryPolicy
 from connectors.common.prefetch import BATCH_ROWS, batched_tables, ordered_map
 from connectors.common.spec import FreshnessRule, Mode, QuarantineRule, Setting, SourceSpec
+from connectors.common.window import DateWindow
 from connectors.facebook_ads.helpers import FacebookAdsApi, Quarantine, account_table
 from connectors.facebook_ads.settings import (
     ACCOUNTS_TABLE,
@@ -159,7 +160,6 @@ def facebook_ads_source(
         check.url(SOURCE, "base_url", base_url), token, page_size=page_size, attribution_windows=windows,
         async_from_days=async_from_days, poll_seconds=_seconds("poll_seconds", poll_seconds, 0),
         poll_timeout_seconds=_seconds("poll_timeout_seconds", poll_timeout_seconds, 1), policy=policy)
-    chunks = window.chunks(chunk_days)
     quarantine = Quarantine()
     running = _Running()
 
@@ -184,7 +184,8 @@ def facebook_ads_source(
             else:
                 yield None
 
-    stats = [_stats_resource(level, api, ids, chunks, types, concurrency, quarantine, running) for level in LEVELS]
+    stats = [_stats_resource(level, api, ids, window, chunk_days, types, concurrency, quarantine, running)
+             for level in LEVELS]
     return [dlt.resource(accounts, **ACCOUNTS_TABLE.resource_hints()), *stats,
             dlt.resource(quarantined, **QUARANTINE_TABLE.resource_hints())]
 
@@ -209,10 +210,10 @@ class _Running:
             return not self._running
 
 
-def _stats_resource(level: Level, api: FacebookAdsApi, account_ids: list[str], chunks: list[tuple[date, date]],
+def _stats_resource(level: Level, api: FacebookAdsApi, account_ids: list[str], window: DateWindow, chunk_days: int,
                     types: frozenset[str], concurrency: int, quarantine: Quarantine,
                     running: _Running) -> DltResource:
-    calls = [(account_id, start, end) for account_id in account_ids for start, end in chunks]
+    calls = [(account_id, start, end) for account_id in account_ids for start, end in window.chunks(chunk_days)]
     statuses: dict[str, dict[str, str]] = {}
     lock = threading.Lock()
 
@@ -237,7 +238,7 @@ def _stats_resource(level: Level, api: FacebookAdsApi, account_ids: list[str], c
         finally:
             running.stop(level.table.name)
 
-    return dlt.resource(fetch, **level.table.resource_hints())
+    return dlt.resource(fetch, **level.table.resource_hints(window=window))
 
 
 SPEC = SourceSpec(

@@ -22,6 +22,7 @@ from connectors.common import progress
 from connectors.common import settings as check
 from connectors.common.prefetch import BATCH_ROWS, batched_tables, ordered_map
 from connectors.common.spec import FreshnessRule, Mode, Setting, SourceSpec
+from connectors.common.window import DateWindow
 from connectors.google_ads.helpers import GoogleAdsApi
 from connectors.google_ads.settings import (
     DEFAULT_BASE_URL,
@@ -68,14 +69,13 @@ def google_ads_source(
     secrets = check.secrets(SOURCE, credentials, ("developer_token", "client_id", "client_secret", "refresh_token"))
     api = GoogleAdsApi(check.url(SOURCE, "base_url", base_url), check.url(SOURCE, "token_url", token_url),
                        login_customer_id=login_id, **secrets)
-    chunks = window.chunks(chunk_days)
-    return [_resource(report, api, ids, chunks, concurrency) for report in REPORTS]
+    return [_resource(report, api, ids, window, chunk_days, concurrency) for report in REPORTS]
 
 
-def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
-              chunks: list[tuple[date, date]], concurrency: int) -> DltResource:
+def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str], window: DateWindow, chunk_days: int,
+              concurrency: int) -> DltResource:
     calls = [(customer_id, start, end) for customer_id in customer_ids
-             for start, end in (chunks if report.dated else [(None, None)])]
+             for start, end in (window.chunks(chunk_days) if report.dated else [(None, None)])]
 
     def fetch_one(call: tuple[str, date | None, date | None]) -> pa.Table:
         table = api.fetch_table(report, *call)
@@ -86,7 +86,7 @@ def _resource(report: Report, api: GoogleAdsApi, customer_ids: list[str],
         tables = (t for t in ordered_map(fetch_one, calls, concurrency) if t.num_rows)
         yield from batched_tables(tables, BATCH_ROWS)
 
-    return dlt.resource(fetch, **report.table.resource_hints())
+    return dlt.resource(fetch, **report.table.resource_hints(window=window))
 
 
 SPEC = SourceSpec(

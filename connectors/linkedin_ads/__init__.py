@@ -114,7 +114,7 @@ def linkedin_ads_source(
     resources = [_accounts(api, ids, concurrency)]
     resources += [_entities(table, catalog, ids) for table in (CAMPAIGN_GROUPS, CAMPAIGNS, CREATIVES)]
     analytics = _analytics(api, catalog, ids, window, chunk_days, concurrency, quarantine)
-    resources += [_routed(analytics, table) for table in (*STATS_TABLES.values(), QUARANTINE)]
+    resources += [_routed(analytics, table, window) for table in (*STATS_TABLES.values(), QUARANTINE)]
     return resources
 
 
@@ -181,12 +181,12 @@ def _analytics(api: LinkedInApi, catalog: Catalog, ids: list[str], window: DateW
     return dlt.resource(fetch, name="_analytics", selected=False)
 
 
-def _routed(analytics: DltResource, table: Table) -> DltResource:
+def _routed(analytics: DltResource, table: Table, window: DateWindow) -> DltResource:
     def route(batch: _Batch) -> Iterator[pa.Table]:
         if batch.table == table.name:
             yield batch.data
 
-    return dlt.transformer(route, data_from=analytics, **table.resource_hints())
+    return dlt.transformer(route, data_from=analytics, **table.resource_hints(window=window))
 
 
 SPEC = SourceSpec(

@@ -330,6 +330,21 @@ def test_a_backfill_months_in_the_past_publishes_while_the_crm_moved_on(project:
     assert warehouse.scalar("SELECT max(date_day) FROM marts.campaign_kpis_daily") > end
 
 
+def test_one_day_months_in_the_past_fetches_that_day_not_yesterday(project: SandboxServer, monkeypatch, capsys,
+                                                                    tmp_path):
+    """A single partition (a day picked in the UI, or `run` for one day) reads its own days."""
+    monkeypatch.setenv("FUNNELHOUSE_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'one_day.duckdb'}")
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", "google_ads")
+    project.state.world = World(today=TODAY, history_days=400)
+    day = date(2026, 6, 15)
+    code, out = _run(capsys, start=day, end=day)
+    assert code == 0, out
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'one_day.duckdb'}")
+    lookback = SPECS["google_ads"].lookback_days
+    assert warehouse.rows("SELECT min(date_day), max(date_day) FROM raw_google_ads.ad_group_stats")[0] == (
+        day - timedelta(days=lookback - 1), day)
+
+
 def test_a_vendor_outage_publishes_nothing_and_says_why(project: SandboxServer, capsys):
     warehouse, before = _published_once(capsys)
 

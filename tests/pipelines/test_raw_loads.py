@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from connectors import registry
 from connectors.common.tables import Table
+from connectors.common.window import DateWindow
 from connectors.facebook_ads.settings import AD_GROUP_STATS_TABLE
 from connectors.facebook_ads.settings import QUARANTINE_TABLE as META_QUARANTINE
 from connectors.google_ads.settings import AD_GROUP_STATS
@@ -28,8 +29,8 @@ META_AD_SETS = replace(AD_GROUP_STATS_TABLE, unique_per_load=False)
 FIRST = date(2026, 11, 1)
 
 
-def _google(days: range, ad_groups: range, clicks: int) -> pa.Table:
-    rows = [{"customer_id": "1", "campaign_id": "10", "ad_group_id": str(g), "ad_group_name": f"group {g}",
+def _google(days: range | list[int], ad_groups: range, clicks: int, customer: str = "1") -> pa.Table:
+    rows = [{"customer_id": customer, "campaign_id": "10", "ad_group_id": str(g), "ad_group_name": f"group {g}",
              "ad_group_status": "ENABLED", "date_day": FIRST + timedelta(days=d), "impressions": 100,
              "clicks": clicks, "cost_micros": 2_500_000, "spend": Decimal("2.5"), "conversions": 1.0,
              "conversions_value": 3.0} for d in days for g in ad_groups]
@@ -44,9 +45,10 @@ def _meta(days: range, ad_sets: range, clicks: int, repeat: int = 1) -> pa.Table
     return pa.Table.from_pylist(rows, schema=META_AD_SETS.arrow_schema())
 
 
-def _load(warehouse: Warehouse, state_dir: Path, source: str, tables: dict[Table, pa.Table]) -> Any:
+def _load(warehouse: Warehouse, state_dir: Path, source: str, tables: dict[Table, pa.Table],
+          window: DateWindow | None = None) -> Any:
     pipeline = pipeline_for(warehouse, source, str(state_dir))
-    resources = [dlt.resource([data], **table.resource_hints()) for table, data in tables.items()]
+    resources = [dlt.resource([data], **table.resource_hints(window=window)) for table, data in tables.items()]
     info = pipeline.run(resources, loader_file_format=warehouse.dlt_file_format)
     assert not info.has_failed_jobs
     assert not pipeline.list_normalized_load_packages(), "a load package was left pending"
@@ -101,6 +103,32 @@ def test_empty_loads_create_their_tables_and_reruns_replace_the_window(warehouse
         [("", Decimal("1.000001"))]
     warehouse.dispose()
 
+
+
+def _by_customer(warehouse: Warehouse) -> list[tuple]:
+    return warehouse.rows("SELECT customer_id, date_day, count(*), sum(clicks) FROM raw_google_ads.ad_group_stats "
+                          "GROUP BY customer_id, date_day ORDER BY customer_id, date_day")
+
+
+def test_a_window_replaces_its_days_for_the_accounts_it_read(warehouse_url: str, tmp_path: Path):
+    """The merge deletes the window's days of the accounts in the load, by the days' range, then
+    inserts: a day an account no longer reports loses its rows; other accounts and days stay."""
+    warehouse = Warehouse(warehouse_url)
+    day = [FIRST + timedelta(days=d) for d in range(6)]
+    both = pa.concat_tables([_google(range(6), range(2), clicks=1, customer="1"),
+                             _google(range(6), range(2), clicks=1, customer="2")])
+    _load(warehouse, tmp_path, "google_ads", {GOOGLE_AD_GROUPS: both}, DateWindow(day[0], day[5]))
+    # Days 3 to 5 re-read: customer 1 reports nothing on day 4 any more, customer 2 was not read.
+    reread = _google([3, 5], range(2), clicks=5, customer="1")
+    for _ in range(2):  # a rerun changes nothing
+        _load(warehouse, tmp_path, "google_ads", {GOOGLE_AD_GROUPS: reread}, DateWindow(day[3], day[5]))
+        assert _by_customer(warehouse) == (
+            [("1", day[d], 2, 2) for d in range(3)] + [("1", day[3], 2, 10), ("1", day[5], 2, 10)]
+            + [("2", day[d], 2, 2) for d in range(6)])
+    scope = GOOGLE_AD_GROUPS.write_disposition(window=DateWindow(day[3], day[5]))["destination_scope"]
+    assert scope == ("date_day >= CAST('2026-11-04' AS DATE) AND date_day <= CAST('2026-11-06' AS DATE) AND "
+                     "customer_id IN (SELECT customer_id FROM {staging_table})")
+    warehouse.dispose()
 
 
 class _Source:
