@@ -106,7 +106,10 @@ def _checks_follow(context: AssetExecutionContext) -> bool:
     """Whether the run builds anything past the raw layer, and so runs GX checks in this process (the
     job runs in process): a run of raw tables alone never imports GX."""
     selection = context.run.asset_selection
-    return selection is None or any(not key.path[0].startswith("raw_") for key in selection)
+    if selection is None:
+        return True
+    raw = {spec.dataset for spec in registry.specs().values()}
+    return any(key.path[0] not in raw for key in selection)
 
 
 def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = None) -> AssetsDefinition:

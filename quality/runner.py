@@ -191,10 +191,8 @@ def validate(
     derived = dict(d for rule in rules for d in rule.derived)
     with _lock, _batch(warehouse, schema, table, derived, where) as (batch, engine):
         # On the validation's own connection: opening one costs more than counting a small table.
-        count = f"SELECT count(*) FROM {relation}" + (f" WHERE {where}" if where else "")
         with engine.connect() as conn:
-            row_count = int(conn.exec_driver_sql(count.replace("%", "%%") if warehouse.dialect == "postgres"
-                                                 else count).scalar())
+            row_count = warehouse.row_count(schema, table, conn, where)
         screens = [(i, s) for i, rule in enumerate(rules) for s in (rule.screens or (rule.expectation,))]
         first = _run(batch, [s for _, s in screens], {"result_format": "BOOLEAN_ONLY"})
         # A screen that failed or errored proves nothing by itself: the rule's own expectation has

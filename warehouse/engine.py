@@ -129,14 +129,19 @@ class Warehouse:
             for statement in statements:
                 self.run_statement(conn, statement)
 
+    def _driver_sql(self, conn: sa.Connection, statement: str) -> sa.CursorResult:
+        """One parameterless statement, as written. psycopg reads % as a placeholder even without
+        parameters."""
+        return conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+
     def run_statement(self, conn: sa.Connection, statement: str) -> None:
-        """One parameterless statement. psycopg reads % as a placeholder even without parameters."""
-        conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+        """One parameterless statement."""
+        self._driver_sql(conn, statement)
 
     def run_counted(self, conn: sa.Connection, statement: str) -> int:
         """One parameterless INSERT, UPDATE or DELETE, and how many rows it changed: PostgreSQL reports
         it as the cursor's rowcount, DuckDB as the statement's one-row result."""
-        result = conn.exec_driver_sql(statement.replace("%", "%%") if self.dialect == "postgres" else statement)
+        result = self._driver_sql(conn, statement)
         return int(result.scalar()) if result.returns_rows else result.rowcount
 
     def scalar(self, sql: str, **params: Any) -> Any:
@@ -196,11 +201,13 @@ class Warehouse:
                 found.setdefault((schema, table), []).append(Column(name, type_))
         return found
 
-    def row_count(self, schema: str, table: str, conn: sa.Connection | None = None) -> int:
-        sql = f"SELECT count(*) FROM {schema}.{table}"
-        if conn is not None:
-            return int(conn.exec_driver_sql(sql).scalar())
-        return int(self.scalar(sql))
+    def row_count(self, schema: str, table: str, conn: sa.Connection | None = None, where: str | None = None) -> int:
+        """The table's rows, or those `where` (SQL) keeps; on `conn` when given."""
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.row_count(schema, table, own, where)
+        return int(self._driver_sql(conn, f"SELECT count(*) FROM {schema}.{table}"
+                                          + (f" WHERE {where}" if where else "")).scalar())
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:
