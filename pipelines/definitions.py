@@ -27,6 +27,7 @@ from dagster import (
 
 from connectors import registry
 from pipelines.alerting import build_alert_sensors
+from pipelines.file_sensors import build_file_sensor
 from pipelines.ingest import build_ingest_assets
 from pipelines.monitors import build_monitors
 from pipelines.partitions import HISTORY_START, daily_partitions
@@ -108,12 +109,15 @@ def build_pipeline(deployment: Deployment) -> Pipeline:
         description="Ingest the enabled sources for the day (plus the lookback), rebuild the models, run the "
                     "gate, publish what passed.",
     )
+    below_raw = [key for assets_def in downstream for key in assets_def.keys]
+    file_sensors = [build_file_sensor(spec, job, [*ingest[spec.name].keys, *below_raw])
+                    for spec in specs if spec.watch is not None]
     definitions = Definitions(
         assets=[*ingest.values(), *downstream],
         asset_checks=[*checks, *([monitors] if monitors else [])],
         jobs=[job],
         schedules=[build_schedule_from_partitioned_job(job, hour_of_day=6, minute_of_hour=0)],
-        sensors=build_alert_sensors(job),
+        sensors=[*build_alert_sensors(job), *file_sensors],
         resources={"warehouse": WarehouseResource(), "ingestion": IngestionResource()},
         executor=in_process_executor,
     )

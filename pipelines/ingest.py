@@ -6,7 +6,7 @@ window and loads it through Arrow and parquet into the warehouse.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from connectors.common.tables import Table
 from pipelines.partitions import daily_partitions, single_run
 from pipelines.resources import IngestionResource, WarehouseResource
 from quality.runner import preload
+from transforms import state
 from warehouse import Warehouse
 
 RAW_GROUP = "raw"
@@ -61,6 +62,24 @@ def first_loads(warehouse: Warehouse, spec: SourceSpec, source: Any, pipeline: A
     for table in spec.tables:
         if (spec.dataset, table.name) not in present and table.name in source.resources:
             source.resources[table.name].apply_hints(write_disposition=table.write_disposition(first_load=True))
+
+
+def note_changed_days(warehouse: Warehouse, spec: SourceSpec, since: datetime) -> tuple[Any, Any] | None:
+    """The days of data the source's loads since `since` changed, as its changes table notes them,
+    recorded for the models' next build (see `SourceSpec.changed_days`)."""
+    changes = spec.changed_days
+    if changes is None or (spec.dataset, changes.table) not in warehouse.relations():
+        return None
+    import sqlalchemy as sa
+
+    with warehouse.engine.begin() as conn:
+        start, end = conn.execute(sa.text(
+            f"SELECT min({changes.start}), max({changes.end}) FROM {spec.dataset}.{changes.table} "
+            f"WHERE {changes.loaded_at} >= :since"), {"since": since}).one()
+        if start is None:
+            return None
+        state.note_changes(warehouse, conn, spec.name, start, end)
+    return start, end
 
 
 def column_schema(table: Table) -> TableSchema:
@@ -132,7 +151,11 @@ def build_ingest_assets(spec: SourceSpec, freshness: FreshnessPolicy | None = No
         wh = warehouse.warehouse()
         pipeline = pipeline_for(wh, spec.name, ingestion.state_dir)
         first_loads(wh, spec, source, pipeline)
+        started = datetime.now(UTC)
         load_info = pipeline.run(source, loader_file_format=wh.dlt_file_format)
+        changed = note_changed_days(wh, spec, started)
+        if changed:
+            context.log.info(f"{spec.name}: the load changed the days {changed[0]} to {changed[1]}")
         counts = pipeline.last_trace.last_normalize_info.row_counts
         load_id = load_info.loads_ids[0] if load_info.loads_ids else None
         for table in spec.tables:

@@ -8,7 +8,7 @@ publication. The price is coarser failure upstream: a failed ingestion step skip
 """
 
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -98,16 +98,21 @@ def models_days(context: AssetExecutionContext, project: Project, ingestion: Ing
 
 
 def _plans(context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehouse, conn: sa.Connection,
-           settings: Settings, days: tuple[date, date], full_refresh: bool
+           settings: Settings, days: tuple[date, date], full_refresh: bool, sources: Sequence[str] = (),
            ) -> tuple[dict[str, Plan], dict[str, str], dict[str, state.Build]]:
     """How each selected model is built this run, its fingerprint, and the tables' last builds. The
     days each incremental model is to rebuild are recorded as pending first, so a run that stops
-    midway leaves them to the next."""
+    midway leaves them to the next. The days are the run's, widened to what the sources' loads noted
+    as changed outside it (a file of last quarter's spend)."""
     models = [t.model for t in built if t.model is not None]
     found = incremental.fingerprints(models, _variables(settings), wh.dialect,
                                      {t.key.path[1]: settings.campaign_key_overrides for t in built if t.model is None})
     with conn.begin():
         existing = wh.relations(conn)
+        changed = state.take_changes(wh, conn, sources, existing)
+        if changed:
+            context.log.info(f"loads changed the days {changed[0]} to {changed[1]}: the models rebuild them too")
+            days = (min(days[0], changed[0]), max(days[1], changed[1]))
         builds = state.read(wh, conn, existing)
         pending = state.pending(wh, conn, existing)
         plans = {t.relation: incremental.plan(t.model, found[t.relation], builds, pending, existing, days, full_refresh)
@@ -152,7 +157,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _build_selected(
     context: AssetExecutionContext, built: tuple[Table, ...], wh: Warehouse, settings: Settings,
-    days: tuple[date, date], full_refresh: bool = False,
+    days: tuple[date, date], full_refresh: bool = False, sources: Sequence[str] = (),
 ) -> Iterator[MaterializeResult]:
     """Build the selected tables in order, on one connection: the incremental ones by `days` (plus
     whatever earlier runs left pending), the rest whole. Like separate steps would, a failure skips
@@ -166,7 +171,7 @@ def _build_selected(
     skipped: list[str] = []
     broken: set[AssetKey] = set()
     with wh.engine.connect() as conn:
-        plans, found, builds = _plans(context, built, wh, conn, settings, days, full_refresh)
+        plans, found, builds = _plans(context, built, wh, conn, settings, days, full_refresh, sources)
         for table in built:
             if table.key not in selected:
                 continue
@@ -246,6 +251,6 @@ def build_transform_assets(project: Project) -> AssetsDefinition:
                          ingestion: IngestionResource) -> Iterator[MaterializeResult]:
         days = models_days(context, project, ingestion)
         yield from _build_selected(context, built, warehouse.warehouse(), warehouse.settings(), days,
-                                   config.full_refresh)
+                                   config.full_refresh, project.sources)
 
     return transform_models

@@ -38,6 +38,8 @@ class Request:
     # The query string as sent, still percent-encoded: for fakes whose vendor gives escaping a meaning
     # (Rest.li 2.0 tells a URN's encoded ':' from the syntax's own).
     raw_query: str = ""
+    # How the client reached the sandbox: "https" when it serves TLS.
+    scheme: str = "http"
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")

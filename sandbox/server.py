@@ -9,6 +9,7 @@ only moves bytes.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,10 +24,12 @@ from sandbox.world import World
 
 class SandboxServer:
     """Serve the fakes of `sources` (default: every registered source) and the shared fakes they
-    require, on 127.0.0.1 in a background thread. Port 0 picks a free port."""
+    require, on 127.0.0.1 in a background thread. Port 0 picks a free port. With `tls` (a server
+    context holding a certificate), it serves HTTPS, for clients that only speak it."""
 
     def __init__(self, port: int = 0, world: World | None = None, faults: Faults | None = None,
-                 host: str = "127.0.0.1", record: bool = False, sources: Iterable[str] | None = None):
+                 host: str = "127.0.0.1", record: bool = False, sources: Iterable[str] | None = None,
+                 tls: ssl.SSLContext | None = None):
         from connectors.registry import source_names
 
         # The names of the sources served; shared fakes such as Google's OAuth are not sources.
@@ -35,6 +38,7 @@ class SandboxServer:
         self.state = SandboxState(world, faults, record, self.fakes)
         served = routes(self.fakes)
         state = self.state
+        scheme = "https" if tls is not None else "http"
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -50,7 +54,8 @@ class SandboxServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 req = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                              {k.lower(): v for k, v in self.headers.items()}, body, raw_query=parts.query)
+                              {k.lower(): v for k, v in self.headers.items()}, body, raw_query=parts.query,
+                              scheme=scheme)
                 self._send(dispatch(state, served, req, self.path))
 
             def _send(self, resp: Response) -> None:
@@ -69,13 +74,16 @@ class SandboxServer:
 
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = scheme
         self.host = host
         self.port = self._httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def source_settings(self) -> dict[str, str]:
         """The environment that points every served source at this sandbox, with the sandbox credentials."""

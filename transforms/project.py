@@ -98,7 +98,8 @@ def project(sources: tuple[str, ...]) -> Project:
     from connectors import registry
 
     def union(domain: str, entity: str) -> str:
-        return union_sql(domain, entity, providers(domain, entity, sources))
+        found = providers(domain, entity, sources)
+        return union_sql(domain, entity, found, [s for s in found if registry.spec(s).discriminator_in_rows])
 
     available = provided(sources)
     models: list[Model] = []

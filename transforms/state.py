@@ -22,6 +22,9 @@ TABLE = f"{SCHEMA}.model_builds"
 # Days a run set out to rebuild and has not yet: cleared once built (a mart: once published), so a
 # run that failed, or was held back, leaves its days to the next run's window.
 PENDING = f"{SCHEMA}.model_pending"
+# Days of raw data a non-windowed load changed (a file source's), noted by its ingestion and taken
+# into the next models' build, whose window then covers them.
+CHANGES = f"{SCHEMA}.raw_changes"
 FULL = "full"
 WINDOW = "window"
 
@@ -32,6 +35,8 @@ DDL = (
     "date_column varchar, window_start date, window_end date, row_count bigint NOT NULL)",
     f"CREATE TABLE IF NOT EXISTS {PENDING} (relation varchar NOT NULL, date_column varchar NOT NULL, "
     "window_start date NOT NULL, window_end date NOT NULL)",
+    f"CREATE TABLE IF NOT EXISTS {CHANGES} (source varchar NOT NULL, date_from date NOT NULL, "
+    "date_to date NOT NULL, noted_at timestamp with time zone NOT NULL)",
 )
 
 
@@ -153,3 +158,29 @@ def _day(value: object) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def note_changes(warehouse: Warehouse, conn: sa.Connection, source: str, start: date, end: date) -> None:
+    """Record that a load of `source` changed the days `start` to `end` of its raw data."""
+    ensure(warehouse, conn)
+    conn.execute(sa.text(f"INSERT INTO {CHANGES} VALUES (:source, :start, :end, :at)"),
+                 {"source": source, "start": start, "end": end, "at": datetime.now(UTC)})
+
+
+def take_changes(warehouse: Warehouse, conn: sa.Connection, sources: Sequence[str],
+                 relations: set[tuple[str, str]] | None = None) -> tuple[date, date] | None:
+    """The days the sources' loads changed since models last took them, and forget them. Call in the
+    transaction that records the models' pending days, so a build that fails keeps them pending."""
+    if (SCHEMA, "raw_changes") not in (warehouse.relations(conn) if relations is None else relations):
+        return None
+    if not sources:
+        return None
+    names = {f"s{i}": name for i, name in enumerate(sources)}
+    where = f"source IN ({', '.join(':' + key for key in names)})"
+    row = conn.execute(sa.text(f"SELECT min(date_from), max(date_to), max(noted_at) FROM {CHANGES} WHERE {where}"),
+                       names).one()
+    if row[0] is None:
+        return None
+    # Only what was read: a load noting its days meanwhile leaves them for the next build.
+    conn.execute(sa.text(f"DELETE FROM {CHANGES} WHERE {where} AND noted_at <= :seen"), {**names, "seen": row[2]})
+    return _day(row[0]), _day(row[1])

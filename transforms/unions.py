@@ -11,7 +11,7 @@ tables' rebuilds to it on PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from transforms.contracts import domains
 from warehouse import types
@@ -21,8 +21,12 @@ def staging_relation(source: str, entity: str) -> str:
     return f"staging.stg_{source}__{entity}"
 
 
-def union_sql(domain: str, entity: str, providers: Sequence[str]) -> str:
-    """The union as a parenthesized subquery, in the models' (DuckDB) dialect."""
+def union_sql(domain: str, entity: str, providers: Sequence[str], self_named: Collection[str] = ()) -> str:
+    """The union as a parenthesized subquery, in the models' (DuckDB) dialect.
+
+    Providers in `self_named` carry the discriminator in their staging rows (a file drop's rows name
+    their platform); every other provider's rows take its source's name.
+    """
     contract = domains()[domain]
     columns = contract.entities[entity].columns
     if not providers:
@@ -31,5 +35,6 @@ def union_sql(domain: str, entity: str, providers: Sequence[str]) -> str:
     selects = []
     for source in providers:
         typed = ", ".join(f"cast({c.name} as {types.sql_type(c.type)}) as {c.name}" for c in columns)
-        selects.append(f"select '{source}' as {contract.discriminator}, {typed} from {staging_relation(source, entity)}")
+        named = (f"cast({contract.discriminator} as varchar)" if source in self_named else f"'{source}'")
+        selects.append(f"select {named} as {contract.discriminator}, {typed} from {staging_relation(source, entity)}")
     return "(" + " union all ".join(selects) + ")"

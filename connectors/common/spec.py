@@ -60,6 +60,18 @@ class QuarantineRule:
 
 
 @dataclass(frozen=True)
+class ChangedDays:
+    """A raw table in which each load notes the days of data it changed: a file source's manifest,
+    where a file may hold any days of history, and a corrected file also changes the days of the
+    version it replaced. A run rebuilds its models by those days as well as by its own window."""
+
+    table: str = "files"
+    start: str = "changed_from"
+    end: str = "changed_to"
+    loaded_at: str = "loaded_at"
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     name: str
     label: str  # what the vendor calls it, for people: "Google Ads"
@@ -80,6 +92,13 @@ class SourceSpec:
     # Domains this source's data cannot be published without: an ad platform's or a CRM's money
     # converts to the reporting currency with `fx` rates. Enabling the source enables their sources.
     needs: tuple[str, ...] = ()
+    # Its staging rows name their own value of the domain's discriminator (`platform`, ...): a file
+    # drop carries spend of many platforms, so its rows say which, where an API source is one platform.
+    discriminator_in_rows: bool = False
+    # A file source's view of its folder, resolved from its settings like the source itself: one
+    # string that changes whenever a file is added or changed. The sensor starts a run when it does.
+    watch: Callable[[], str] | None = None
+    changed_days: ChangedDays | None = None
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.tables]
@@ -87,6 +106,8 @@ class SourceSpec:
             raise ValueError(f"source {self.name}: duplicate table names")
         if self.quarantine and self.quarantine.table not in names:
             raise ValueError(f"source {self.name}: quarantine table {self.quarantine.table!r} is not declared")
+        if self.changed_days and self.changed_days.table not in names:
+            raise ValueError(f"source {self.name}: changed-days table {self.changed_days.table!r} is not declared")
         if self.mode is Mode.WINDOWED and not any(t.date_column for t in self.tables):
             raise ValueError(f"source {self.name}: a windowed source needs a table with a date_column")
 

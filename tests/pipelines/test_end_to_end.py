@@ -15,7 +15,7 @@ from pipelines import cli
 from pipelines.definitions import build_definitions
 from sandbox import fx_rates
 from sandbox.server import SandboxServer
-from sandbox.world import World, ads, crm, web
+from sandbox.world import World, ads, crm, salesforce, web
 from tests.conftest import TODAY
 from transforms.contracts import marts
 from transforms.project import provided
@@ -130,7 +130,17 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     web_days = _days(*_fetched("google_analytics"))
     assert warehouse.scalar("SELECT sum(sessions) FROM marts.web_traffic_daily") == \
         sum(r["sessions"] for day in web_days for r in web.rows(world, day))
-    assert warehouse.scalar("SELECT count(*) FROM marts.crm_deals") == len(crm.deals(world))
+    # Both CRMs' deals, each by its own ids; Salesforce's deleted opportunities are not among them.
+    opportunities = salesforce.org(world).opportunities
+    live = [o for o in opportunities if not o.is_deleted]
+    assert dict(warehouse.rows("SELECT source_system, count(*) FROM marts.crm_deals GROUP BY source_system")) == {
+        "hubspot": len(crm.deals(world)), "salesforce": len(live)}
+    assert Decimal(warehouse.scalar(
+        "SELECT sum(amount) FROM marts.crm_deals WHERE source_system = 'salesforce' AND is_won")) == \
+        sum(o.amount for o in live if o.is_won)
+    deleted = [o.id for o in opportunities if o.is_deleted]
+    assert deleted and not {deal for (deal,) in warehouse.rows(
+        "SELECT deal_id FROM marts.crm_deals WHERE source_system = 'salesforce'")} & set(deleted)
     assert warehouse.scalar(
         "SELECT count(*) FROM (SELECT deal_id FROM marts.crm_deals GROUP BY deal_id HAVING count(*) > 1) d"
     ) == 0
@@ -176,7 +186,8 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     assert f"step 1: ingest_{next(iter(SPECS))} |" in out and " rows · google_analytics " in out
     assert "publish_crm_deals |" in out
     served = {fault for _, fault in project.state.faults.served()}
-    assert {"rate_limit", "unavailable"} <= served, served
+    # Chaos expires Salesforce sessions mid-sync too: one new session each, no batch lost or read twice.
+    assert {"rate_limit", "unavailable", "expired_session"} <= served, served
     warehouse = Warehouse(DUCKDB)
     _assert_exact_totals(warehouse, project.state.world)
     first = _snapshot(warehouse)

@@ -154,3 +154,24 @@ def test_an_incremental_model_must_filter_by_its_window(tmp_path: Path):
     with pytest.raises(ContractError, match="declared to build whole"):
         _model("intermediate", sql, None, BuildSpec(reason="r"))
     assert _model("intermediate", sql, None, BuildSpec(incremental="date_day")).incremental == "date_day"
+
+
+def test_days_a_load_changed_are_taken_once_per_source(warehouse_url: str):
+    warehouse = Warehouse(warehouse_url)
+    with warehouse.engine.begin() as conn:
+        assert state.take_changes(warehouse, conn, ["ad_spend_files"]) is None
+        state.note_changes(warehouse, conn, "ad_spend_files", date(2026, 3, 1), date(2026, 3, 31))
+        state.note_changes(warehouse, conn, "ad_spend_files", date(2026, 2, 10), date(2026, 2, 12))
+        state.note_changes(warehouse, conn, "other_files", date(2025, 1, 1), date(2025, 1, 1))
+    with warehouse.engine.begin() as conn:
+        assert state.take_changes(warehouse, conn, ["ad_spend_files"]) == (date(2026, 2, 10), date(2026, 3, 31))
+    with warehouse.engine.begin() as conn:
+        assert state.take_changes(warehouse, conn, ["ad_spend_files"]) is None
+        assert state.take_changes(warehouse, conn, []) is None
+    # A build that fails rolls its taking back: the days stay for the next build.
+    with pytest.raises(RuntimeError), warehouse.engine.begin() as conn:
+        assert state.take_changes(warehouse, conn, ["other_files", "ad_spend_files"]) == (date(2025, 1, 1),
+                                                                                          date(2025, 1, 1))
+        raise RuntimeError("the build failed")
+    with warehouse.engine.begin() as conn:
+        assert state.take_changes(warehouse, conn, ["other_files"]) == (date(2025, 1, 1), date(2025, 1, 1))
