@@ -101,11 +101,13 @@ def test_selecting_a_candidate_runs_its_gate_check_only(warehouse: Warehouse, tm
 
 
 def test_a_source_never_loaded_builds_empty_staging_with_the_contract_columns(warehouse: Warehouse):
-    # Ads ingested, HubSpot and FX rates never: their staging models stand in empty, and what reads
+    # Ads ingested, the CRMs and FX rates never: their staging models stand in empty, and what reads
     # them builds.
     create_raw(warehouse, ("google_ads",))
     deals = AssetKey(["staging", "stg_hubspot__deals"])
-    chain = {deals, AssetKey(["staging", "stg_hubspot__contacts"]), AssetKey(["staging", "stg_hubspot__deal_contacts"]),
+    crm_staging = {AssetKey(["staging", f"stg_{crm}__{entity}"]) for crm in ("hubspot", "salesforce")
+                   for entity in ("deals", "contacts", "deal_contacts")}
+    chain = {*crm_staging,
              AssetKey(["staging", "stg_fx_rates__rates"]), AssetKey(["intermediate", "int_fx_rates_daily"]),
              AssetKey(["intermediate", "int_contacts_first_touch"]), AssetKey(["intermediate", "int_deals_attributed"])}
     result = _execute(ACCOUNTS, *chain)
