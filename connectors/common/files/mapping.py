@@ -1,7 +1,7 @@
 """The mapping config: how each file's columns become a contract's fields.
 
 Under `[sources.<source>.mappings.<name>]` (TOML in `.dlt/config.toml`; in the environment the same
-as TOML or JSON text), one table per kind of file:
+as TOML or JSON text, or the path of a TOML file holding them), one table per kind of file:
 
 ```toml
 [sources.ad_spend_files.mappings.microsoft]
@@ -28,6 +28,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from connectors.common.errors import ConfigurationError
@@ -60,7 +61,8 @@ def mapping_for(mappings: Sequence[FileMapping], file_name: str) -> FileMapping 
 
 def parse_mappings(source: str, contract: FileContract, value: Any) -> tuple[FileMapping, ...]:
     """The `mappings` setting checked against the contract: a table of named mappings, as a dict or
-    as TOML or JSON text."""
+    as TOML or JSON text, or as the path of a TOML file holding them (alone, or as
+    `[sources.<source>.mappings.<name>]` tables)."""
     key = "mappings"
     tables = _tables(source, value)
     if not tables:
@@ -69,9 +71,19 @@ def parse_mappings(source: str, contract: FileContract, value: Any) -> tuple[Fil
     return tuple(mappings)
 
 
+def _looks_like_path(text: str) -> bool:
+    return bool(text) and "\n" not in text and "=" not in text and not text.startswith(("{", "["))
+
+
 def _tables(source: str, value: Any) -> Mapping[str, Any]:
     if isinstance(value, str):
         text = value.strip()
+        if _looks_like_path(text):
+            try:
+                text = Path(text).expanduser().read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigurationError(source, "mappings", f"names a file that cannot be read ({type(exc).__name__})"
+                                         ) from None
         try:
             value = json.loads(text) if text.startswith("{") else tomllib.loads(text)
         except (ValueError, tomllib.TOMLDecodeError) as exc:
@@ -79,6 +91,11 @@ def _tables(source: str, value: Any) -> Mapping[str, Any]:
                                                          f"at {_where(exc)})") from None
     if value is None:
         return {}
+    # A file of the documented layout nests them as they are in .dlt/config.toml.
+    if isinstance(value, Mapping) and isinstance(value.get("sources"), Mapping):
+        value = (value["sources"].get(source) or {}).get("mappings")
+        if value is None:
+            return {}
     if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
         raise ConfigurationError(source, "mappings", "must be a table of named mappings: "
                                                      "[sources.<source>.mappings.<name>]")
