@@ -228,11 +228,10 @@ def _local_path(bucket_url: str) -> str:
 def listing_fingerprint(bucket_url: str, file_glob: str) -> str:
     """A digest of the folder's listing (names, sizes, modification times): it changes when a file is
     added or changed, and no file is read to tell."""
-    from dlt.common.storages.fsspec_filesystem import fsspec_filesystem, glob_files
+    import fsspec
+    from dlt.common.storages.fsspec_filesystem import glob_files
 
-    scheme = urlparse(bucket_url).scheme
-    protocol = scheme if len(scheme) > 1 else "file"
-    fs, _ = fsspec_filesystem(protocol)
+    fs, _ = fsspec.core.url_to_fs(bucket_url)
     entries = sorted(f"{i['relative_path']}\t{i['size_in_bytes']}\t{i['modification_date'].isoformat()}"
                      for i in glob_files(fs, bucket_url, file_glob))
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()[:32]
