@@ -78,7 +78,7 @@ class FileContract:
                       Column("file_modified", "timestamp", False, "when that version was written: it holds from then")]
         fields = [Column(f.name, KIND_TYPES[f.kind], not f.required, f.description) for f in self.fields]
         if self.keep_versions:
-            return Table(self.table, (*where, *fields), primary_key=("file_name", "content_hash", "row_number"),
+            return Table(self.table, (*where, *fields), primary_key=("file_name", "row_number", "content_hash"),
                          description=self.description)
         # A changed file's rows replace its earlier version's as a whole (delete-insert on the file).
         return Table(self.table, (*where, *fields), primary_key=("file_name", "row_number"), merge_key=("file_name",),
