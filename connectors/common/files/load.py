@@ -103,6 +103,9 @@ def parse_date(value: Any, mapping: FileMapping) -> date:
     text = str(value).strip()
     for fmt in mapping.date_formats:
         try:
+            if fmt == "%Y-%m-%d" and len(text) == 10 and text[4] == text[7] == "-" and text[5:7].isdigit():
+                # strptime costs 10x more; most files are ISO.
+                return date.fromisoformat(text)
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
