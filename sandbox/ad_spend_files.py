@@ -97,6 +97,17 @@ def campaign_days(world: World) -> tuple[CampaignDay, ...]:
     return _campaign_days(world.today, world.history_days)
 
 
+def totals_by_account(world: World) -> dict[tuple[str, str], tuple[int, int, Decimal]]:
+    """Impressions, clicks and spend (the account's currency) per platform and account id: what the
+    ads marts should hold for the file platforms after a run over this world."""
+    totals: dict[tuple[str, str], tuple[int, int, Decimal]] = {}
+    for r in campaign_days(world):
+        key = (r.platform, r.account.customer_id)
+        impressions, clicks, spend = totals.get(key, (0, 0, Decimal(0)))
+        totals[key] = (impressions + r.impressions, clicks + r.clicks, spend + r.spend)
+    return totals
+
+
 def _money(value: Decimal, comma: bool = False) -> str:
     text = f"{value:.2f}"
     if not comma:

@@ -26,7 +26,7 @@ import fnmatch
 import json
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,8 @@ class FileMapping:
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     sheet: str | None = None
     encoding: str = "utf-8-sig"
-    columns: Mapping[str, str] = None  # type: ignore[assignment]  # file column -> field
-    defaults: Mapping[str, str] = None  # type: ignore[assignment]  # field -> value
+    columns: Mapping[str, str] = field(default_factory=dict)  # file column -> field
+    defaults: Mapping[str, str] = field(default_factory=dict)  # field -> value
 
     def matches(self, file_name: str) -> bool:
         base = file_name.rsplit("/", 1)[-1]
@@ -151,9 +151,10 @@ def _mapping(source: str, contract: FileContract, name: str, spec: Mapping[str, 
     if not isinstance(defaults, Mapping) or not all(isinstance(v, (str, int, float)) for v in defaults.values()):
         raise ConfigurationError(source, f"{where}.defaults", "must be a table of field = value")
     known = set(contract.field_names)
-    for field in (*columns.values(), *defaults):
-        if field not in known:
-            raise ConfigurationError(source, f"{where}.columns", f"names no field {field!r}; the fields are "
+    for part, names in (("columns", columns.values()), ("defaults", defaults)):
+        unknown_fields = [name for name in names if name not in known]
+        if unknown_fields:
+            raise ConfigurationError(source, f"{where}.{part}", f"names no field {unknown_fields[0]!r}; the fields are "
                                                                 f"{', '.join(contract.field_names)}")
     if len(set(columns.values())) != len(columns):
         raise ConfigurationError(source, f"{where}.columns", "maps two file columns to the same field")

@@ -97,8 +97,7 @@ class _Run:
         if before.get("hash") == digest:
             self.unchanged.append(name)
             return self._rows(None, name, digest, item)
-        now = datetime.now(UTC)
-        loaded_at = now
+        now = loaded_at = datetime.now(UTC)
         old_from, old_to = _day(before.get("from")), _day(before.get("to"))
         mapping = mapping_for(self.mappings, name)
         rows: FileRows | None = None
