@@ -45,7 +45,10 @@ def entity_contract(model: Model) -> EntityContract | None:
     if model.layer != "staging":
         return None
     source, entity = model.path.stem.split("__", 1)
-    return domains()[registry.spec(source).domain].entities[entity]
+    spec = registry.spec(source)
+    contract = domains()[spec.domain]
+    found = contract.entities[entity]
+    return found.naming(contract.discriminator) if spec.discriminator_in_rows else found
 
 
 def _rules(entity: EntityContract, severity: str) -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypedDict
 from urllib.parse import parse_qs
 
@@ -95,6 +96,10 @@ class Fake:
     # What its connector loads for a window (the days start to end; a cursor source loads
     # everything) when no fault changes data, per raw table.
     expected_totals: Callable[[World, date, date], dict[str, TableTotals]] | None = None
+    # A file source's fake: the files its source should find in a world, by name. It has no routes:
+    # the sandbox writes them into a folder of its own, again whenever its world is replaced, and
+    # `env` is given that folder's path rather than the sandbox's URL.
+    files: Callable[[World], dict[str, bytes]] | None = None
 
 
 def source_env(source: str, values: Mapping[str, str]) -> dict[str, str]:
@@ -124,7 +129,11 @@ class SandboxState:
     """
 
     def __init__(self, world: World | None = None, faults: Faults | None = None, record: bool = False,
-                 fakes: Iterable[Fake] = ()):
+                 fakes: Iterable[Fake] = (), folder: Path | None = None):
+        fakes = tuple(fakes)
+        # Where the file fakes' folders are; see `write_files`.
+        self.folder = folder
+        self._file_fakes = tuple(fake for fake in fakes if fake.files is not None)
         self.world = world or World()
         self.faults = faults or Faults()
         self.lock = threading.Lock()
@@ -134,6 +143,39 @@ class SandboxState:
         self._vendors = {fake.vendor: fake.state() for fake in fakes if fake.state is not None}
         # What each fake computes ahead for a world (campaign day sums, CRM records); see `warm`.
         self._warmers = [fake.warm for fake in fakes if fake.warm is not None]
+
+    @property
+    def world(self) -> World:
+        return self._world
+
+    @world.setter
+    def world(self, world: World) -> None:
+        self._world = world
+        self.write_files()
+
+    def files_folder(self, vendor: str) -> Path:
+        if self.folder is None:
+            raise ValueError("this sandbox has no folder for file fakes")
+        return self.folder / vendor
+
+    def write_files(self) -> None:
+        """Each file fake's files for the current world, in its folder. A file whose bytes did not
+        change is not rewritten, so its listing (and a sensor watching it) stays the same; a file
+        the world no longer has is removed."""
+        if self.folder is None:
+            return
+        for fake in self._file_fakes:
+            assert fake.files is not None
+            folder = self.files_folder(fake.vendor)
+            folder.mkdir(parents=True, exist_ok=True)
+            wanted = fake.files(self._world)
+            for path in folder.iterdir():
+                if path.name not in wanted:
+                    path.unlink()
+            for name, content in wanted.items():
+                path = folder / name
+                if not path.exists() or path.read_bytes() != content:
+                    path.write_bytes(content)
 
     def warm(self) -> None:
         """Compute now what the first requests on this world would."""

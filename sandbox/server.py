@@ -9,10 +9,13 @@ only moves bytes.
 from __future__ import annotations
 
 import json
+import shutil
 import ssl
+import tempfile
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,7 +38,10 @@ class SandboxServer:
         # The names of the sources served; shared fakes such as Google's OAuth are not sources.
         self.sources = source_names() if sources is None else list(sources)
         self.fakes = fakes.for_sources(self.sources)
-        self.state = SandboxState(world, faults, record, self.fakes)
+        # The file fakes' folders: this sandbox's own, removed when it stops.
+        self._folder = (Path(tempfile.mkdtemp(prefix="funnelhouse-sandbox-"))
+                        if any(fake.files is not None for fake in self.fakes) else None)
+        self.state = SandboxState(world, faults, record, self.fakes, self._folder)
         served = routes(self.fakes)
         state = self.state
         scheme = "https" if tls is not None else "http"
@@ -90,7 +96,8 @@ class SandboxServer:
         settings: dict[str, str] = {}
         for fake in self.fakes:
             if fake.env is not None:
-                settings.update(fake.env(self.url))
+                where = str(self.state.files_folder(fake.vendor)) if fake.files is not None else self.url
+                settings.update(fake.env(where))
         return settings
 
     def warm(self) -> SandboxServer:
@@ -115,6 +122,8 @@ class SandboxServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -34,7 +34,7 @@ Each mart, staging entity and intermediate model says how a run rebuilds it (`bu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,13 @@ class EntityContract:
 
     def all_checks(self) -> tuple[CheckSpec, ...]:
         return _with_grain(self.grain, self.checks)
+
+    def naming(self, discriminator: str) -> EntityContract:
+        """The entity as a source whose rows name their own discriminator fills it (a file drop of
+        many platforms): the discriminator is a column and part of the grain, since two platforms
+        may use the same account or campaign ids."""
+        column = ColumnContract(discriminator, "text", "Which platform (or system) the row is from.")
+        return replace(self, grain=(discriminator, *self.grain), columns=(column, *self.columns))
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,12 @@ def test_one_job_for_the_whole_graph_on_a_daily_schedule():
 def test_alert_sensors_run_by_default_on_the_warehouse_resource():
     from dagster import DefaultSensorStatus
 
-    sensors = {s.name: s for s in build_definitions().sensors}
+    every = {s.name: s for s in build_definitions().sensors}
+    sensors = {name: s for name, s in every.items() if name.startswith("alerts_")}
     assert set(sensors) == {"alerts_on_failure", "alerts_on_success"}
+    # The others watch the file sources' folders.
+    assert set(every) - set(sensors) == {f"{spec.name}_new_files" for spec in registry.specs().values()
+                                         if spec.watch is not None}
     for sensor in sensors.values():
         assert sensor.sensor_type.value == "RUN_STATUS"
         assert sensor.default_status == DefaultSensorStatus.RUNNING
