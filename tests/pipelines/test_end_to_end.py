@@ -13,7 +13,7 @@ import requests
 from connectors import registry
 from pipelines import cli
 from pipelines.definitions import build_definitions
-from sandbox import fx_rates
+from sandbox import ad_spend_files, campaign_plans, fx_rates
 from sandbox.server import SandboxServer
 from sandbox.world import World, ads, crm, salesforce, web
 from tests.conftest import TODAY
@@ -101,15 +101,30 @@ def _expected_by_account(world: World) -> dict[tuple[str, str], tuple[int, int, 
     return totals
 
 
+def _expected_from_files(world: World) -> dict[tuple[str, str], tuple[int, int, Decimal, Decimal]]:
+    """The spend files' platforms: impressions, clicks, spend, and spend in USD (each campaign day at
+    its day's rate) per platform and account, from every row of the files whatever the window."""
+    totals: dict[tuple[str, str], tuple[int, int, Decimal, Decimal]] = {}
+    for r in ad_spend_files.campaign_days(world):
+        key = (r.platform, r.account.customer_id)
+        impressions, clicks, spend, usd = totals.get(key, (0, 0, Decimal(0), Decimal(0)))
+        spend_usd = (r.spend * _usd_rate(world, r.account.currency_code, r.day)).quantize(
+            Decimal("1e-6"), rounding=ROUND_HALF_UP)
+        totals[key] = (impressions + r.impressions, clicks + r.clicks, spend + r.spend, usd + spend_usd)
+    return totals
+
+
 def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     actual = warehouse.rows(
         "SELECT platform, account_id, sum(spend), sum(impressions), sum(clicks), sum(spend_reporting), "
         "min(reporting_currency) FROM marts.campaign_performance_daily GROUP BY platform, account_id"
     )
-    assert {(p, a): Decimal(v) for p, a, v, *_ in actual} == _expected_spend(world)
-    expected = _expected_by_account(world)
+    files = _expected_from_files(world)
+    assert {(p, a): Decimal(v) for p, a, v, *_ in actual} == {
+        **_expected_spend(world), **{k: v[2] for k, v in files.items()}}
+    expected = {**_expected_by_account(world), **{k: (i, c, usd) for k, (i, c, _, usd) in files.items()}}
     assert {(p, a): (int(i), int(c)) for p, a, _, i, c, *_ in actual} == {k: v[:2] for k, v in expected.items()}
-    assert {p for p, *_ in actual} == {platform.name for platform in ads.platforms()}
+    assert {p for p, *_ in actual} == {platform.name for platform in ads.platforms()} | {"tiktok_ads", "microsoft_ads"}
     # In USD, by hand over the ECB rates; each row rounds to the cent's ten-thousandth on its own.
     for platform, account, *_, spend_usd, reporting in actual:
         assert reporting == "USD"
@@ -144,6 +159,11 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     assert warehouse.scalar(
         "SELECT count(*) FROM (SELECT deal_id FROM marts.crm_deals GROUP BY deal_id HAVING count(*) > 1) d"
     ) == 0
+    # Every plan row of the plan files, each the current version of its campaign and month.
+    plans = campaign_plans.plan_rows(world)
+    assert warehouse.scalar("SELECT count(*) FROM marts.campaign_plans WHERE valid_to IS NULL") == len(plans)
+    assert Decimal(warehouse.scalar(
+        "SELECT sum(budget) FROM marts.campaign_plans WHERE valid_to IS NULL")) == sum(r.budget for r in plans)
     # The overrides mapping joins the remarketing campaign whose name differs from its utm_campaign.
     assert warehouse.scalar(
         "SELECT sum(sessions) FROM marts.campaign_kpis_daily WHERE campaign_key = 'remarketing_q4'"
