@@ -461,11 +461,9 @@ def query_more(req: Request, state: SandboxState) -> Response:
         cursor = sf.cursors.get(cursor_id)
     if cursor is None or not offset.isdigit() or int(offset) >= len(cursor.rows):
         return _with_usage(state, error(400, "INVALID_QUERY_LOCATOR", "invalid query locator"))
-    body = _page(state, cursor_id, cursor, int(offset))
-    if body["done"]:
-        with sf.lock:
-            sf.cursors.pop(cursor_id, None)
-    return _with_usage(state, Response(200, body))
+    # A cursor stays readable after its last batch, until it is among the oldest past MAX_CURSORS:
+    # a client may fetch a batch again (a retry after a timeout), and nothing closes it but expiry.
+    return _with_usage(state, Response(200, _page(state, cursor_id, cursor, int(offset))))
 
 
 # --- GET /services/data/vNN.N/sobjects/{object}/describe -----------------------------------------
