@@ -18,13 +18,15 @@ demo: $(STAMP)
 	$(BIN)/funnelhouse demo
 
 # One worker per core, each taking whole files, so a module's shared sandbox and warehouse are
-# built once.
+# built once. Files go out in the order tests/conftest.py puts them (end-to-end files first), not
+# xdist's default by number of tests, which sends the long end-to-end files last.
 PYTEST_WORKERS ?= auto
+PYTEST_DIST := -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest $(PYTEST_DIST)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_DIST) -m "not slow"
 
 # A benchmark, not a test: every figure against its limit, measured side by side in one run.
 SCALE ?= medium
