@@ -70,7 +70,7 @@ class _EngineWindow:
         return f"{self.before}{days}{self.after}"
 
 
-def engine_sql(model: Model, variables: Mapping[str, str], window: Sequence[str]) -> str:
+def engine_sql(model: Model, variables: Mapping[str, object], window: Sequence[str]) -> str:
     """The model as our renderer renders it, with each `{{ window(col) }}` in the engine's terms.
     Engines render the result as jinja (dbt) or with their own macros (SQLMesh), so what we render
     must hold neither."""
@@ -126,7 +126,7 @@ def dbt_names(project: Project) -> dict[Relation, str]:
     return names
 
 
-def dbt_model_sql(model: Model, names: Mapping[Relation, str], variables: Mapping[str, str]) -> str:
+def dbt_model_sql(model: Model, names: Mapping[Relation, str], variables: Mapping[str, object]) -> str:
     """An incremental model replaces the days its new rows hold (delete+insert on the date column):
     ours replaces every day of the window, so a day a restatement emptied keeps its rows in dbt until
     a full refresh. dbt's `microbatch` strategy replaces whole batches, at one query per day (or month)."""
@@ -139,7 +139,7 @@ def dbt_model_sql(model: Model, names: Mapping[Relation, str], variables: Mappin
     return f"{{{{ config({config}) }}}}\n" + replace_relations(engine_sql(model, variables, DBT_WINDOW), names)
 
 
-def dbt_project_files(project: Project, variables: Mapping[str, str], database: Path,
+def dbt_project_files(project: Project, variables: Mapping[str, object], database: Path,
                       settings: Mapping[str, str]) -> dict[str, str]:
     """A dbt project of our models, by path within its directory. JSON is YAML, and needs no quoting rules."""
     files = {
@@ -168,13 +168,13 @@ def dbt_project_files(project: Project, variables: Mapping[str, str], database: 
 
 # --- SQLMesh -----------------------------------------------------------------------------------------
 
-def sqlmesh_model_sql(model: Model, variables: Mapping[str, str], start: date) -> str:
+def sqlmesh_model_sql(model: Model, variables: Mapping[str, object], start: date) -> str:
     kind = f"INCREMENTAL_BY_TIME_RANGE (time_column {model.incremental})" if model.incremental else "FULL"
     header = f"MODEL (\n  name {model.relation},\n  kind {kind},\n  start '{start.isoformat()}',\n  cron '@daily'\n);\n"
     return header + engine_sql(model, variables, SQLMESH_WINDOW)
 
 
-def sqlmesh_project_files(project: Project, variables: Mapping[str, str], start: date) -> dict[str, str]:
+def sqlmesh_project_files(project: Project, variables: Mapping[str, object], start: date) -> dict[str, str]:
     return {f"models/{m.layer}/{m.name}.sql": sqlmesh_model_sql(m, variables, start) for m in project.models}
 
 
@@ -210,7 +210,7 @@ def checksums(conn: Any, relations: Mapping[str, str]) -> dict[str, tuple[int, i
 Check = Callable[[str, Any], None]
 
 
-def _ours(database: Path, project: Project, variables: Mapping[str, str], days: tuple[date, date],
+def _ours(database: Path, project: Project, variables: Mapping[str, object], days: tuple[date, date],
           check: Check) -> dict[str, Any]:
     from transforms import incremental, publication, runner, state
     from transforms.project import project as assemble
@@ -253,7 +253,7 @@ def _ours(database: Path, project: Project, variables: Mapping[str, str], days: 
     return result
 
 
-def _dbt(database: Path, work: Path, project: Project, variables: Mapping[str, str], settings: Mapping[str, str],
+def _dbt(database: Path, work: Path, project: Project, variables: Mapping[str, object], settings: Mapping[str, str],
          days: tuple[date, date], check: Check) -> dict[str, Any]:
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     from dbt.cli.main import dbtRunner
@@ -290,7 +290,7 @@ def _dbt(database: Path, work: Path, project: Project, variables: Mapping[str, s
     return result
 
 
-def _sqlmesh(database: Path, work: Path, project: Project, variables: Mapping[str, str],
+def _sqlmesh(database: Path, work: Path, project: Project, variables: Mapping[str, object],
              settings: Mapping[str, str], first_day: date, days: tuple[date, date],
              check: Check) -> dict[str, Any]:
     os.environ["SQLMESH__DISABLE_ANONYMOUS_ANALYTICS"] = "1"
@@ -391,7 +391,7 @@ def compare(database: Path, workdir: Path, engines: Sequence[str], reporting_cur
     return results
 
 
-def _measure(engine: str, database: Path, work: Path, project: Project, variables: Mapping[str, str],
+def _measure(engine: str, database: Path, work: Path, project: Project, variables: Mapping[str, object],
              settings: Mapping[str, str], facts: Mapping[str, Any], days: tuple[date, date],
              ) -> tuple[dict[str, float], dict[str, Any]]:
     """One engine's timings on a fresh copy of the warehouse, and its marts' checksums by phase."""

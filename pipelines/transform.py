@@ -35,6 +35,7 @@ from quality.monitors import load_monitor_settings
 from transforms import incremental, runner, state
 from transforms.contracts import EntityContract, marts
 from transforms.incremental import Plan
+from transforms.model_settings import load_model_settings
 from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, Model
 from transforms.project import Project
 from warehouse import Settings, Warehouse
@@ -82,8 +83,9 @@ class TransformConfig(Config):
     )
 
 
-def _variables(settings: Settings) -> dict[str, str]:
-    return {"reporting_currency": settings.reporting_currency}
+def _variables(settings: Settings) -> dict[str, object]:
+    """What the models render with: the reporting currency and the marketing model's settings."""
+    return {**load_model_settings().variables(), "reporting_currency": settings.reporting_currency}
 
 
 def models_days(context: AssetExecutionContext, project: Project, ingestion: IngestionResource) -> tuple[date, date]:

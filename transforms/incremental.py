@@ -40,7 +40,7 @@ def model_window(start: date, end: date, lookback_days: int) -> tuple[date, date
     return start, end
 
 
-def fingerprints(models: Iterable[Model], variables: Mapping[str, str], dialect: str,
+def fingerprints(models: Iterable[Model], variables: Mapping[str, object], dialect: str,
                  seeds: Mapping[str, Path]) -> dict[str, str]:
     """Each model's fingerprint by relation; `models` in dependency order, `seeds` by name."""
     found = {f"{SEED_SCHEMA}.{name}": hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]

@@ -21,6 +21,8 @@ from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 
 from transforms.contracts import BuildSpec
+from transforms.kpis import kpi_sql
+from transforms.model_settings import NUMBER, ModelSettings, Rows
 from transforms.state import Window
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -63,7 +65,7 @@ class Model:
         """The date column whose days an incremental run rebuilds, or None for a model built whole."""
         return self.build.incremental
 
-    def render(self, variables: Mapping[str, str], window: Window | None = None) -> str:
+    def render(self, variables: Mapping[str, object], window: Window | None = None) -> str:
         return render(self.path.read_text(), variables, self.union, window)
 
 
@@ -95,18 +97,53 @@ def _no_unions(domain: str, entity: str) -> str:
     raise ValueError(f"union({domain!r}, {entity!r}) needs a project: render the model through transforms.project")
 
 
-def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_unions,
+def _quoted(value: str) -> str:
+    """A string literal: the value as data, whatever it holds."""
+    return exp.Literal.string(value).sql(dialect="duckdb")
+
+
+def setting_rows(name: str, rows: Rows) -> str:
+    """A table-valued setting as a relation of text columns; typed and empty when it has no rows."""
+    if not rows.rows:
+        typed = ", ".join(f"cast(null as varchar) as {c}" for c in rows.columns)
+        return f"(select {typed} where false)"
+    values = ", ".join("(" + ", ".join(_quoted(v) for v in row) + ")" for row in rows.rows)
+    return f"(select * from (values {values}) as {name}({', '.join(rows.columns)}))"
+
+
+def render(sql: str, variables: Mapping[str, object], union: UnionFunction = _no_unions,
            window: Window | None = None) -> str:
     """`window`: the days an incremental build rebuilds; `{{ window('s.date_day') }}` then renders
-    as a predicate keeping only them, and as `true` when the model is built whole."""
+    as a predicate keeping only them, and as `true` when the model is built whole. `variables`
+    fall back to the model settings' defaults (transforms.model_settings)."""
+    variables = {**ModelSettings().variables(), **variables}
+
     def in_window(column: str) -> str:
         return f"({window.predicate(column)})" if window is not None else "(1 = 1)"
 
     def var(name: str) -> str:
         value = variables[name]
-        if not _SAFE_VALUE.match(value):
+        if not isinstance(value, str) or not _SAFE_VALUE.match(value):
             raise ValueError(f"variable {name!r} has characters that cannot be inlined into SQL")
         return f"'{value}'"
+
+    def text(name: str) -> str:
+        value = variables[name]
+        if not isinstance(value, str):
+            raise ValueError(f"variable {name!r} is not text")
+        return _quoted(value)
+
+    def num(name: str) -> str:
+        value = variables[name]
+        if not isinstance(value, str) or not NUMBER.match(value):
+            raise ValueError(f"variable {name!r} is not a number")
+        return value
+
+    def rows(name: str) -> str:
+        value = variables[name]
+        if not isinstance(value, Rows):
+            raise ValueError(f"variable {name!r} is not a table-valued setting")
+        return setting_rows(name, value)
 
     def reporting_rate(currency: str, rates: str) -> str:
         """The rate of `currency` into the reporting currency from the joined row `rates` of
@@ -114,7 +151,8 @@ def render(sql: str, variables: Mapping[str, str], union: UnionFunction = _no_un
         rates are loaded."""
         return f"case when {currency} = {var('reporting_currency')} then cast(1 as decimal(38, 12)) else {rates}.rate_to_reporting end"
 
-    return _ENV.from_string(sql).render(var=var, campaign_key=campaign_key, safe_divide=safe_divide, union=union,
+    return _ENV.from_string(sql).render(var=var, text=text, num=num, setting_rows=rows, kpi=kpi_sql,
+                                        campaign_key=campaign_key, safe_divide=safe_divide, union=union,
                                         reporting_rate=reporting_rate, to_reporting=to_reporting, window=in_window)
 
 

@@ -39,7 +39,7 @@ class MissingInputError(RuntimeError):
     """A model reads a table that does not exist yet, typically a source never ingested."""
 
 
-def compiled_sql(model: Model, dialect: str, variables: Mapping[str, str], stand_ins: Mapping = (),
+def compiled_sql(model: Model, dialect: str, variables: Mapping[str, object], stand_ins: Mapping = (),
                  window: Window | None = None) -> str:
     sql = model.render(variables, window)
     if stand_ins:
@@ -47,7 +47,7 @@ def compiled_sql(model: Model, dialect: str, variables: Mapping[str, str], stand
     return transpile(sql, dialect)
 
 
-def build(warehouse: Warehouse, model: Model, variables: Mapping[str, str], conn: sa.Connection | None = None,
+def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], conn: sa.Connection | None = None,
           window: Window | None = None, fingerprint: str = "", run_id: str = "",
           previous: state.Build | None = None) -> BuildResult:
     """One transaction: build the table whole (`window` None) or by the window's days, record the

@@ -1,6 +1,6 @@
 -- One row per day and paid campaign key: ads, web and CRM joined on the campaign key, with every
--- KPI of docs/metrics.md. Money is in the reporting currency, so a key whose campaigns run in
--- accounts of different currencies still sums into one row. Counts are cast to the contract's types,
+-- KPI of docs/metrics.md, rendered from its catalog. Money is in the reporting currency, so a key
+-- whose campaigns run in accounts of different currencies still sums into one row. Counts are cast to the contract's types,
 -- so both engines publish the same ones (sums would be HUGEINT on DuckDB and numeric on PostgreSQL).
 with campaign_keys as (
     select distinct campaign_key
@@ -87,13 +87,13 @@ joined as (
 
 select
     joined.*,
-    {{ safe_divide('clicks', 'impressions') }} as ctr,
-    {{ safe_divide('spend', 'clicks') }} as cpc,
-    1000 * {{ safe_divide('spend', 'impressions') }} as cpm,
-    {{ safe_divide('spend', 'conversions') }} as cpa,
-    {{ safe_divide('spend', 'deals_won') }} as cac,
-    {{ safe_divide('revenue', 'spend') }} as roas,
-    {{ safe_divide('revenue - spend', 'spend') }} as roi,
-    {{ safe_divide('sessions', 'clicks') }} as click_to_session_rate,
-    {{ safe_divide('deals_won', 'leads') }} as lead_to_deal_rate
+    {{ kpi('ctr') }} as ctr,
+    {{ kpi('cpc') }} as cpc,
+    {{ kpi('cpm') }} as cpm,
+    {{ kpi('cpa') }} as cpa,
+    {{ kpi('cac') }} as cac,
+    {{ kpi('roas') }} as roas,
+    {{ kpi('roi') }} as roi,
+    {{ kpi('click_to_session_rate') }} as click_to_session_rate,
+    {{ kpi('lead_to_deal_rate') }} as lead_to_deal_rate
 from joined
