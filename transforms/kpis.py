@@ -72,13 +72,17 @@ def catalog() -> dict[str, Kpi]:
     return parse_catalog(METRICS.read_text())
 
 
-def _safe(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Div):
-        numerator = exp.Cast(this=node.this, to=exp.DataType.build("double"))
-        denominator = exp.Nullif(this=exp.Cast(this=node.expression, to=exp.DataType.build("double")),
+def _safe(tree: exp.Expression) -> exp.Expression:
+    """Every division in the tree, innermost first, as a double over a denominator NULL at 0."""
+    for node in reversed(list(tree.find_all(exp.Div))):
+        numerator = exp.Cast(this=node.this.copy(), to=exp.DataType.build("double"))
+        denominator = exp.Nullif(this=exp.Cast(this=node.expression.copy(), to=exp.DataType.build("double")),
                                  expression=exp.Literal.number(0))
-        return exp.Div(this=numerator, expression=denominator)
-    return node
+        safe = exp.Div(this=numerator, expression=denominator)
+        if node is tree:
+            return safe
+        node.replace(safe)
+    return tree
 
 
 def kpi_sql(name: str, **columns: str) -> str:
@@ -97,5 +101,5 @@ def kpi_sql(name: str, **columns: str) -> str:
             return sqlglot.parse_one(columns[node.name], read="duckdb")
         return node
 
-    tree = tree.transform(rename).transform(_safe)
+    tree = _safe(tree.transform(rename))
     return f"({tree.sql(dialect='duckdb')})"

@@ -64,3 +64,12 @@ def test_a_catalog_names_each_kpi_once_and_every_formula_parses():
         kpi_sql("no_such_kpi")
     with pytest.raises(KpiError, match="has no inputs"):
         kpi_sql("ctr", conversions="x")
+
+
+def test_a_division_inside_a_denominator_is_safe_too(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch):
+    nested = parse_catalog("## KPI catalog\n\n| N | `n` | `a / (b / c)` | g | b or c = 0 |\n")
+    monkeypatch.setattr("transforms.kpis.catalog", lambda: nested)
+    sql = f"select {kpi_sql('n')} from (select 6.0 as a, 0.0 as b, 0.0 as c) as t"
+    assert warehouse.rows(transpile(sql, warehouse.dialect))[0][0] is None
+    sql = f"select {kpi_sql('n')} from (select 6.0 as a, 1.0 as b, 4.0 as c) as t"
+    assert math.isclose(warehouse.rows(transpile(sql, warehouse.dialect))[0][0], 24.0)
