@@ -21,6 +21,16 @@ CASES: dict[str, tuple[dict[str, float], float, dict[str, float]]] = {
     "roi": ({"revenue": 55, "spend": 11}, 4.0, {"revenue": 55, "spend": 0}),
     "click_to_session_rate": ({"sessions": 40, "clicks": 50}, 0.8, {"sessions": 4, "clicks": 0}),
     "lead_to_deal_rate": ({"deals_won": 1, "leads": 4}, 0.25, {"deals_won": 1, "leads": 0}),
+    "session_to_lead_rate": ({"leads": 6, "sessions": 90}, 6 / 90, {"leads": 2, "sessions": 0}),
+    "lead_to_mql_rate": ({"mqls": 5, "leads": 6}, 5 / 6, {"mqls": 0, "leads": 0}),
+    "mql_to_sql_rate": ({"sqls": 4, "mqls": 5}, 0.8, {"sqls": 0, "mqls": 0}),
+    "sql_to_opportunity_rate": ({"opportunities": 3, "sqls": 4}, 0.75, {"opportunities": 0, "sqls": 0}),
+    "opportunity_to_won_rate": ({"won": 2, "opportunities": 3}, 2 / 3, {"won": 0, "opportunities": 0}),
+    "lead_to_won_rate": ({"won": 2, "leads": 6}, 1 / 3, {"won": 0, "leads": 0}),
+    "retention_rate": ({"active_customers": 1, "customers": 2}, 0.5, {"active_customers": 0, "customers": 0}),
+    "revenue_per_customer": ({"cumulative_revenue": 210, "customers": 2}, 105.0,
+                             {"cumulative_revenue": 0, "customers": 0}),
+    "clv_to_cac_ratio": ({"clv": 105, "cac": 100}, 1.05, {"clv": 105, "cac": 0}),
 }
 
 
