@@ -149,9 +149,9 @@ def _deal_for(today: date, contact: Contact) -> Deal | None:
 
 
 # Repeat purchases: after each won deal, the chance of another, the days until it is created (after
-# the won deal's close) and the chance it closes won.
+# the won deal's close: at least 30, so it closes in a later month) and the chance it closes won.
 REPEAT_CHANCE = 0.35
-REPEAT_AFTER_DAYS = (20, 120)
+REPEAT_AFTER_DAYS = (30, 120)
 REPEAT_WIN_CHANCE = 0.8
 MAX_REPEATS = 2
 

@@ -290,3 +290,21 @@ def test_salesforce_decides_its_contacts_channel_and_stage(warehouse_url: str, t
                     dict(leads=2, mqls=2, sqls=2, opportunities=2, won=1), "salesforce")
     _assert_matches(funnel[("2026-01-01", "autumn_promo", "Paid Search")],
                     dict(leads=1, mqls=1, sqls=0), "salesforce")
+
+
+# --- settings -------------------------------------------------------------------------------------
+def test_funnel_and_cohort_settings_are_validated_naming_the_key():
+    from transforms.model_settings import ModelSettingError, load_model_settings
+
+    settings = load_model_settings({"funnel_stages": '{"mql": ["MQL"], "won": ["Customer"]}',
+                                    "cohort_horizon_months": "6"})
+    assert settings.funnel_stages == {"mql": ("MQL",), "won": ("Customer",)}
+    assert settings.variables()["funnel_stages"].rows == (("mql", "1", "MQL"), ("won", "4", "Customer"))
+    assert settings.variables()["cohort_months"].rows == tuple((str(i),) for i in range(6))
+    for overrides in ({"funnel_stages": '{"customer": ["x"]}'}, {"funnel_stages": '{"mql": "x"}'},
+                      {"funnel_stages": '{"mql": ["Lead"], "sql": ["lead"]}'}):
+        with pytest.raises(ModelSettingError, match="FUNNELHOUSE_FUNNEL_STAGES"):
+            load_model_settings(overrides)
+    for horizon in ("0", "1.5", "121"):
+        with pytest.raises(ModelSettingError, match="FUNNELHOUSE_COHORT_HORIZON_MONTHS"):
+            load_model_settings({"cohort_horizon_months": horizon})
