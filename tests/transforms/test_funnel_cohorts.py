@@ -308,3 +308,25 @@ def test_funnel_and_cohort_settings_are_validated_naming_the_key():
     for horizon in ("0", "1.5", "121"):
         with pytest.raises(ModelSettingError, match="FUNNELHOUSE_COHORT_HORIZON_MONTHS"):
             load_model_settings({"cohort_horizon_months": horizon})
+
+
+# --- the gate -------------------------------------------------------------------------------------
+def test_the_gate_passes_both_marts_and_blocks_a_funnel_that_grows_downstream(built: Warehouse):
+    from datetime import UTC, date, datetime
+
+    from quality import gate
+    from quality.suites import DateBounds
+
+    bounds = DateBounds(date(2020, 1, 1), datetime(2026, 3, 16, tzinfo=UTC))
+    for name in ("funnel_monthly", "customer_cohorts"):
+        outcome = gate.check_mart(built, CANDIDATE_SCHEMA, name, bounds)
+        assert outcome.success, gate.render(outcome)
+    built.execute([f"CREATE TABLE {CANDIDATE_SCHEMA}.funnel_pristine AS SELECT * FROM {CANDIDATE_SCHEMA}.funnel_monthly",
+                   f"UPDATE {CANDIDATE_SCHEMA}.funnel_monthly SET sqls = 9 WHERE campaign_key = 'jan_news'"])
+    try:
+        outcome = gate.check_mart(built, CANDIDATE_SCHEMA, "funnel_monthly", bounds)
+        assert not outcome.success
+        assert "sqls<=mqls" in gate.render(outcome)
+    finally:
+        built.execute([f"DROP TABLE {CANDIDATE_SCHEMA}.funnel_monthly",
+                       f"ALTER TABLE {CANDIDATE_SCHEMA}.funnel_pristine RENAME TO funnel_monthly"])
