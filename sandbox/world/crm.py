@@ -196,8 +196,9 @@ def _with_lifecycle(today: date, contact: Contact) -> Contact:
     if deals:
         opportunity = deals[0].created_at
         lead_time = opportunity - contact.created_at
-        mql = contact.created_at + lead_time * (0.2 + 0.2 * u2)
-        sql = contact.created_at + lead_time * (0.6 + 0.2 * u3)
+        # Whole seconds, as the rest of the world's times (HubSpot sends milliseconds).
+        mql = contact.created_at + timedelta(seconds=int(lead_time.total_seconds() * (0.2 + 0.2 * u2)))
+        sql = contact.created_at + timedelta(seconds=int(lead_time.total_seconds() * (0.6 + 0.2 * u3)))
         customer = next((d.close_date for d in deals if d.is_won), None)
     elif u1 < 0.4:
         mql = contact.created_at + timedelta(hours=1 + int(u2 * 72))
