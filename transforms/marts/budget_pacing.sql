@@ -88,7 +88,10 @@ actuals as (
         case when count(fx_rate) = count(*) then sum({{ to_reporting('spend', 'fx_rate') }}) end
             as spend_to_date_reporting,
         sum(cast(conversions as decimal(38, 6))) as conversions,
-        sum({{ to_reporting('conversions_value', 'fx_rate', scale=None) }}) as conversions_value_reporting
+        -- Summed exactly: a float sum would depend on the rows' order, and a rerun must publish the
+        -- very same values.
+        sum(cast({{ to_reporting('conversions_value', 'fx_rate', scale=None) }} as decimal(38, 6)))
+            as conversions_value_reporting
     from ad_days
     group by source_system, campaign_key, plan_month
 ),
