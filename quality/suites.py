@@ -67,12 +67,16 @@ class Check:
     severity: str = "error"
     # between: whether the bounds are timestamps (ISO text with a time zone) rather than dates
     timestamps: bool = False
+    # no_rows_where: the condition no row may meet (columns: what a failure shows of the rows)
+    condition: str = ""
 
     @property
     def name(self) -> str:
         """Stable rule id, e.g. `non_negative:spend`, `ordered:clicks<=impressions`, `row_count`."""
         if self.kind == "converted":
             return f"converted:{self.columns[0]}"
+        if self.kind == "no_rows_where":
+            return f"no_rows_where:{self.condition}"
         joiner = "<=" if self.kind == "ordered" else ","
         return f"{self.kind}:{joiner.join(self.columns)}" if self.columns else self.kind
 
@@ -80,7 +84,8 @@ class Check:
 # Rules about a whole table, not about each day of it.
 WHOLE_TABLE = ("min_rows",)
 # Reports list rules in this order, whatever order the contract declares them in.
-_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "row_count")
+_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "row_count",
+          "no_rows_where")
 
 
 def checks(contract: MartContract | EntityContract, bounds: DateBounds, severity: str | None = None,
@@ -105,6 +110,8 @@ def _check(spec: CheckSpec, contract: MartContract | EntityContract, bounds: Dat
         return Check("between", spec.columns, min_value=low, max_value=high, severity=spec.severity)
     if spec.kind == "min_rows":
         return Check("row_count", min_value=spec.argument, severity=spec.severity)
+    if spec.kind == "no_rows_where":
+        return Check("no_rows_where", spec.columns, severity=spec.severity, condition=spec.argument)
     if spec.kind == "dates":
         is_timestamp = contract.column(spec.columns[0]).type == "timestamp"
         lower = bounds.lower(is_timestamp) if spec.argument == "history" else None
@@ -145,6 +152,11 @@ def expectation(check: Check) -> Any:
         return e.UnexpectedRowsExpectation(
             unexpected_rows_query=query, meta=meta,
             description=f"{cols[0]} converts {cols[1]} from {cols[2]} at the FX rate of {cols[3]}")
+    if kind == "no_rows_where":
+        shown = ", ".join(_quoted(c) for c in cols)
+        query = f"SELECT {shown} FROM {{batch}} WHERE {check.condition} ORDER BY {shown}"
+        return e.UnexpectedRowsExpectation(unexpected_rows_query=query, meta=meta,
+                                           description=f"no row where {check.condition}")
     raise ValueError(f"unknown check kind {kind!r}")
 
 

@@ -184,7 +184,8 @@ def _validate(settings: ModelSettings) -> ModelSettings:
     mapped = [value.lower() for values in stages.values() for value in values]
     if len(set(mapped)) != len(mapped):
         raise ModelSettingError(f"setting '{_key('funnel_stages')}' maps a CRM value to two stages")
-    if not 1 <= settings.cohort_horizon_months <= 120:
+    horizon = settings.cohort_horizon_months
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 120:
         raise ModelSettingError(f"setting '{_key('cohort_horizon_months')}' must be a whole number from 1 to 120")
     from dataclasses import replace
 
@@ -195,14 +196,16 @@ def _validate(settings: ModelSettings) -> ModelSettings:
 
 def load_model_settings(overrides: Mapping[str, Any] | None = None) -> ModelSettings:
     """Explicit `overrides` win; then env vars and .dlt files; then the defaults."""
-    from warehouse.settings import setting_value
+    import dlt
 
     defaults = ModelSettings()
     values: dict[str, Any] = {}
     for f in fields(ModelSettings):
         raw: Any = (overrides or {}).get(f.name)
         if raw is None:
-            raw = setting_value(f"funnelhouse_{f.name}")
-        if raw is not None:
-            values[f.name] = raw if not isinstance(raw, str) else _parse(f.name, raw, getattr(defaults, f.name))
+            # Not stringified: a TOML table or array arrives as one, a JSON string as text.
+            raw = dlt.config.get(f"funnelhouse_{f.name}")
+        if raw in (None, ""):
+            continue
+        values[f.name] = _parse(f.name, raw, getattr(defaults, f.name)) if isinstance(raw, str) else raw
     return _validate(ModelSettings(**values))

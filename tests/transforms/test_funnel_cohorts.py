@@ -330,3 +330,13 @@ def test_the_gate_passes_both_marts_and_blocks_a_funnel_that_grows_downstream(bu
     finally:
         built.execute([f"DROP TABLE {CANDIDATE_SCHEMA}.funnel_monthly",
                        f"ALTER TABLE {CANDIDATE_SCHEMA}.funnel_pristine RENAME TO funnel_monthly"])
+
+
+def test_typed_settings_as_a_toml_file_gives_them_are_validated_too():
+    from transforms.model_settings import ModelSettingError, load_model_settings
+
+    # A TOML table and integer arrive as a dict and an int, not as text.
+    settings = load_model_settings({"cohort_horizon_months": 6, "funnel_stages": {"sql": ["SQL"]}})
+    assert (settings.cohort_horizon_months, settings.funnel_stages) == (6, {"sql": ("SQL",)})
+    with pytest.raises(ModelSettingError, match="FUNNELHOUSE_COHORT_HORIZON_MONTHS"):
+        load_model_settings({"cohort_horizon_months": 6.5})

@@ -31,6 +31,14 @@ CASES: dict[str, tuple[dict[str, float], float, dict[str, float]]] = {
     "revenue_per_customer": ({"cumulative_revenue": 210, "customers": 2}, 105.0,
                              {"cumulative_revenue": 0, "customers": 0}),
     "clv_to_cac_ratio": ({"clv": 105, "cac": 100}, 1.05, {"clv": 105, "cac": 0}),
+    "expected_spend_to_date": ({"budget": 3100, "elapsed_weight": 10, "month_weight": 31}, 1000.0,
+                               {"budget": 3100, "elapsed_weight": 0, "month_weight": 0}),
+    "pacing": ({"spend_to_date": 1100, "expected_spend_to_date": 1000}, 1.1,
+               {"spend_to_date": 5, "expected_spend_to_date": 0}),
+    "budget_used": ({"spend_to_date": 25, "budget": 1500}, 25 / 1500, {"spend_to_date": 25, "budget": 0}),
+    "projected_spend": ({"spend_to_date": 1000, "month_weight": 31, "elapsed_weight": 10}, 3100.0,
+                        {"spend_to_date": 0, "month_weight": 31, "elapsed_weight": 0}),
+    "platform_roas": ({"conversions_value": 500, "spend": 25}, 20.0, {"conversions_value": 500, "spend": 0}),
 }
 
 
