@@ -63,6 +63,18 @@ def _assert_matches(actual: dict, expected: dict, where: object) -> None:
                 f"{where} {column}: {got} != {value}"
 
 
+def _assert_gate_passes(warehouse: Warehouse) -> None:
+    from datetime import UTC, date, datetime
+
+    from quality import gate
+    from quality.suites import DateBounds
+
+    bounds = DateBounds(date(2020, 1, 1), datetime(2026, 3, 16, tzinfo=UTC))
+    for name in ("funnel_monthly", "customer_cohorts"):
+        outcome = gate.check_mart(warehouse, CANDIDATE_SCHEMA, name, bounds)
+        assert outcome.success, gate.render(outcome)
+
+
 # --- the channel grouping -------------------------------------------------------------------------
 CHANNELS = [
     ("google", "cpc", "Paid Search"),
@@ -247,6 +259,7 @@ def test_without_ads_there_are_no_clicks_and_no_cac(warehouse_url: str, tmp_path
     assert set(cohorts) == set(COHORTS)
     assert all(r["spend"] is None and r["cac"] is None and r["payback_months"] is None for r in cohorts.values())
     _assert_matches(cohorts[("2026-01-01", "Paid Search", "2")], dict(cumulative_revenue=210, clv=105), "no ads")
+    _assert_gate_passes(warehouse)
 
 
 def test_without_web_analytics_sessions_are_zero_and_contacts_give_keys_their_channel(
@@ -264,6 +277,7 @@ def test_without_web_analytics_sessions_are_zero_and_contacts_give_keys_their_ch
                     dict(impressions=1000, clicks=100, leads=6, mqls=5, won=2, click_to_session_rate=0.0), "no web")
     cohorts = _table(warehouse, "customer_cohorts", ("acquisition_month", "channel", "months_since_acquisition"))
     _assert_matches(cohorts[("2026-01-01", "Paid Search", "0")], dict(spend=200, cac=100), "no web")
+    _assert_gate_passes(warehouse)
 
 
 def test_without_a_crm_neither_mart_is_built():
@@ -290,6 +304,7 @@ def test_salesforce_decides_its_contacts_channel_and_stage(warehouse_url: str, t
                     dict(leads=2, mqls=2, sqls=2, opportunities=2, won=1), "salesforce")
     _assert_matches(funnel[("2026-01-01", "autumn_promo", "Paid Search")],
                     dict(leads=1, mqls=1, sqls=0), "salesforce")
+    _assert_gate_passes(warehouse)
 
 
 # --- settings -------------------------------------------------------------------------------------
@@ -317,10 +332,8 @@ def test_the_gate_passes_both_marts_and_blocks_a_funnel_that_grows_downstream(bu
     from quality import gate
     from quality.suites import DateBounds
 
+    _assert_gate_passes(built)
     bounds = DateBounds(date(2020, 1, 1), datetime(2026, 3, 16, tzinfo=UTC))
-    for name in ("funnel_monthly", "customer_cohorts"):
-        outcome = gate.check_mart(built, CANDIDATE_SCHEMA, name, bounds)
-        assert outcome.success, gate.render(outcome)
     built.execute([f"CREATE TABLE {CANDIDATE_SCHEMA}.funnel_pristine AS SELECT * FROM {CANDIDATE_SCHEMA}.funnel_monthly",
                    f"UPDATE {CANDIDATE_SCHEMA}.funnel_monthly SET sqls = 9 WHERE campaign_key = 'jan_news'"])
     try:
