@@ -311,11 +311,12 @@ def _hold_back(project: Any, summary: RunSummary) -> None:
             details = check.errors or [f["description"] for f in check.failures]
             kind = "its gate could not run" if check.outcome == "error" else "its gate failed"
             reason = f"{kind}: {'; '.join(details)}"
-        elif held := [u for u in project.upstream_marts(name) if u in summary.held_back]:
-            reason = f"it is built from {', '.join(f'marts.{u}' for u in held)}, held back"
         elif name not in summary.candidates:
+            # The failed step is the cause, whether or not the marts it is built from were held too.
             steps = ", ".join(summary.failed_steps) or "an upstream step"
             reason = f"its candidate was not rebuilt, since {steps} failed"
+        elif held := [u for u in project.upstream_marts(name) if u in summary.held_back]:
+            reason = f"it is built from {', '.join(f'marts.{u}' for u in held)}, held back"
         else:
             reason = f"publish_{name} did not complete"
         summary.held_back[name] = reason
