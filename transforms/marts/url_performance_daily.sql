@@ -31,6 +31,7 @@ select
     c.campaign_name,
     c.campaign_key,
     s.ad_group_id,
+    g.ad_group_name,
     s.ad_id,
     s.ad_name,
     u.landing_url,
@@ -56,6 +57,12 @@ inner join urls as u
     on u.platform = s.platform
     and u.account_id = s.account_id
     and u.ad_id = s.ad_id
+left join {{ union('ads', 'ad_group_stats') }} as g
+    on g.date_day = s.date_day
+    and g.platform = s.platform
+    and g.account_id = s.account_id
+    and g.ad_group_id = s.ad_group_id
+    and {{ window('g.date_day') }}
 left join intermediate.int_ad_campaigns_daily as c
     on c.date_day = s.date_day
     and c.platform = s.platform
