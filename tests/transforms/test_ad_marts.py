@@ -13,11 +13,12 @@ from transforms.models import CANDIDATE_SCHEMA
 from warehouse import Warehouse
 
 DAY = date(2026, 1, 1)
+SOURCES = (*KPI_SOURCES, "facebook_ads")
 
 
 @pytest.fixture(scope="module")
 def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"), KPI_SOURCES)
+    warehouse = build_fixture(module_warehouse_url, tmp_path_factory.mktemp("seeds"), SOURCES)
     yield warehouse
     warehouse.dispose()
 
@@ -37,7 +38,8 @@ def test_google_ads_without_a_name_are_named_by_type_and_id(built: Warehouse):
 def test_ad_performance_covers_google_ads_split_of_their_ad_group(built: Warehouse):
     rows = built.rows(
         "SELECT platform, account_name, campaign_key, ad_group_id, ad_id, ad_name, currency_code, spend, clicks, "
-        f"conversions_value, spend_reporting FROM {CANDIDATE_SCHEMA}.ad_performance_daily ORDER BY ad_id")
+        f"conversions_value, spend_reporting FROM {CANDIDATE_SCHEMA}.ad_performance_daily "
+        "WHERE platform = 'google_ads' ORDER BY ad_id")
     assert [tuple(r) for r in rows] == [
         ("google_ads", "Acct US", "brand_search", "ag1", "ad1", "responsive search ad ad1", "USD",
          Decimal("15.000000"), 30, 300.0, Decimal("15.000000")),
@@ -56,7 +58,7 @@ def test_url_performance_takes_the_landing_url_apart(built: Warehouse):
     columns = ("ad_id", "base_url", "url_host", "url_path", "utm_source", "utm_medium", "utm_campaign", "utm_content",
                "utm_term", "spend", "spend_reporting", "impressions")
     rows = built.rows(f"SELECT {', '.join(columns)} FROM {CANDIDATE_SCHEMA}.url_performance_daily "
-                      f"WHERE date_day = DATE '{DAY}' ORDER BY ad_id")
+                      f"WHERE date_day = DATE '{DAY}' AND platform = 'google_ads' ORDER BY ad_id")
     assert [dict(zip(columns, r, strict=True)) for r in rows] == [
         # The ad group's suffix, not the campaign's; the host lower case.
         dict(ad_id="ad1", base_url="https://Shop.Example.com/brand/", url_host="shop.example.com", url_path="brand/",
@@ -73,4 +75,18 @@ def test_url_performance_takes_the_landing_url_apart(built: Warehouse):
              spend=Decimal("10.000000"), spend_reporting=Decimal("11.000000"), impressions=2000),
     ]
     # Every ad with a URL is there, and only those: the same days as the ad mart, less the URL-less ads.
-    assert built.scalar(f"SELECT count(*) FROM {CANDIDATE_SCHEMA}.url_performance_daily") == 3
+    assert built.scalar(f"SELECT count(*) FROM {CANDIDATE_SCHEMA}.url_performance_daily "
+                        "WHERE platform = 'google_ads'") == 3
+
+
+def test_meta_ads_land_on_their_creatives_link_with_its_url_tags(built: Warehouse):
+    rows = built.rows(f"SELECT ad_id, ad_group_name, landing_url, url_host, url_path, utm_source, utm_medium, "
+                      f"utm_campaign, spend, spend_reporting FROM {CANDIDATE_SCHEMA}.url_performance_daily "
+                      "WHERE platform = 'facebook_ads'")
+    # a2 promotes a post: it has no link, so no row. a1's dynamic parameter is kept as written.
+    assert [tuple(r) for r in rows] == [
+        ("a1", "Summer Social | UK | Ad set 1", "https://shop.example.co.uk/summer/?utm_source=facebook"
+         "&utm_medium=paid_social&utm_campaign={{campaign.name}}", "shop.example.co.uk", "summer/", "facebook",
+         # 10 GBP at 1.10 USD and 0.85 GBP per EUR (2025-12-31, carried into the holiday): 12.9411764...
+         "paid_social", "{{campaign.name}}", Decimal("10.000000"), Decimal("12.941176")),
+    ]
