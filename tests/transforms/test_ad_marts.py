@@ -13,7 +13,7 @@ from transforms.models import CANDIDATE_SCHEMA
 from warehouse import Warehouse
 
 DAY = date(2026, 1, 1)
-SOURCES = (*KPI_SOURCES, "facebook_ads")
+SOURCES = (*KPI_SOURCES, "facebook_ads", "linkedin_ads")
 
 
 @pytest.fixture(scope="module")
@@ -89,4 +89,14 @@ def test_meta_ads_land_on_their_creatives_link_with_its_url_tags(built: Warehous
          "&utm_medium=paid_social&utm_campaign={{campaign.name}}", "shop.example.co.uk", "summer/", "facebook",
          # 10 GBP at 1.10 USD and 0.85 GBP per EUR (2025-12-31, carried into the holiday): 12.9411764...
          "paid_social", "{{campaign.name}}", Decimal("10.000000"), Decimal("12.941176")),
+    ]
+
+
+def test_linkedin_text_ads_land_on_their_landing_page_and_sponsored_content_has_no_row(built: Warehouse):
+    rows = built.rows(f"SELECT ad_id, campaign_id, ad_group_id, ad_group_name, url_host, url_path, utm_campaign, spend, "
+                      f"spend_reporting FROM {CANDIDATE_SCHEMA}.url_performance_daily WHERE platform = 'linkedin_ads'")
+    assert [tuple(r) for r in rows] == [
+        # 7.25 EUR at 1.10.
+        ("800201", "600", "7002", "Summer Sale | US | Ad group 2", "b2b.example.com", "summer", "summer_sale_us",
+         Decimal("7.250000"), Decimal("7.975000")),
     ]
