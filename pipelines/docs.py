@@ -16,6 +16,7 @@ from connectors.common.spec import Mode, SourceSpec
 from quality.monitors import MONITOR_SETTING_TEXT, MonitorSettings
 from transforms.contracts import CheckSpec, MartContract, domains, marts
 from transforms.model_settings import ModelSettings
+from transforms.views import ViewContract, views
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -129,11 +130,21 @@ def model_settings_section() -> str:
     return "\n".join(lines)
 
 
+def view_section(view: ViewContract) -> str:
+    lines = [f"### `marts.{view.name}` (view of `marts.{view.mart}`)", "", view.description, "",
+             f"Grain: {' × '.join(view.grain)}. Replaced with `marts.{view.mart}`, in the same transaction; no "
+             f"checks of its own. Contract: `transforms/views/{view.name}.yml`.", "",
+             "| column | type | description |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.type} | {_cell(c.description)} |" for c in view.columns]
+    return "\n".join(lines)
+
+
 def blocks() -> dict[str, str]:
     return {
         "model-settings": model_settings_section(),
         "sources": "\n\n".join(source_section(spec) for spec in registry.specs().values()),
-        "contract": "\n\n".join(mart_section(contract) for contract in marts().values()),
+        "contract": "\n\n".join([*(mart_section(contract) for contract in marts().values()),
+                                  *(view_section(view) for view in views().values())]),
         "checks": staging_section(),
     }
 

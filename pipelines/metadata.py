@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from dagster import MetadataValue, TableColumn, TableSchema
 
 from transforms.contracts import MartContract
+from transforms.views import ViewContract
 from warehouse import Warehouse
 from warehouse.engine import Column
 
 
-def mart_column_schema(contract: MartContract) -> TableSchema:
-    """The published contract's columns, as the Dagster UI shows them before any run."""
+def mart_column_schema(contract: MartContract | ViewContract) -> TableSchema:
+    """The published contract's (a mart's or a view's) columns, as the Dagster UI shows them before any run."""
     return TableSchema(columns=[TableColumn(c.name, c.type, description=c.description or None)
                                 for c in contract.columns])
 

@@ -6,11 +6,12 @@ candidate mart it is built from. Dagster skips exactly the publish steps behind 
 check, as dbt's tests block only what is downstream: a bad CRM row does not freeze the ad marts.
 All or nothing (FUNNELHOUSE_PUBLICATION=all_or_nothing): one step publishes every mart in one
 transaction, only when every gate passed, for teams that prefer one consistent version.
+The views over a mart (`transforms.views`) are assets of its publish step, which replaces them.
 """
 
 from collections.abc import Iterator
 
-from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from pipelines.metadata import mart_column_schema, table_metadata
 from pipelines.resources import WarehouseResource
@@ -19,6 +20,7 @@ from transforms.contracts import marts
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA
 from transforms.project import Project
 from transforms.publication import publish as publish_candidates
+from transforms.views import ViewContract, views_of
 
 BY_DEPENDENCY = "by_dependency"
 ALL_OR_NOTHING = "all_or_nothing"
@@ -37,6 +39,24 @@ def _spec(project: Project, name: str, deps: list[str]) -> AssetSpec:
     )
 
 
+def _view_spec(view: ViewContract) -> AssetSpec:
+    return AssetSpec(
+        model_key(PUBLISHED_SCHEMA, view.name),
+        deps=[model_key(PUBLISHED_SCHEMA, view.mart)],
+        group_name="marts",
+        description=f"View {PUBLISHED_SCHEMA}.{view.name} of {PUBLISHED_SCHEMA}.{view.mart}. {view.description}",
+        kinds={"sql"},
+        metadata={"dagster/column_schema": mart_column_schema(view), "contract": f"transforms/views/{view.name}.yml"},
+    )
+
+
+def _specs(project: Project, names: list[str], deps: list[str] | None = None) -> list[AssetSpec]:
+    """Each mart's published asset, with the views replaced with it."""
+    return [spec for name in names for spec in (
+        _spec(project, name, deps if deps is not None else [name, *project.upstream_marts(name)]),
+        *(_view_spec(view) for view in views_of(name)))]
+
+
 def _publish(context: AssetExecutionContext, project: Project, names: list[str],
              warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
     wh = warehouse.warehouse()
@@ -45,6 +65,12 @@ def _publish(context: AssetExecutionContext, project: Project, names: list[str],
     for name, result in results.items():
         metadata = table_metadata(wh, PUBLISHED_SCHEMA, name, result.row_count, result.columns, contract=marts()[name])
         yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, name), metadata=metadata)
+        for view in views_of(name):
+            # Not counted: a view's rows are its mart's, and counting them would cost a scan of it.
+            yield MaterializeResult(asset_key=model_key(PUBLISHED_SCHEMA, view.name), metadata={
+                "dagster/column_schema": mart_column_schema(view),
+                "dagster/relation_identifier": MetadataValue.text(f"{PUBLISHED_SCHEMA}.{view.name}"),
+            })
 
 
 def build_publish_assets(project: Project, publication: str = BY_DEPENDENCY) -> list[AssetsDefinition]:
@@ -53,7 +79,7 @@ def build_publish_assets(project: Project, publication: str = BY_DEPENDENCY) -> 
     if publication == ALL_OR_NOTHING:
         names = list(project.marts)
 
-        @multi_asset(name="publish_marts", specs=[_spec(project, n, list(project.marts)) for n in names],
+        @multi_asset(name="publish_marts", specs=_specs(project, names, list(project.marts)),
                      can_subset=False)
         def publish_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
             yield from _publish(context, project, names, warehouse)
@@ -63,7 +89,7 @@ def build_publish_assets(project: Project, publication: str = BY_DEPENDENCY) -> 
 
 
 def _publish_one(project: Project, name: str) -> AssetsDefinition:
-    @multi_asset(name=f"publish_{name}", specs=[_spec(project, name, [name, *project.upstream_marts(name)])])
+    @multi_asset(name=f"publish_{name}", specs=_specs(project, [name]))
     def publish(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
         yield from _publish(context, project, [name], warehouse)
 

@@ -267,7 +267,8 @@ def _collect(result: Any, summary: RunSummary) -> None:
         if path[0].startswith("raw_") and "rows_loaded" in meta:
             source = path[0][len("raw_"):]
             summary.rows_loaded[source] = summary.rows_loaded.get(source, 0) + int(meta["rows_loaded"].value)
-        if path[0] == PUBLISHED_SCHEMA:
+        # A view over a mart is published with it and has no row count of its own.
+        if path[0] == PUBLISHED_SCHEMA and "dagster/row_count" in meta:
             summary.published[path[1]] = int(meta["dagster/row_count"].value)
         if path[0] == CANDIDATE_SCHEMA:
             summary.candidates.add(path[1])

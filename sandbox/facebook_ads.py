@@ -88,8 +88,10 @@ ACCOUNT_NODE_FIELDS = {"id", "account_id", "name", "currency", "timezone_name", 
 EDGE_FIELDS = {
     "campaigns": {"id", "name", "status", "effective_status", "objective", "account_id"},
     "adsets": {"id", "name", "status", "effective_status", "campaign_id", "account_id"},
-    "ads": {"id", "name", "status", "effective_status", "campaign_id", "adset_id", "account_id"},
+    "ads": {"id", "name", "status", "effective_status", "campaign_id", "adset_id", "account_id", "creative"},
 }
+# What `creative{...}` may expand on the ads edge; a bare `creative` gives its id, as Graph does.
+CREATIVE_FIELDS = {"id", "name", "object_story_spec", "url_tags", "object_type"}
 
 
 # --- its slice of the world -------------------------------------------------------------------------
@@ -123,6 +125,30 @@ def attribution(campaign: Campaign) -> Attribution:
 
 
 PLATFORM = AdPlatform(VENDOR, ACCOUNTS, attribution)
+PAGE_ID = "110000000000001"
+SITE = {"GBP": "https://www.acme-outdoor.example/uk", "EUR": "https://www.acme-outdoor.example/de"}
+
+
+def landing_page(account: Account, campaign: Campaign) -> str:
+    return f"{SITE[account.currency_code]}/{campaign.utm_campaign.replace('_', '-')}/"
+
+
+def url_tags(campaign: Campaign, ad_id: str) -> str:
+    who = attribution(campaign)
+    return f"utm_source={who.source}&utm_medium={who.medium}&utm_campaign={campaign.utm_campaign}&utm_content={ad_id}"
+
+
+def creative(account: Account, campaign: Campaign, ad_id: str, ad_index: int, ad_name: str) -> dict[str, Any]:
+    """An ad's creative: the first ad of an ad set a link ad, the second a video ad whose call to
+    action carries the link."""
+    link = landing_page(account, campaign)
+    if ad_index == 1:
+        spec = {"page_id": PAGE_ID, "link_data": {"link": link, "message": campaign.name, "name": ad_name}}
+    else:
+        spec = {"page_id": PAGE_ID, "video_data": {"video_id": f"8{ad_id}", "message": campaign.name,
+                                                   "call_to_action": {"type": "SHOP_NOW", "value": {"link": link}}}}
+    return {"id": f"7{ad_id}", "name": f"{ad_name} creative", "object_story_spec": spec,
+            "url_tags": url_tags(campaign, ad_id), "object_type": "SHARE" if ad_index == 1 else "VIDEO"}
 
 
 # --- error bodies ----------------------------------------------------------------------------------
@@ -240,7 +266,17 @@ def _list_param(value: str | None, name: str) -> list[str] | None:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise BadParameter(f"Param {name} must be an array.")
         return items
-    return [part.strip() for part in text.split(",") if part.strip()]
+    # Commas inside a field expansion (`creative{id,url_tags}`) do not split.
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += (char == "{") - (char == "}")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [part.strip() for part in parts if part.strip()]
 
 
 def _limit(params: Mapping[str, str]) -> int:
@@ -626,7 +662,14 @@ def account_edge(req: Request, state: SandboxState) -> Response:
     edge = req.arg("edge") or ""
     params = _params(req)
     try:
-        fields = _fields(params, EDGE_FIELDS[edge], ("id",))
+        requested = _list_param(params.get("fields"), "fields") or ["id"]
+        expansions = {name.partition("{")[0]: name.partition("{")[2].rstrip("}") for name in requested if "{" in name}
+        fields = _fields({"fields": ",".join(name.partition("{")[0] for name in requested)}, EDGE_FIELDS[edge], ("id",))
+        creative_fields = _list_param(expansions.get("creative"), "creative") or ["id"]
+        for index, name in enumerate(creative_fields):
+            if name not in CREATIVE_FIELDS:
+                raise BadParameter(f"creative fields[{index}] must be one of the following values: "
+                                   f"{', '.join(sorted(CREATIVE_FIELDS))}")
         items = []
         for campaign in account.campaigns:
             base = {"account_id": account.customer_id, "campaign_id": campaign.campaign_id}
@@ -641,8 +684,11 @@ def account_edge(req: Request, state: SandboxState) -> Response:
                                   "effective_status": "ACTIVE"})
                     continue
                 for ad_index, ad_id in enumerate(ads.ad_ids(adset_id), start=1):
-                    items.append({**base, "adset_id": adset_id, "id": ad_id, "name": ads.ad_name(adset_name, ad_index),
-                                  "status": "ACTIVE", "effective_status": "ACTIVE"})
+                    name = ads.ad_name(adset_name, ad_index)
+                    full = creative(account, campaign, ad_id, ad_index, name)
+                    items.append({**base, "adset_id": adset_id, "id": ad_id, "name": name, "status": "ACTIVE",
+                                  "effective_status": "ACTIVE",
+                                  "creative": {key: full[key] for key in ("id", *creative_fields)}})
         rows = [{name: item[name] for name in ("id", *fields)} for item in items]
         return _page(req, rows, params)
     except BadParameter as exc:
@@ -741,11 +787,11 @@ def _env(sandbox_url: str) -> dict[str, str]:
 
 
 def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
-    """What the connector loads for the days start to end: every account, its own daily totals, and
-    the campaign, ad set and ad rows that delivered (the ads of an ad set split its numbers exactly),
-    without the campaign days those levels leave out."""
+    """What the connector loads for the days start to end: every account, its own daily totals, the
+    campaign, ad set and ad rows that delivered (the ads of an ad set split its numbers exactly),
+    without the campaign days those levels leave out, and every ad with its creative."""
     window = [day_key(start + timedelta(days=i)) for i in range((end - start).days + 1)]
-    account_rows = campaign_rows = adset_rows = ad_rows = 0
+    account_rows = campaign_rows = adset_rows = ad_rows = ad_count = 0
     accounts: AdTotal | None = None
     campaigns: AdTotal | None = None
     adsets: AdTotal | None = None
@@ -763,6 +809,7 @@ def expected_totals(world: World, start: date, end: date) -> dict[str, TableTota
                     campaign_rows += 1
                     campaigns = ads.sum_totals([campaigns, total])
             for adset_id in ads.ad_group_ids(world, campaign):
+                ad_count += len(ads.ad_ids(adset_id))
                 for key, values in ads.ad_group_days(world, account, campaign, adset_id, keys):
                     adset_rows += 1
                     adsets = add_to_total(adsets, values)
@@ -773,6 +820,7 @@ def expected_totals(world: World, start: date, end: date) -> dict[str, TableTota
         "campaign_stats": {"rows": campaign_rows, "sums": _stat_sums(campaigns)},
         "ad_group_stats": {"rows": adset_rows, "sums": _stat_sums(adsets)},
         "ad_stats": {"rows": ad_rows, "sums": _stat_sums(adsets)},
+        "ads": {"rows": ad_count, "sums": {}},
         "quarantine": {"rows": 0, "sums": {}},
     }
 

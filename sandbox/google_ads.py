@@ -1,6 +1,6 @@
 """Fake of the Google Ads API v26 REST transport: `googleAds:searchStream` and `googleAds:search`.
 
-Answers GAQL over `customer`, `campaign` and `ad_group` from the world, in the proto3 JSON mapping
+Answers GAQL over `customer`, `campaign`, `ad_group` and `ad_group_ad` from the world, in the proto3 JSON mapping
 (lowerCamelCase, int64 as strings, doubles as numbers, enums as names). Metrics `FROM customer` are the
 account's own totals (`ads.account_day`); in an unreconciled world the campaign and ad group rows leave
 out a campaign day those totals still count. Errors use Google's documented shape:
@@ -21,8 +21,8 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import itemgetter
@@ -109,6 +109,68 @@ def attribution(campaign: Campaign) -> Attribution:
 PLATFORM = AdPlatform(VENDOR, ACCOUNTS, attribution)
 
 
+# --- ads: each ad group's ads split its numbers (ads.split_ad_day), with their landing pages ----------
+# The ad type each channel serves. Only some types carry a name; shopping product ads have no final
+# URL (the product feed's link is the landing page).
+_AD_TYPES = {"SEARCH": "RESPONSIVE_SEARCH_AD", "SHOPPING": "SHOPPING_PRODUCT_AD", "PERFORMANCE_MAX": "RESPONSIVE_DISPLAY_AD",
+             "DISPLAY": "IMAGE_AD", "VIDEO": "VIDEO_RESPONSIVE_AD"}
+_NAMED_AD_TYPES = ("IMAGE_AD",)
+SITE = {"USD": "https://www.acme-outdoor.example/us", "EUR": "https://www.acme-outdoor.example/de",
+        "GBP": "https://www.acme-outdoor.example/uk"}
+
+
+def ad_type(campaign: Campaign) -> str:
+    return _AD_TYPES[campaign.channel_type]
+
+
+def ad_display_name(campaign: Campaign, ad_group_index: int, ad_index: int) -> str | None:
+    """The ad's name, or None for the types that have none (Google then leaves `ad.name` out)."""
+    if ad_type(campaign) not in _NAMED_AD_TYPES:
+        return None
+    return ads.ad_name(ads.ad_group_name(campaign, ad_group_index), ad_index)
+
+
+def _tags(campaign: Campaign, content: str | None = None) -> str:
+    who = attribution(campaign)
+    tags = f"utm_source={who.source}&utm_medium={who.medium}&utm_campaign={campaign.utm_campaign}"
+    return tags + (f"&utm_content={content}" if content else "")
+
+
+def campaign_url_suffix(campaign: Campaign) -> str | None:
+    """Search campaigns tag their clicks with a campaign-level final URL suffix."""
+    return _tags(campaign) if campaign.channel_type == "SEARCH" else None
+
+
+def ad_url_suffix(campaign: Campaign, ad_id: str, ad_index: int) -> str | None:
+    """A search campaign's second ad overrides its campaign's suffix with its own, naming the ad."""
+    return _tags(campaign, ad_id) if campaign.channel_type == "SEARCH" and ad_index == 2 else None
+
+
+def final_urls(account: Account, campaign: Campaign, ad_id: str, ad_index: int) -> list[str]:
+    """The ad's final URLs: none for shopping product ads; the tags in the URL itself where no suffix
+    carries them (display, video and Performance Max ads)."""
+    if ad_type(campaign) == "SHOPPING_PRODUCT_AD":
+        return []
+    page = f"{SITE[account.currency_code]}/{campaign.utm_campaign.replace('_', '-')}/"
+    if campaign.channel_type == "SEARCH":
+        return [page]
+    return [f"{page}?{_tags(campaign, ad_id)}"]
+
+
+def tracking_url_template(campaign: Campaign) -> str | None:
+    """Display and video clicks go through a click tracker, which redirects to the landing page."""
+    return "https://clicks.acme-outdoor.example/r?u={lpurl}" if campaign.channel_type in ("DISPLAY", "VIDEO") else None
+
+
+def ad_days(world: World, account: Account, campaign: Campaign, ad_group_id: str, ad_index: int,
+            keys: Iterable[DayKey]) -> Iterator[tuple[DayKey, ads.AdDay]]:
+    """The days one ad (1-based among its ad group's) served: its share of each ad group day."""
+    for key, values in ads.ad_group_days(world, account, campaign, ad_group_id, keys):
+        part = ads.split_ad_day(values, ad_group_id, key)[ad_index - 1]
+        if part is not None:
+            yield key, part
+
+
 class QueryError(Exception):
     def __init__(self, code: str, message: str, trigger: str | None = None):
         self.code, self.message, self.trigger = code, message, trigger
@@ -145,11 +207,13 @@ class Ctx:
     account: Account
     campaign: Campaign | None = None
     ad_group: tuple[str, int] | None = None  # (id, 1-based index)
+    ad: tuple[str, int] | None = None  # (id, 1-based index within its ad group)
     day: date | None = None
     metrics: AdMetrics | None = None
 
 
 INT64, DOUBLE, STRING, ENUM, BOOL, DATE = "int64", "double", "string", "enum", "bool", "date"
+REPEATED_STRING = "repeated string"
 
 
 @dataclass(frozen=True)
@@ -185,6 +249,22 @@ FIELDS: dict[str, FieldDef] = {
     "ad_group.status": FieldDef("ad_group", ENUM, lambda c, w: "ENABLED"),
     "ad_group.campaign": FieldDef(
         "ad_group", STRING, lambda c, w: f"customers/{c.account.customer_id}/campaigns/{c.campaign.campaign_id}"),
+    "ad_group.final_url_suffix": FieldDef("ad_group", STRING, lambda c, w: None),
+    "campaign.final_url_suffix": FieldDef("campaign", STRING, lambda c, w: campaign_url_suffix(c.campaign)),
+    "ad_group_ad.resource_name": FieldDef(
+        "ad_group_ad", STRING, lambda c, w: f"customers/{c.account.customer_id}/adGroupAds/{c.ad_group[0]}~{c.ad[0]}"),
+    "ad_group_ad.status": FieldDef("ad_group_ad", ENUM, lambda c, w: "ENABLED"),
+    "ad_group_ad.ad_group": FieldDef(
+        "ad_group_ad", STRING, lambda c, w: f"customers/{c.account.customer_id}/adGroups/{c.ad_group[0]}"),
+    "ad_group_ad.ad.id": FieldDef("ad_group_ad", INT64, lambda c, w: c.ad[0]),
+    "ad_group_ad.ad.name": FieldDef("ad_group_ad", STRING, lambda c, w: ad_display_name(c.campaign, c.ad_group[1],
+                                                                                           c.ad[1])),
+    "ad_group_ad.ad.type": FieldDef("ad_group_ad", ENUM, lambda c, w: ad_type(c.campaign)),
+    "ad_group_ad.ad.final_urls": FieldDef("ad_group_ad", REPEATED_STRING,
+                                          lambda c, w: final_urls(c.account, c.campaign, c.ad[0], c.ad[1])),
+    "ad_group_ad.ad.tracking_url_template": FieldDef("ad_group_ad", STRING, lambda c, w: tracking_url_template(c.campaign)),
+    "ad_group_ad.ad.final_url_suffix": FieldDef("ad_group_ad", STRING,
+                                                lambda c, w: ad_url_suffix(c.campaign, c.ad[0], c.ad[1])),
     "segments.date": FieldDef("segments", DATE, lambda c, w: c.day),
     "metrics.impressions": FieldDef("metrics", INT64, _m("impressions")),
     "metrics.clicks": FieldDef("metrics", INT64, _m("clicks")),
@@ -202,6 +282,7 @@ _COMPATIBLE = {
     "customer": {"customer", "metrics", "segments"},
     "campaign": {"campaign", "customer", "metrics", "segments"},
     "ad_group": {"ad_group", "campaign", "customer", "metrics", "segments"},
+    "ad_group_ad": {"ad_group_ad", "ad_group", "campaign", "customer", "metrics", "segments"},
 }
 _IGNORED_PARAMETERS = {"include_drafts", "omit_unselected_resource_names"}
 
@@ -408,11 +489,11 @@ def run_query(world: World, account: Account, query: Query) -> list[dict[str, An
             for day in days:
                 metrics = _stats(world, ctx, [day])
                 if metrics is not None:
-                    rows.append(Ctx(ctx.account, ctx.campaign, ctx.ad_group, day, metrics))
+                    rows.append(replace(ctx, day=day, metrics=metrics))
         else:
             metrics = _stats(world, ctx, days)
             if metrics is not None:
-                rows.append(Ctx(ctx.account, ctx.campaign, ctx.ad_group, None, metrics))
+                rows.append(replace(ctx, metrics=metrics))
     flat = [{name: FIELDS[name].get(ctx, world) for name in referenced} for ctx in rows]
     flat = [row for row in flat if all(_matches(row[c.field], c, world.today) for c in filters)]
     for name, descending in reversed(query.order):
@@ -433,13 +514,22 @@ def _entities(world: World, account: Account, resource: str) -> Iterable[Ctx]:
             yield Ctx(account, campaign)
             continue
         for index, ad_group_id in enumerate(ads.ad_group_ids(world, campaign), start=1):
-            yield Ctx(account, campaign, (ad_group_id, index))
+            if resource == "ad_group":
+                yield Ctx(account, campaign, (ad_group_id, index))
+                continue
+            for ad_index, ad_id in enumerate(ads.ad_ids(ad_group_id), start=1):
+                yield Ctx(account, campaign, (ad_group_id, index), (ad_id, ad_index))
 
 
 def _stats(world: World, ctx: Ctx, days: list[date]) -> AdMetrics | None:
     """Sum of the ad group days under ctx; None when nothing served (Google omits such rows). The
     customer's own totals count every campaign day, even one its campaign and ad group rows leave out."""
-    if ctx.ad_group:
+    if ctx.ad:
+        total = None
+        for _, values in ad_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], ctx.ad[1],
+                                 map(day_key, _reported(world, ctx.campaign, days))):
+            total = add_to_total(total, values)
+    elif ctx.ad_group:
         total = None
         for _, values in ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0],
                                            map(day_key, _reported(world, ctx.campaign, days))):
@@ -510,29 +600,40 @@ def _fast_path(query: Query) -> bool:
 
 def _row_format(world: World, ctx: Ctx, select: list[str]) -> tuple[str, Callable[[tuple], Any]]:
     """A %-format of one entity's rows (nested as render_row nests them) and what fills its slots."""
-    nested: dict[str, dict[str, str]] = {}
+    tree: dict[str, Any] = {}
     for name in select:
-        resource, attribute = name.split(".", 1)
-        nested.setdefault(_camel(resource), {})[_camel(attribute)] = name
+        *parents, leaf = _path(name)
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = name
     slots: list[int] = []
-    parts = []
-    for resource, attributes in nested.items():
+
+    def text(node: dict[str, Any]) -> str:
         members = []
-        for attribute, name in attributes.items():
-            definition = FIELDS[name]
-            if name in _PER_ROW:
-                slots.append(_PER_ROW.index(name))
-                text = _SLOT[definition.kind]
-            else:
-                text = json.dumps(_encode(definition.get(ctx, world), definition.kind)).replace("%", "%%")
-            members.append(f"{json.dumps(attribute)}: {text}")
-        parts.append(f"{json.dumps(resource)}: {{{', '.join(members)}}}")
-    return "{" + ", ".join(parts) + "}", itemgetter(*slots)
+        for key, value in node.items():
+            if isinstance(value, dict):
+                members.append(f"{json.dumps(key)}: {text(value)}")
+                continue
+            definition = FIELDS[value]
+            if value in _PER_ROW:
+                slots.append(_PER_ROW.index(value))
+                members.append(f"{json.dumps(key)}: {_SLOT[definition.kind]}")
+                continue
+            constant = definition.get(ctx, world)
+            if not _unset(constant):
+                encoded = json.dumps(_encode(constant, definition.kind)).replace("%", "%%")
+                members.append(f"{json.dumps(key)}: {encoded}")
+        return "{" + ", ".join(members) + "}"
+
+    return text(tree), itemgetter(*slots)
 
 
 def _entity_days(world: World, ctx: Ctx, keys: list[DayKey]) -> Iterable[tuple[DayKey, tuple]]:
     if ctx.campaign:
         keys = [key for key in keys if not ads.omitted(world, ctx.campaign, key.day)]
+    if ctx.ad:
+        return ad_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], ctx.ad[1], keys)
     if ctx.ad_group:
         return ads.ad_group_days(world, ctx.account, ctx.campaign, ctx.ad_group[0], keys)
     out = []
@@ -570,10 +671,23 @@ def render_row(row: dict[str, Any], select: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in select:
         definition = FIELDS[name]
-        resource, attribute = name.split(".", 1)
-        target = out.setdefault(_camel(resource), {})
-        target[_camel(attribute)] = _encode(row[name], definition.kind)
+        *parents, leaf = _path(name)
+        target = out
+        for part in parents:
+            target = target.setdefault(part, {})
+        # proto3 JSON leaves out an unset optional field and an empty repeated one.
+        if not _unset(row[name]):
+            target[leaf] = _encode(row[name], definition.kind)
     return out
+
+
+def _path(name: str) -> list[str]:
+    """`ad_group_ad.ad.final_urls` as the response nests it: adGroupAd, ad, finalUrls."""
+    return [_camel(part) for part in name.split(".")]
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value == []
 
 
 def _encode(value: Any, kind: str) -> Any:
@@ -727,9 +841,10 @@ def _env(sandbox_url: str) -> dict[str, str]:
 
 def expected_totals(world: World, start: date, end: date) -> dict[str, TableTotals]:
     """What the connector loads for the days start to end: every customer, the campaign and ad group
-    rows that served and were reported, and each customer's own daily totals."""
+    rows that served and were reported, each customer's own daily totals, and every ad (its rows split
+    the ad group's numbers exactly)."""
     days = _days(start, end)
-    campaign_rows = ad_group_rows = account_rows = 0
+    campaign_rows = ad_group_rows = account_rows = ad_rows = ad_count = 0
     campaigns: AdTotal | None = None
     ad_groups: AdTotal | None = None
     accounts: AdTotal | None = None
@@ -747,14 +862,18 @@ def expected_totals(world: World, start: date, end: date) -> dict[str, TableTota
                     campaign_rows += 1
                     campaigns = sum_totals([campaigns, total])
             for ad_group_id in ads.ad_group_ids(world, campaign):
-                for _, values in ads.ad_group_days(world, account, campaign, ad_group_id, map(day_key, reported)):
+                ad_count += len(ads.ad_ids(ad_group_id))
+                for key, values in ads.ad_group_days(world, account, campaign, ad_group_id, map(day_key, reported)):
                     ad_group_rows += 1
                     ad_groups = add_to_total(ad_groups, values)
+                    ad_rows += sum(part is not None for part in ads.split_ad_day(values, ad_group_id, key))
     return {
         "customers": {"rows": len(ACCOUNTS), "sums": {}},
         "campaign_stats": {"rows": campaign_rows, "sums": _stat_sums(campaigns)},
         "ad_group_stats": {"rows": ad_group_rows, "sums": _stat_sums(ad_groups)},
         "account_stats": {"rows": account_rows, "sums": _stat_sums(accounts)},
+        "ad_stats": {"rows": ad_rows, "sums": _stat_sums(ad_groups)},
+        "ads": {"rows": ad_count, "sums": {}},
     }
 
 

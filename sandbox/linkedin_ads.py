@@ -122,6 +122,18 @@ def creatives(world: World, account: Account) -> list[Creative]:
             for i, ad_id in enumerate(ads.ad_ids(campaign.campaign_id), start=1)]
 
 
+def creative_content(creative: Creative) -> dict[str, Any]:
+    """A campaign's first creative is sponsored content (a reference to a post, whose landing page the
+    Creatives API does not give); its second a text ad, which names its landing page."""
+    if creative.index == 0:
+        return {"reference": f"urn:li:share:7{creative.creative_id}"}
+    who = attribution(creative.campaign.group)
+    page = (f"https://www.acme-outdoor.example/b2b/{creative.campaign.group.utm_campaign.replace('_', '-')}/"
+            f"?utm_source={who.source}&utm_medium={who.medium}&utm_campaign={creative.campaign.group.utm_campaign}")
+    return {"textAd": {"headline": creative.campaign.group.name[:25], "description": creative.name[:75],
+                       "landingPage": page}}
+
+
 def _whole_conversions(conversions: float) -> int:
     """LinkedIn counts conversions: the world's hundredths, rounded half up."""
     return (round(conversions * 100) + 50) // 100
@@ -444,7 +456,7 @@ def _creatives(req: Request, state: SandboxState, account: Account) -> Response:
         return _invalid(str(exc))
     elements = [{"id": f"{CREATIVE_URN}{c.creative_id}", "account": f"{ACCOUNT_URN}{account.customer_id}",
                  "campaign": f"{CAMPAIGN_URN}{c.campaign.campaign_id}", "name": c.name, "intendedStatus": "ACTIVE",
-                 "isServing": True, "isTest": False, "content": {"reference": f"urn:li:share:7{c.creative_id}"},
+                 "isServing": True, "isTest": False, "content": creative_content(c),
                  "createdAt": _millis(state.world.start), "lastModifiedAt": _millis(state.world.start)}
                 for c in creatives(state.world, account)
                 if (campaigns is None or f"{CAMPAIGN_URN}{c.campaign.campaign_id}" in campaigns)

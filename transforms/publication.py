@@ -10,6 +10,9 @@ an index finds on PostgreSQL and zone maps on DuckDB, and an INSERT of the candi
 Both engines have transactional DDL, so readers see every mart before the publication or after it,
 never a mix.
 
+The views declared over a mart (`transforms.views`) are dropped before it is replaced and created
+again after, in the same transaction.
+
 Each publication is recorded in `audit.publications`, one row per mart, in the same transaction,
 with the live table's row count. That count is kept in one place, the live table's build record
 (`transforms.state`): a swap brings the candidate's record along, a merge adjusts it by the rows it
@@ -26,6 +29,7 @@ import sqlalchemy as sa
 from transforms import state
 from transforms.models import CANDIDATE_SCHEMA, PUBLISHED_SCHEMA, Relation, live_relation
 from transforms.runner import BuildResult, MissingInputError
+from transforms.views import views_of
 from warehouse import Warehouse
 from warehouse.engine import Column
 
@@ -65,6 +69,13 @@ def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Se
         builds = state.read(warehouse, conn)
         windows = {n: _window(n, builds.get(f"{CANDIDATE_SCHEMA}.{n}"), kinds) for n in names}
         whole = [n for n in names if windows[n] is None]
+        over = [view for name in names for view in views_of(name)]
+        # Before the marts are locked, as a reader of a view over a mart locks the view first; and
+        # before they are re-pointed, which PostgreSQL refuses for a mart whose columns change while
+        # a view still reads it.
+        for view in over:
+            if (PUBLISHED_SCHEMA, view.name) in kinds:
+                warehouse.run_statement(conn, f"DROP VIEW {view.relation}")
         if warehouse.dialect == "postgres":
             _lock_views(warehouse, conn, whole, kinds)
         for name in names:
@@ -83,6 +94,8 @@ def publish(warehouse: Warehouse, names: Sequence[str], run_id: str, sources: Se
                  "mode": state.WINDOW if window else state.FULL,
                  "start": window.start if window else None, "end": window.end if window else None},
             )
+        for view in over:
+            warehouse.run_statement(conn, view.create_sql(warehouse.dialect))
         # The whole candidates are live tables now, and their records go with them: the next run
         # rebuilds an incremental mart by its days only when its live table was built from the same SQL.
         for name in whole:

@@ -1,5 +1,5 @@
-"""Meta (Facebook) Ads: ad accounts and daily account, campaign, ad set and ad insights through the
-Graph API.
+"""Meta (Facebook) Ads: ad accounts, ads with their creatives' links, and daily account, campaign, ad
+set and ad insights through the Graph API.
 
 Settings come through dlt injection: `SOURCES__FACEBOOK_ADS__<KEY>` and
 `SOURCES__FACEBOOK_ADS__CREDENTIALS__ACCESS_TOKEN`. Calling the source validates them and does no
@@ -37,6 +37,7 @@ from connectors.common.window import DateWindow
 from connectors.facebook_ads.helpers import FacebookAdsApi, Quarantine, account_table
 from connectors.facebook_ads.settings import (
     ACCOUNTS_TABLE,
+    ADS_TABLE,
     ATTRIBUTION_WINDOWS,
     DEFAULT_ASYNC_FROM_DAYS,
     DEFAULT_ATTRIBUTION_WINDOWS,
@@ -169,6 +170,12 @@ def facebook_ads_source(
         progress.add_rows(SOURCE, table.num_rows)
         yield table
 
+    def ads() -> Iterator[pa.Table]:
+        for table in ordered_map(api.ads, ids, concurrency):
+            progress.add_rows(SOURCE, table.num_rows)
+            if table.num_rows:
+                yield table
+
     def quarantined() -> Iterator[pa.Table | None]:
         # An empty table first, so the raw table exists (and the gate can read it) before anything is bad.
         yield QUARANTINE_TABLE.empty()
@@ -187,6 +194,7 @@ def facebook_ads_source(
     stats = [_stats_resource(level, api, ids, window, chunk_days, types, concurrency, quarantine, running)
              for level in LEVELS]
     return [dlt.resource(accounts, **ACCOUNTS_TABLE.resource_hints()), *stats,
+            dlt.resource(ads, **ADS_TABLE.resource_hints()),
             dlt.resource(quarantined, **QUARANTINE_TABLE.resource_hints())]
 
 
@@ -275,8 +283,9 @@ SPEC = SourceSpec(
     quarantine=QuarantineRule(),
     description="Daily insights (`time_increment=1`) at account, campaign, ad set and ad level through "
                 "`/act_{id}/insights` (asynchronous report runs for long ranges, pages followed through "
-                "`paging.next`), each object's `effective_status`, and each ad account's name, currency and "
-                "time zone. The account level's own totals are what the campaign rows are reconciled "
+                "`paging.next`), each object's `effective_status`, each ad's creative link "
+                "(`creative{object_story_spec,url_tags}` from the ads edge), and each ad account's name, currency "
+                "and time zone. The account level's own totals are what the campaign rows are reconciled "
                 "against. Numbers arrive as strings and are parsed exactly; conversions count "
                 "`conversion_action_types` once each under explicit attribution windows. A metric that is "
                 "not a number loads as NULL with a row in `raw_facebook_ads.quarantine` naming the record "

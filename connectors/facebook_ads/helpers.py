@@ -27,7 +27,15 @@ from connectors.common.errors import RecordError, VendorError
 from connectors.common.http import RetryPolicy, StaticTokenAuth, VendorClient
 from connectors.common.window import DateWindow, check_batch
 from connectors.facebook_ads.errors import MetaErrors
-from connectors.facebook_ads.settings import ACCOUNT_FIELDS, ACCOUNTS_TABLE, QUARANTINE_TABLE, SOURCE, Level
+from connectors.facebook_ads.settings import (
+    ACCOUNT_FIELDS,
+    ACCOUNTS_TABLE,
+    AD_FIELDS,
+    ADS_TABLE,
+    QUARANTINE_TABLE,
+    SOURCE,
+    Level,
+)
 
 log = logging.getLogger("funnelhouse.connectors.facebook_ads")
 
@@ -97,6 +105,14 @@ class FacebookAdsApi:
                     status = item.get("effective_status")
                     found[str(item["id"])] = status if isinstance(status, str) else None
         return found
+
+    def ads(self, account_id: str) -> pa.Table:
+        """Every ad of the account's ads edge, with its creative's link and url_tags."""
+        path = f"act_{account_id}/ads"
+        items = [item for body in paging.next_url_pages(self.http, path, next_url=_next_link,
+                                                        params={"fields": ",".join(AD_FIELDS), "limit": self.page_size})
+                 for item in _page_rows(body, path)]
+        return ads_table(account_id, items)
 
     # --- insights ------------------------------------------------------------------------------------
     def insights_params(self, level: Level, start: date, end: date) -> dict[str, str]:
@@ -480,6 +496,47 @@ def account_table(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> pa.Table:
         except ValueError as exc:
             raise RecordError(SOURCE, record, "account_status", f"value {_quote(status)} {exc}") from None
     return pa.Table.from_pydict(columns, schema=ACCOUNTS_TABLE.arrow_schema())
+
+
+def creative_link(spec: Any) -> str | None:
+    """Where the creative's object_story_spec sends a click: a link ad's (or carousel's) link, a video
+    ad's call to action link, or a dynamic ad's template link."""
+    if not isinstance(spec, Mapping):
+        return None
+    for path in (("link_data", "link"), ("video_data", "call_to_action", "value", "link"), ("template_data", "link")):
+        value: Any = spec
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if value is not None:
+            return _text(value)
+    return None
+
+
+def ads_table(account_id: str, items: Sequence[Any]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in ADS_TABLE.column_names}
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise VendorError(SOURCE, f"act_{account_id}/ads: an item is not a JSON object")
+        record = f"act_{account_id} ad {item.get('id')}"
+        creative = item.get("creative") if isinstance(item.get("creative"), Mapping) else {}
+        values = {"ad_id": ("id", item.get("id"), _id), "ad_name": ("name", item.get("name"), _text),
+                  "campaign_id": ("campaign_id", item.get("campaign_id"), _optional_id),
+                  "adset_id": ("adset_id", item.get("adset_id"), _optional_id),
+                  "ad_status": ("effective_status", item.get("effective_status"), _text),
+                  "creative_id": ("creative.id", creative.get("id"), _optional_id),
+                  "link": ("creative.object_story_spec", creative.get("object_story_spec"), creative_link),
+                  "url_tags": ("creative.url_tags", creative.get("url_tags"), _text)}
+        columns["account_id"].append(account_id)
+        for column, (field, raw, read) in values.items():
+            try:
+                columns[column].append(read(raw))
+            except _Bad as exc:
+                raise RecordError(SOURCE, record, field, f"value {_quote(raw)} {exc}") from None
+    return pa.Table.from_pydict(columns, schema=ADS_TABLE.arrow_schema())
+
+
+def _optional_id(value: Any) -> str | None:
+    return None if value is None else _id(value)
 
 
 def _json(value: Any) -> str:

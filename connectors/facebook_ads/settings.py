@@ -153,6 +153,28 @@ AD_STATS_TABLE = _stats_table(
     "Ad insights per day (level=ad, time_increment=1).",
 )
 
+# Each ad with where a click on it lands: its creative's link and the `url_tags` Meta appends to it.
+# The link is the object_story_spec's link_data.link (link and carousel ads), video_data's call to
+# action link, or template_data.link (dynamic ads); an ad promoting an existing post carries none.
+CREATIVE_FIELDS = ("id", "object_story_spec", "url_tags")
+AD_FIELDS = ("id", "name", "campaign_id", "adset_id", "effective_status", f"creative{{{','.join(CREATIVE_FIELDS)}}}")
+ADS_TABLE = Table(
+    "ads",
+    (
+        Column("account_id", "text", nullable=False),
+        Column("ad_id", "text", nullable=False),
+        Column("ad_name", "text"),
+        Column("campaign_id", "text"),
+        Column("adset_id", "text"),
+        Column("ad_status", "text", description="effective_status"),
+        Column("creative_id", "text"),
+        Column("link", "text", description="The creative's destination link (object_story_spec)."),
+        Column("url_tags", "text", description="Query string parameters Meta appends to the link."),
+    ),
+    primary_key=("account_id", "ad_id"),
+    description="Each ad of the account's ads edge, whatever its status, with its creative's link and url_tags.",
+)
+
 QUARANTINE_TABLE = Table(
     "quarantine",
     (
@@ -200,5 +222,5 @@ ADSET = Level("adset", AD_GROUP_STATS_TABLE, "adset_id", "adset_name", "adset_st
 AD = Level("ad", AD_STATS_TABLE, "ad_id", "ad_name", "ad_status", "ads", ("campaign_id", "adset_id"))
 LEVELS = (ACCOUNT, CAMPAIGN, ADSET, AD)
 
-TABLES = (ACCOUNTS_TABLE, ACCOUNT_STATS_TABLE, CAMPAIGN_STATS_TABLE, AD_GROUP_STATS_TABLE, AD_STATS_TABLE,
+TABLES = (ACCOUNTS_TABLE, ACCOUNT_STATS_TABLE, CAMPAIGN_STATS_TABLE, AD_GROUP_STATS_TABLE, AD_STATS_TABLE, ADS_TABLE,
           QUARANTINE_TABLE)

@@ -1,4 +1,5 @@
-"""Google Ads: customers and daily account, campaign and ad group stats, read with GAQL over REST searchStream.
+"""Google Ads: customers, ads with their landing pages, and daily account, campaign, ad group and ad stats, read
+with GAQL over REST searchStream.
 
 Settings come through dlt injection, so the environment names are `SOURCES__GOOGLE_ADS__<KEY>` and
 `SOURCES__GOOGLE_ADS__CREDENTIALS__<KEY>`. Calling the source validates them and does no I/O; each
@@ -111,9 +112,10 @@ SPEC = SourceSpec(
     fake="sandbox.google_ads",
     lookback_days=DEFAULT_LOOKBACK_DAYS,
     freshness=FreshnessRule("campaign_stats", "date_day"),
-    description="Campaign- and ad-group-level daily metrics (`cost_micros`, impressions, clicks, conversions, "
-                "conversions_value), the same metrics at account level (`FROM customer`, the totals campaign rows "
-                "are reconciled against) and each customer's currency and time zone through REST "
+    description="Campaign-, ad-group- and ad-level (`FROM ad_group_ad`) daily metrics (`cost_micros`, impressions, "
+                "clicks, conversions, conversions_value), the same metrics at account level (`FROM customer`, the "
+                "totals campaign rows are reconciled against), every ad's first final URL, tracking template and "
+                "final URL suffixes, and each customer's currency and time zone through REST "
                 "`customers/{id}/googleAds:searchStream`, one call per customer per 31-day chunk. Follows the "
                 "proto3 JSON mapping (lowerCamelCase, int64 as strings, unset fields absent); micros become "
                 "currency units exactly.",

@@ -25,7 +25,17 @@ from connectors.common.google_oauth import GoogleOAuth
 from connectors.common.http import RetryPolicy, VendorClient
 from connectors.common.window import DateWindow, check_batch
 from connectors.google_ads.errors import GoogleAdsErrors
-from connectors.google_ads.settings import CUSTOMER_COLUMN, ENUM, ID, MICROS_COLUMN, SOURCE, SPEND_COLUMN, Field, Report
+from connectors.google_ads.settings import (
+    CUSTOMER_COLUMN,
+    ENUM,
+    FIRST,
+    ID,
+    MICROS_COLUMN,
+    SOURCE,
+    SPEND_COLUMN,
+    Field,
+    Report,
+)
 
 _INT = re.compile(r"^-?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -152,6 +162,13 @@ def _fast_enum(values: list[Any], field: Field) -> pa.Array:
     return pc.fill_null(pa.array(values, pa.string()), "UNSPECIFIED")
 
 
+def _fast_first(values: list[Any], field: Field) -> pa.Array:
+    if not _types(values) <= {list, _NONE}:
+        raise _Slow
+    firsts = [value[0] if value else None for value in values]
+    return _fast_text(firsts, field)
+
+
 def _fast_date(values: list[Any], field: Field) -> pa.Array:
     if not _types(values) <= {str}:
         raise _Slow
@@ -192,7 +209,7 @@ def _zero_or_slow(array: pa.Array, field: Field, zero: Any) -> pa.Array:
     return pc.fill_null(array, zero)
 
 
-_FAST = {ID: _fast_id, ENUM: _fast_enum, "text": _fast_text, "date": _fast_date, "bigint": _fast_int64,
+_FAST = {ID: _fast_id, ENUM: _fast_enum, FIRST: _fast_first, "text": _fast_text, "date": _fast_date, "bigint": _fast_int64,
          "double": _fast_double}
 
 
@@ -220,7 +237,8 @@ def _exact_table(report: Report, customer_id: str, rows: list[Mapping[str, Any]]
 def describe_row(customer_id: str, row: Mapping[str, Any]) -> str:
     """'customer 123 campaign 456 date 2026-01-31': enough to find the row in the Google Ads UI."""
     parts = [f"customer {customer_id}"]
-    for label, path in (("campaign", ("campaign", "id")), ("ad_group", ("adGroup", "id"))):
+    for label, path in (("campaign", ("campaign", "id")), ("ad_group", ("adGroup", "id")),
+                        ("ad", ("adGroupAd", "ad", "id"))):
         value = _dig(row, path)
         if value is not None:
             parts.append(f"{label} {value}")
@@ -271,6 +289,15 @@ def _enum(value: Any, field: Field) -> str:
     return str(value)
 
 
+def _first(value: Any, field: Field) -> str | None:
+    # proto3 leaves an empty repeated field out: an ad without final URLs (a shopping product ad).
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise _Bad("is not a list")
+    return _text(value[0], field) if value else None
+
+
 def _date(value: Any, field: Field) -> date:
     if value is None:
         raise _Bad("is missing")
@@ -314,4 +341,4 @@ def _double(value: Any, field: Field) -> float:
     return number
 
 
-_DECODERS = {ID: _id, ENUM: _enum, "text": _text, "date": _date, "bigint": _int64, "double": _double}
+_DECODERS = {ID: _id, ENUM: _enum, FIRST: _first, "text": _text, "date": _date, "bigint": _int64, "double": _double}

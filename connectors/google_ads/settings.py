@@ -22,6 +22,8 @@ DEFAULT_CONCURRENT_REQUESTS = 3
 # What proto3 JSON sends beyond what the column's type says. Any other field is read as its type.
 ID = "id"  # an int64 identifier: digits as a string, kept as text so no engine can round or reformat it
 ENUM = "enum"  # an enum name; proto3 leaves out the zero value, which Google Ads names UNSPECIFIED
+# A repeated string (`final_urls`): its first element as text. proto3 leaves an empty list out.
+FIRST = "first"
 # The column types a plain field can be read into (see the decoders in helpers.py).
 READ_AS = ("text", "date", "bigint", "double")
 
@@ -74,12 +76,12 @@ class Report:
             if f.column not in declared:
                 continue
             column = self.table.column(f.column)
-            if f.kind in (ID, ENUM) and column.type != "text":
+            if f.kind in (ID, ENUM, FIRST) and column.type != "text":
                 yield f"{f.gaql} is an {f.kind}, which lands as text, not {column.type}"
             if f.kind is None and column.type not in READ_AS:
                 yield f"{f.gaql}: no proto3 reading into {column.type}"
             # Only plain text may be absent: ids and dates are required, metrics default to zero.
-            if f.kind is None and column.type == "text" and not column.nullable:
+            if f.kind in (None, FIRST) and column.type == "text" and not column.nullable:
                 yield f"{f.gaql} may be absent, so column {f.column!r} must be nullable"
         if SPEND_COLUMN in added:
             kind, _, scale = types.parse(self.table.column(SPEND_COLUMN).type)
@@ -108,7 +110,7 @@ class Report:
 
     @cached_property
     def decoded(self) -> tuple[tuple[Field, str], ...]:
-        """Each field with how it is read: ID, ENUM, or its column's type (text, date, bigint, double)."""
+        """Each field with how it is read: ID, ENUM, FIRST, or its column's type (text, date, bigint, double)."""
         return tuple((f, f.kind or self.table.column(f.column).type) for f in self.fields)
 
     def query(self, start: str | None = None, end: str | None = None) -> str:
@@ -242,7 +244,71 @@ ACCOUNT_STATS = Report(
     ),
 )
 
-REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS, ACCOUNT_STATS)
+# Ads are ad_group_ad rows: an ad within its ad group, keyed `{ad_group_id}~{ad_id}` by Google. Most ad
+# types (responsive search and display ads among them) have no name: `ad.name` is then absent, and
+# staging names the ad by its type and id. Unique per load as the reports above are.
+_AD_KEY_FIELDS = (
+    Field("campaign_id", "campaign.id", ID),
+    Field("ad_group_id", "ad_group.id", ID),
+    Field("ad_id", "ad_group_ad.ad.id", ID),
+    Field("ad_name", "ad_group_ad.ad.name"),
+    Field("ad_type", "ad_group_ad.ad.type", ENUM),
+    Field("ad_status", "ad_group_ad.status", ENUM),
+)
+_AD_KEY_COLUMNS = (
+    Column("customer_id", "text", nullable=False),
+    Column("campaign_id", "text", nullable=False),
+    Column("ad_group_id", "text", nullable=False),
+    Column("ad_id", "text", nullable=False),
+    Column("ad_name", "text"),
+    Column("ad_type", "text"),
+    Column("ad_status", "text"),
+)
+
+AD_STATS = Report(
+    Table(
+        "ad_stats",
+        (*_AD_KEY_COLUMNS, Column("date_day", "date", nullable=False), *_METRIC_COLUMNS),
+        primary_key=("customer_id", "ad_group_id", "ad_id", "date_day"),
+        merge_key=("customer_id", "date_day"),
+        unique_per_load=True,
+        date_column="date_day",
+        description="Ad (ad_group_ad) metrics per day; spend converted exactly from cost_micros.",
+    ),
+    resource="ad_group_ad",
+    fields=(*_AD_KEY_FIELDS, Field("date_day", "segments.date"), *_METRICS),
+)
+
+# Every ad as it stands, with where it sends a click. Google builds the landing page from the ad's
+# first final URL and the most specific final URL suffix (the ad's, else its ad group's, else its
+# campaign's); the tracking template only wraps that URL in a redirect, so it is kept as is.
+ADS = Report(
+    Table(
+        "ads",
+        (
+            *_AD_KEY_COLUMNS,
+            Column("final_url", "text", description="The first of the ad's final_urls."),
+            Column("tracking_url_template", "text"),
+            Column("final_url_suffix", "text"),
+            Column("ad_group_final_url_suffix", "text"),
+            Column("campaign_final_url_suffix", "text"),
+        ),
+        primary_key=("customer_id", "ad_group_id", "ad_id"),
+        description="Each ad (ad_group_ad, whatever its status): its name, type, status, first final URL, "
+                    "tracking template and the final URL suffixes of the ad, its ad group and its campaign.",
+    ),
+    resource="ad_group_ad",
+    fields=(
+        *_AD_KEY_FIELDS,
+        Field("final_url", "ad_group_ad.ad.final_urls", FIRST),
+        Field("tracking_url_template", "ad_group_ad.ad.tracking_url_template"),
+        Field("final_url_suffix", "ad_group_ad.ad.final_url_suffix"),
+        Field("ad_group_final_url_suffix", "ad_group.final_url_suffix"),
+        Field("campaign_final_url_suffix", "campaign.final_url_suffix"),
+    ),
+)
+
+REPORTS = (CUSTOMERS, CAMPAIGN_STATS, AD_GROUP_STATS, ACCOUNT_STATS, AD_STATS, ADS)
 
 
 def _camel(snake: str) -> str:

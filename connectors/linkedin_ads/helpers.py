@@ -290,6 +290,18 @@ def account_table(table: Table, account_id: str, body: Mapping[str, Any]) -> pa.
     return pa.Table.from_pylist([row], schema=table.arrow_schema())
 
 
+def landing_page(content: Any) -> str | None:
+    """The landing page a creative's content names: a text ad's or a spotlight ad's. Sponsored content
+    references a post (`reference`), whose link only the Posts API gives: None."""
+    if not isinstance(content, Mapping):
+        return None
+    for kind in ("textAd", "spotlight"):
+        page = content.get(kind).get("landingPage") if isinstance(content.get(kind), Mapping) else None
+        if page is not None:
+            return _text(page)
+    return None
+
+
 def entity_table(table: Table, account_id: str, elements: Iterable[Mapping[str, Any]]) -> pa.Table:
     rows = []
     for element in elements:
@@ -307,7 +319,8 @@ def entity_table(table: Table, account_id: str, elements: Iterable[Mapping[str, 
             rows.append({"account_id": account_id,
                          "creative_id": _required_id(table.name, account_id, element, "id", CREATIVE_URN),
                          "campaign_id": _urn_id(element.get("campaign"), CAMPAIGN_URN),
-                         "name": _text(element.get("name")), "intended_status": _text(element.get("intendedStatus"))})
+                         "name": _text(element.get("name")), "intended_status": _text(element.get("intendedStatus")),
+                         "landing_page": landing_page(element.get("content"))})
     return pa.Table.from_pylist(rows, schema=table.arrow_schema())
 
 

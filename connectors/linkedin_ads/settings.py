@@ -120,10 +120,13 @@ CREATIVES = Table(
         Column("campaign_id", "text"),
         Column("name", "text"),
         Column("intended_status", "text"),
+        Column("landing_page", "text", description="content.textAd or content.spotlight landingPage; NULL for "
+                                                   "sponsored content, whose post holds the link."),
     ),
     primary_key=("account_id", "creative_id"),
     merge_key=("account_id",),
-    description="Creatives (the industry's ads) with their campaign.",
+    description="Creatives (the industry's ads) with their campaign and, where the creative names one, its "
+                "landing page.",
 )
 
 # The adAnalytics tables below are unique per load: an answer holds one element per pivot value and

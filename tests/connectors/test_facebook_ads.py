@@ -191,6 +191,48 @@ def _insights_calls(server: SandboxServer) -> list[tuple[str, str, int]]:
     return [r for r in server.state.requests if r[1].endswith("/insights")]
 
 
+# --- ads and their creatives' links ---------------------------------------------------------------
+def expected_ads(world: World) -> dict[tuple, tuple]:
+    rows = {}
+    for account in fake.ACCOUNTS:
+        for campaign in account.campaigns:
+            for index, adset_id in enumerate(ads.ad_group_ids(world, campaign), start=1):
+                for ad_index, ad_id in enumerate(ads.ad_ids(adset_id), start=1):
+                    name = ads.ad_name(ads.ad_group_name(campaign, index), ad_index)
+                    rows[(account.customer_id, ad_id)] = (
+                        name, campaign.campaign_id, adset_id, "ACTIVE", f"7{ad_id}",
+                        fake.landing_page(account, campaign), fake.url_tags(campaign, ad_id))
+    return rows
+
+
+def test_ads_carry_their_creatives_link_across_pages(fb, tmp_path):
+    _load(tmp_path, "ads", start_date=START, end_date=START, page_size=3)
+    loaded = {r[:2]: r[2:] for r in _sql(tmp_path, "SELECT account_id, ad_id, ad_name, campaign_id, adset_id, "
+                                                   "ad_status, creative_id, link, url_tags FROM raw_facebook_ads.ads")}
+    want = expected_ads(fb.state.world)
+    # Every ad's link: a link ad's link_data.link and a video ad's call to action link alike.
+    assert loaded == want
+    # The edge read page by page, three ads a page.
+    calls = [path for _, path, _ in fb.state.requests if path.endswith("/ads")]
+    assert len(calls) == sum(-(-sum(1 for k in want if k[0] == a) // 3) for a in ACCOUNT_IDS)
+
+
+def test_an_ad_without_a_link_loads_with_none_and_a_bad_one_names_the_ad():
+    from connectors.facebook_ads.helpers import ads_table
+
+    post = {"id": "5", "name": "Boosted post", "effective_status": "ACTIVE",
+            "creative": {"id": "9", "object_story_id": "110_220"}}
+    table = ads_table("101", [post])
+    assert table.to_pylist() == [{"account_id": "101", "ad_id": "5", "ad_name": "Boosted post", "campaign_id": None,
+                                  "adset_id": None, "ad_status": "ACTIVE", "creative_id": "9", "link": None,
+                                  "url_tags": None}]
+    template = {"id": "6", "creative": {"id": "9", "object_story_spec": {"template_data": {"link": "https://x.example/p"}}}}
+    assert ads_table("101", [template]).column("link").to_pylist() == ["https://x.example/p"]
+    with pytest.raises(RecordError) as info:
+        ads_table("101", [{"id": "7", "creative": {"object_story_spec": {"link_data": {"link": 12}}}}])
+    assert info.value.field == "creative.object_story_spec" and "ad 7" in info.value.record
+
+
 # --- exact data ------------------------------------------------------------------------------------
 def test_loads_exact_rows_for_a_window_months_in_the_past(fb, tmp_path):
     before = progress.snapshot().get(VENDOR, 0)
@@ -211,7 +253,8 @@ def test_loads_exact_rows_for_a_window_months_in_the_past(fb, tmp_path):
     # The account level's own daily totals, read through report runs like the others.
     accounts_by_day = expected_accounts(fb.state.world, START, END)
     assert _loaded_accounts(tmp_path) == accounts_by_day and len(accounts_by_day) == 10 * len(ACCOUNT_IDS)
-    loaded = sum(len(rows) for rows in want.values()) + len(accounts_by_day) + len(fake.ACCOUNTS)
+    ad_count = _sql(tmp_path, "SELECT count(*) FROM raw_facebook_ads.ads")[0][0]
+    loaded = sum(len(rows) for rows in want.values()) + len(accounts_by_day) + len(fake.ACCOUNTS) + ad_count
     assert progress.snapshot()[VENDOR] - before == loaded
     # Ten days is a long range: every report ran asynchronously, once per account and level.
     reports = fb.state.vendor(VENDOR).reports
@@ -581,7 +624,7 @@ def test_calling_the_source_does_no_io(server):
                                  credentials=FacebookAdsCredentials(access_token="t"),
                                  start_date="2026-01-01", end_date="2026-01-31")
     assert list(source.resources) == ["accounts", "account_stats", "campaign_stats", "ad_group_stats", "ad_stats",
-                                      "quarantine"]
+                                      "ads", "quarantine"]
     assert len(server.state.requests) == before
     schema = source.resources["ad_stats"].compute_table_schema()
     assert schema["write_disposition"] == "merge" and schema["x-merge-strategy"] == "delete-insert"

@@ -22,6 +22,7 @@ from connectors.common.errors import AuthError, ConfigurationError, RecordError
 from connectors.google_ads import GoogleAdsCredentials, google_ads_source
 from sandbox import google_oauth
 from sandbox.world import World, ads
+from sandbox.world.core import day_key
 
 SECRETS = (google_oauth.CLIENT_SECRET, google_oauth.REFRESH_TOKEN, fake.DEVELOPER_TOKEN)
 STAT_COLUMNS = "impressions, clicks, cost_micros, spend, conversions, conversions_value"
@@ -44,6 +45,27 @@ def expected_ad_groups(world: World, start: date, end: date) -> dict[tuple, tupl
                             campaign.campaign_id, ads.ad_group_name(campaign, index), "ENABLED",
                             m.impressions, m.clicks, m.cost_micros, Decimal(m.cost_micros) / 10**6,
                             m.conversions, m.conversions_value)
+    return rows
+
+
+def expected_ads(world: World, start: date, end: date) -> dict[tuple, tuple]:
+    """Each ad's days: its ad group's days split among the ad group's ads, the all-zero parts left out."""
+    rows = {}
+    for account in fake.ACCOUNTS:
+        for campaign in account.campaigns:
+            for index, ad_group_id in enumerate(ads.ad_group_ids(world, campaign), start=1):
+                for day in _days(start, end):
+                    m = ads.ad_metrics(world, account, campaign, ad_group_id, day)
+                    if m is None:
+                        continue
+                    values = (m.impressions, m.clicks, m.cost_micros, m.conversions, m.conversions_value)
+                    parts = ads.split_ad_day(values, ad_group_id, day_key(day))
+                    for ad_index, (ad_id, part) in enumerate(zip(ads.ad_ids(ad_group_id), parts, strict=True), 1):
+                        if part is not None:
+                            rows[(account.customer_id, ad_id, day)] = (
+                                campaign.campaign_id, ad_group_id, fake.ad_display_name(campaign, index, ad_index),
+                                fake.ad_type(campaign), "ENABLED", part[0], part[1], part[2],
+                                Decimal(part[2]) / 10**6, part[3], part[4])
     return rows
 
 
@@ -94,6 +116,12 @@ def _loaded_ad_groups(tmp_path: Path) -> dict[tuple, tuple]:
     return {r[:3]: r[3:] for r in rows}
 
 
+def _loaded_ads(tmp_path: Path) -> dict[tuple, tuple]:
+    rows = _sql(tmp_path, "SELECT customer_id, ad_id, date_day, campaign_id, ad_group_id, ad_name, ad_type, "
+                          f"ad_status, {STAT_COLUMNS} FROM raw_google_ads.ad_stats")
+    return {r[:3]: r[3:] for r in rows}
+
+
 def _campaign_tables(**settings) -> dict[tuple, tuple]:
     """campaign_stats straight from the resource, without a warehouse: for the fault tests."""
     rows = {}
@@ -125,6 +153,7 @@ def test_loads_exact_rows_for_every_customer_and_currency(sandbox_env, world, tm
 
     _assert_rows_equal(_loaded_campaigns(tmp_path), expected_campaigns(world, start, yesterday))
     _assert_rows_equal(_loaded_ad_groups(tmp_path), expected_ad_groups(world, start, yesterday))
+    _assert_rows_equal(_loaded_ads(tmp_path), expected_ads(world, start, yesterday))
     customers = _sql(tmp_path, "SELECT customer_id, descriptive_name, currency_code, time_zone "
                                "FROM raw_google_ads.customers ORDER BY 1")
     assert customers == [(a.customer_id, a.name, a.currency_code, a.time_zone) for a in fake.ACCOUNTS]
@@ -138,8 +167,82 @@ def test_loads_exact_rows_for_every_customer_and_currency(sandbox_env, world, tm
         assert totals[account.customer_id] == Decimal(micros) / 10**6
     loaded = _sql(tmp_path, "SELECT (SELECT count(*) FROM raw_google_ads.campaign_stats) + "
                             "(SELECT count(*) FROM raw_google_ads.ad_group_stats) + "
-                            "(SELECT count(*) FROM raw_google_ads.account_stats) + 3")[0][0]
+                            "(SELECT count(*) FROM raw_google_ads.account_stats) + "
+                            "(SELECT count(*) FROM raw_google_ads.ad_stats) + "
+                            "(SELECT count(*) FROM raw_google_ads.ads) + 3")[0][0]
     assert progress.snapshot()["google_ads"] - before == loaded
+
+
+def _resource_rows(resource: str, **settings) -> list[dict]:
+    return [r for table in google_ads_source(**settings).with_resources(resource) for r in table.to_pylist()]
+
+
+def test_ads_split_their_ad_groups_exactly_and_unnamed_ads_stay_unnamed(sandbox_env, world, tmp_path, yesterday):
+    start = yesterday - timedelta(days=3)
+    _load(tmp_path, start_date=start, end_date=yesterday, lookback_days=0)
+    # Each ad group day is the sum of its ads' days, to the micro.
+    by_ad_group = _sql(tmp_path, "SELECT customer_id, ad_group_id, date_day, sum(impressions), sum(clicks), "
+                                 "sum(cost_micros), sum(spend) FROM raw_google_ads.ad_stats GROUP BY 1, 2, 3")
+    ad_groups = _loaded_ad_groups(tmp_path)
+    assert {r[:3] for r in by_ad_group} == set(ad_groups)
+    for r in by_ad_group:
+        assert r[3:] == ad_groups[r[:3]][3:7]
+    # Responsive search ads have no name on the wire (ad.name absent): it lands as NULL.
+    names = dict(_sql(tmp_path, "SELECT ad_type, count(ad_name) FROM raw_google_ads.ad_stats GROUP BY 1"))
+    assert names["RESPONSIVE_SEARCH_AD"] == 0 and names["IMAGE_AD"] > 0
+
+
+def test_ads_carry_their_final_url_and_suffixes(sandbox_env, world, tmp_path, yesterday):
+    _load(tmp_path, start_date=yesterday, end_date=yesterday, lookback_days=0)
+    loaded = {r[:2]: r[2:] for r in _sql(
+        tmp_path, "SELECT customer_id, ad_id, campaign_id, ad_group_id, ad_name, ad_type, ad_status, final_url, "
+                  "tracking_url_template, final_url_suffix, ad_group_final_url_suffix, campaign_final_url_suffix "
+                  "FROM raw_google_ads.ads")}
+    expected = {}
+    for account in fake.ACCOUNTS:
+        for campaign in account.campaigns:
+            for index, ad_group_id in enumerate(ads.ad_group_ids(world, campaign), start=1):
+                for ad_index, ad_id in enumerate(ads.ad_ids(ad_group_id), start=1):
+                    urls = fake.final_urls(account, campaign, ad_id, ad_index)
+                    expected[(account.customer_id, ad_id)] = (
+                        campaign.campaign_id, ad_group_id, fake.ad_display_name(campaign, index, ad_index),
+                        fake.ad_type(campaign), "ENABLED", urls[0] if urls else None,
+                        fake.tracking_url_template(campaign), fake.ad_url_suffix(campaign, ad_id, ad_index), None,
+                        fake.campaign_url_suffix(campaign))
+    assert loaded == expected
+    # Shopping product ads have no final URL (finalUrls absent); search ads tag by suffix, others in the URL.
+    assert any(row[5] is None for row in loaded.values())
+    assert any(row[7] is not None for row in loaded.values()) and any(row[9] is not None for row in loaded.values())
+
+
+def test_ad_stats_read_whole_across_stream_batches(sandbox_env, world, monkeypatch, yesterday):
+    monkeypatch.setattr(fake, "STREAM_BATCH_ROWS", 7)
+    start = yesterday - timedelta(days=2)
+    rows = _resource_rows("ad_stats", start_date=start, end_date=yesterday, lookback_days=0)
+    loaded = {(r["customer_id"], r["ad_id"], r["date_day"]): (
+        r["campaign_id"], r["ad_group_id"], r["ad_name"], r["ad_type"], r["ad_status"], r["impressions"], r["clicks"],
+        r["cost_micros"], r["spend"], r["conversions"], r["conversions_value"]) for r in rows}
+    assert len(loaded) == len(rows)
+    _assert_rows_equal(loaded, expected_ads(world, start, yesterday))
+    # More than one batch per call was read.
+    assert len(rows) > 7 * len(fake.ACCOUNTS)
+
+
+def test_ad_stats_with_unset_metrics_load_as_zero(sandbox_env, world, yesterday):
+    sandbox_env.state.faults.push("google_ads", "unset_conversions")
+    rows = _resource_rows("ad_stats", start_date=yesterday, end_date=yesterday, lookback_days=0,
+                          concurrent_requests=1)
+    expected = expected_ads(world, yesterday, yesterday)
+    first = fake.ACCOUNTS[0].customer_id
+    assert {(r["customer_id"], r["ad_id"], r["date_day"]) for r in rows} == set(expected)
+    for r in rows:
+        want = expected[(r["customer_id"], r["ad_id"], r["date_day"])]
+        # The fault strips conversions from the first call's rows only: the first customer's.
+        if r["customer_id"] == first:
+            assert (r["conversions"], r["conversions_value"]) == (0.0, 0.0)
+        else:
+            assert (r["conversions"], r["conversions_value"]) == pytest.approx(want[-2:])
+        assert r["cost_micros"] == want[7]
 
 
 def test_window_is_split_into_chunks_per_customer(sandbox_env, world, tmp_path, yesterday):
@@ -150,15 +253,15 @@ def test_window_is_split_into_chunks_per_customer(sandbox_env, world, tmp_path, 
     ids = [a.customer_id for a in fake.ACCOUNTS]
     chunks = [(start, start + timedelta(days=2)), (start + timedelta(days=3), start + timedelta(days=5)),
               (start + timedelta(days=6), start + timedelta(days=8)), (yesterday, yesterday)]
-    for resource in ("customer", "campaign", "ad_group"):
+    for resource in ("customer", "campaign", "ad_group", "ad_group_ad"):
         asked = [(cid, q[q.index("WHERE"):]) for cid, q, _ in queries if f" FROM {resource} " in q]
         # Calls overlap (prefetch), so they may reach the server out of order: each exactly once.
         assert sorted(asked) == sorted(
             (cid, f"WHERE segments.date BETWEEN '{lo}' AND '{hi}'") for cid in ids for lo, hi in chunks
         )
     assert {login for _, _, login in queries} == {"9999999999"}
-    # One call per customer for customers, one per customer and chunk for each stats table.
-    assert len(_stream_calls(sandbox_env)) == 3 + 3 * 3 * len(chunks)
+    # One call per customer for customers and for ads, one per customer and chunk for each stats table.
+    assert len(_stream_calls(sandbox_env)) == 2 * 3 + 4 * 3 * len(chunks)
     _assert_rows_equal(_loaded_campaigns(tmp_path), expected_campaigns(world, start, yesterday))
     days = _sql(tmp_path, "SELECT count(DISTINCT date_day), min(date_day), max(date_day) "
                           "FROM raw_google_ads.ad_group_stats")
@@ -427,7 +530,8 @@ def test_calling_the_source_does_no_io(sandbox):
         base_url=f"{sandbox.url}/v26", token_url=f"{sandbox.url}/token",
         credentials=GoogleAdsCredentials(developer_token="d", client_id="c", client_secret="s", refresh_token="r"),
         start_date="2026-01-01", end_date="2026-01-31")
-    assert list(source.resources) == ["customers", "campaign_stats", "ad_group_stats", "account_stats"]
+    assert list(source.resources) == ["customers", "campaign_stats", "ad_group_stats", "account_stats", "ad_stats",
+                                      "ads"]
     assert sandbox.state.requests == []
     schema = source.resources["campaign_stats"].compute_table_schema()
     assert schema["write_disposition"] == "merge"

@@ -181,8 +181,13 @@ def test_loads_exact_rows_entities_and_account(sandbox_env, world, tmp_path):
         ("600001101", "Summer Sale | US", "ACTIVE"), ("600001102", "Team Outfitting | EU", "ACTIVE")]
     campaigns = _sql(tmp_path, "SELECT campaign_id, campaign_group_id, name FROM raw_linkedin_ads.campaigns ORDER BY 1")
     assert campaigns == [(c.campaign_id, c.group.campaign_id, c.name) for c in fake.linkedin_campaigns(world, ACCOUNT)]
-    creatives = _sql(tmp_path, "SELECT creative_id, campaign_id, name FROM raw_linkedin_ads.creatives ORDER BY 1")
-    assert creatives == [(c.creative_id, c.campaign.campaign_id, c.name) for c in fake.creatives(world, ACCOUNT)]
+    creatives = _sql(tmp_path, "SELECT creative_id, campaign_id, name, landing_page FROM raw_linkedin_ads.creatives "
+                               "ORDER BY 1")
+    # A text ad names its landing page; sponsored content references a post, whose link is not given.
+    assert creatives == [(c.creative_id, c.campaign.campaign_id, c.name,
+                          fake.creative_content(c).get("textAd", {}).get("landingPage"))
+                         for c in fake.creatives(world, ACCOUNT)]
+    assert {page is None for *_, page in creatives} == {True, False}
     assert _sql(tmp_path, "SELECT count(*) FROM raw_linkedin_ads.quarantine") == [(0,)]
     # Every day of the window is there, in UTC days, and cost is exact to the cent.
     assert _sql(tmp_path, "SELECT min(date_day), max(date_day), count(DISTINCT date_day) "
@@ -543,3 +548,12 @@ def test_fake_requires_headers_and_encoded_urns(server):
     assert narrowed.status_code == 400
     assert fake.parse_restli("(start:(year:2026,month:1,day:2))") == {
         "start": {"year": "2026", "month": "1", "day": "2"}}
+
+
+def test_landing_page_comes_from_text_and_spotlight_ads_only():
+    from connectors.linkedin_ads.helpers import landing_page
+
+    assert landing_page({"spotlight": {"landingPage": "https://a.example/s", "headline": "h"}}) == "https://a.example/s"
+    assert landing_page({"textAd": {"landingPage": "https://a.example/t"}}) == "https://a.example/t"
+    assert landing_page({"reference": "urn:li:share:1"}) is None
+    assert landing_page(None) is None
