@@ -1,8 +1,10 @@
 """What `funnelhouse demo` prints from the published marketing marts, beside the run's summary:
-plan against actual, and the campaign names that break the naming convention. Each reads
-`marts.*` as a BI tool would."""
+plan against actual, what each attribution model credits the top campaigns with, and the campaign
+names that break the naming convention. Each reads `marts.*` as a BI tool would."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from warehouse import Warehouse
 
@@ -60,4 +62,35 @@ def naming_violations(warehouse: Warehouse, limit: int = 15) -> str:
         lines.append(f"{platform:<14} {(name or '')[:34]:<34} {part:<8} {violation}")
     if len(rows) > limit:
         lines.append(f"... and {len(rows) - limit} more")
+    return "\n".join(lines)
+
+
+MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay")
+
+
+def attribution_comparison(warehouse: Warehouse, start: date, end: date, limit: int = 8) -> str:
+    """Revenue each attribution model credits to the top campaigns (by linear credit) for the deals
+    won in the months of the window, beside the rows no campaign earned."""
+    pivot = ", ".join(f"sum(case when attribution_model = '{m}' then attributed_revenue else 0 end) as {m}"
+                      for m in MODELS)
+    rows = warehouse.rows(
+        f"""
+        select campaign_key, max(reporting_currency), {pivot}
+        from marts.campaign_attribution_monthly
+        where month between :first and :last
+        group by campaign_key
+        order by case when campaign_key like '(%' then 1 else 0 end, linear desc, campaign_key
+        """,
+        first=start.replace(day=1), last=end,
+    )
+    if not rows:
+        return "Attribution (marts.campaign_attribution_monthly): no deal won in the window"
+    campaigns = [r for r in rows if not r[0].startswith("(")][:limit]
+    others = [r for r in rows if r[0].startswith("(")]
+    currency = rows[0][1]
+    header = f"{'campaign':<30} " + " ".join(f"{m.replace('_', ' '):>14}" for m in MODELS)
+    lines = [f"Attributed revenue by model, deals won {start:%B %Y} to {end:%B %Y}, in {currency} "
+             "(marts.campaign_attribution_monthly)", header, _rule(header)]
+    for key, _, *values in [*campaigns, *others]:
+        lines.append(f"{key[:30]:<30} " + " ".join(f"{float(v):>14,.0f}" for v in values))
     return "\n".join(lines)
