@@ -101,6 +101,9 @@ def mart_section(contract: MartContract) -> str:
             table_checks.append(f"at least {check.argument} row{'s' if check.argument != 1 else ''}")
         elif check.kind == "unique":
             table_checks.append(f"unique ({', '.join(check.columns)})")
+        elif check.kind == "sums_to":
+            part, total, *by = check.columns
+            table_checks.append(f"Σ {part} = {total} per {' × '.join(by)} (± {check.argument})")
         else:
             continue
         table_checks[-1] += " (warning)" if not check.blocking else ""

@@ -57,7 +57,8 @@ ALWAYS_PROPERTIES = {
     "contacts": ("createdate", "hs_object_id", "lastmodifieddate"),
     "deals": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
-DATETIME_PROPERTIES = frozenset({"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate"})
+DATETIME_PROPERTIES = frozenset({"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate",
+                                 "hs_latest_source_timestamp"})
 NUMBER_PROPERTIES = frozenset({"amount", "hs_object_id"})
 # HUBSPOT_DEFINED association type ids (v4) and v3 association type names.
 ASSOCIATION_TYPES = {("deals", "contacts"): (3, "deal_to_contact"), ("contacts", "deals"): (4, "contact_to_deal")}
@@ -95,6 +96,11 @@ def contact_record(contact: Contact) -> Record:
         "hs_analytics_source_data_1": _text(contact.source_data_1),
         "hs_analytics_source_data_2": _text(contact.source_data_2),
         "hs_analytics_first_url": _text(contact.first_url),
+        "hs_latest_source": _text(contact.latest_source),
+        "hs_latest_source_data_1": _text(contact.latest_data_1),
+        "hs_latest_source_data_2": _text(contact.latest_data_2),
+        "hs_latest_source_timestamp": iso(contact.latest_at),
+        "hs_analytics_last_url": _text(contact.last_url),
         "lifecyclestage": "lead",
     }, contact.created_at, contact.updated_at)
 

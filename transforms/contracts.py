@@ -22,7 +22,11 @@ Checks, per column or per table, each with a severity: `error` (the default) blo
   wherever the amount has a value, so does its conversion; a row without one names the currency
   and the day that have no FX rate;
 - `ordered: [smaller, larger]`, `min_rows: n`, `unique: [columns]` (the grain is always unique and
-  its columns not null).
+  its columns not null);
+- `sums_to: {column: part, by: [columns], total: whole, tolerance: 0.01}`: within each group of
+  `by`, the rows' `part` adds up to `whole` (a column holding the group's total on each of its
+  rows, so the same on all of them), give or take `tolerance` (default 0) for rounding: what a
+  table splitting a total into shares (attribution credits) must conserve.
 
 Each mart, staging entity and intermediate model says how a run rebuilds it (`build:`):
 - `{incremental: date_day}`: only the days of the run's window (its dates plus the sources'
@@ -50,7 +54,8 @@ COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates", "converted", "
 # Checks a single row can fail by itself: the ones whose failing rows can be set aside.
 ROW_CHECKS = ("not_null", "non_negative", "currency", "dates", "accepted", "between")
 CONVERTED_KEYS = ("from", "currency", "date")
-TABLE_CHECKS = ("ordered", "min_rows", "unique")
+TABLE_CHECKS = ("ordered", "min_rows", "unique", "sums_to")
+SUMS_TO_KEYS = ("column", "by", "total", "tolerance")
 DATE_BOUNDS = ("history", "now")
 
 
@@ -82,6 +87,24 @@ class CheckSpec:
     def label(self) -> str:
         """`kind:columns`, as check descriptions list it."""
         return self.kind + (":" + ",".join(self.columns) if self.columns else "")
+
+
+def sums_to_spec(path: Path, argument: Any, names: set[str], severity: str) -> CheckSpec:
+    """`{column, by, total, tolerance}` as a check on (column, total, *by) whose argument is the tolerance."""
+    usage = "sums_to is {column: <part>, by: [<columns>], total: <whole>, tolerance: <number, optional>}"
+    if not isinstance(argument, dict) or not {"column", "by", "total"} <= set(argument) \
+            or not set(argument) <= set(SUMS_TO_KEYS):
+        raise ContractError(f"{path}: {usage}")
+    by = argument["by"]
+    if not isinstance(by, list) or not by:
+        raise ContractError(f"{path}: sums_to: by lists the columns of each group")
+    columns = (str(argument["column"]), str(argument["total"]), *(str(c) for c in by))
+    if not set(columns) <= names:
+        raise ContractError(f"{path}: sums_to names undeclared columns {sorted(set(columns) - names)}")
+    tolerance = argument.get("tolerance", 0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
+        raise ContractError(f"{path}: sums_to: tolerance is a number, 0 or more")
+    return CheckSpec("sums_to", columns, tolerance, severity)
 
 
 @dataclass(frozen=True)
@@ -301,6 +324,8 @@ def load_mart(path: Path) -> MartContract:
             if (kind == "ordered" and len(cols) != 2) or not cols or not set(cols) <= names:
                 raise ContractError(f"{path}: {kind} must list {'two ' if kind == 'ordered' else ''}declared columns")
             checks.append(CheckSpec(kind, cols, None, severity))
+        elif kind == "sums_to":
+            checks.append(sums_to_spec(path, argument, names, severity))
         else:
             if not isinstance(argument, int) or argument < 0:
                 raise ContractError(f"{path}: min_rows must be a whole number")

@@ -71,6 +71,13 @@ class ModelSettings:
         day: 1.0 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     }, metadata=_doc("JSON object: the weight of each weekday in a month's expected spend (mon to sun). "
                      "Equal weights are linear pacing."))
+    # Multi-touch attribution (marts.campaign_attribution_monthly).
+    attribution_lookback_days: int = field(default=90, metadata=_doc(
+        "Attribution lookback: a won deal is attributed over its contacts' touches from this many days "
+        "before its close day up to the close day (UTC days)."))
+    attribution_half_life_days: float = field(default=7.0, metadata=_doc(
+        "Time-decay half-life in days: a touch this many days before the close weighs half as much as "
+        "one on the close day."))
 
     @classmethod
     def documented(cls) -> list[Setting]:
@@ -91,6 +98,8 @@ class ModelSettings:
             # ISO weekday numbers (1 = Monday), as isodow answers on both engines.
             "pacing_daily_profile": Rows(("isodow", "weight"), tuple(
                 (str(i + 1), _number(weights[day])) for i, day in enumerate(WEEKDAYS))),
+            "attribution_lookback_days": _number(self.attribution_lookback_days),
+            "attribution_half_life_days": _number(self.attribution_half_life_days),
         }
 
 
@@ -155,6 +164,11 @@ def _validate(settings: ModelSettings) -> ModelSettings:
             or not any(profile.values()):
         raise ModelSettingError(f"setting '{_key('pacing_daily_profile')}' gives a weight of 0 or more to each of "
                                 f"{', '.join(WEEKDAYS)}, not all 0")
+    if settings.attribution_lookback_days < 0:
+        raise ModelSettingError(f"setting '{_key('attribution_lookback_days')}' must be a whole number of days, "
+                                "0 or more")
+    if not settings.attribution_half_life_days > 0:
+        raise ModelSettingError(f"setting '{_key('attribution_half_life_days')}' must be more than 0")
     from dataclasses import replace
 
     return replace(settings, naming_allowed=allowed,

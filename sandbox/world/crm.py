@@ -1,5 +1,6 @@
 """The CRM domain: contacts from every ad platform's paid clicks plus organic and direct visits, and
-the deals a quarter of them open.
+the deals a quarter of them open. Some contacts come back later through another paid campaign's ad:
+that session is their latest (last) touch; the others' latest touch is their first.
 
 Contact ids number a day's contacts in the order they are made (paid campaigns in catalogue order,
 then organic, then direct), so that order is part of every id.
@@ -32,6 +33,12 @@ class Contact:
     source_data_2: str
     first_url: str
     utm_campaign: str | None
+    # The latest session: its source and drill-downs as the CRM classifies them, when, and its page.
+    latest_source: str
+    latest_data_1: str
+    latest_data_2: str
+    latest_at: datetime
+    last_url: str
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
     made: list[Contact] = []
     ordinal = (day - date(2000, 1, 1)).days
     seq = 0
+    paid_campaigns = ads.paid_campaigns()
 
     def add(source: str, d1: str, d2: str, url: str, utm: str | None) -> None:
         nonlocal seq
@@ -84,10 +92,21 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
         updated = created + timedelta(hours=1 + int(u2 * 40))
         updated = min(updated, world.now() - timedelta(seconds=1))
         first = ("Ada", "Linus", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret")[int(u3 * 8)]
+        latest = (source, d1, d2, created, url)
+        r1, r2, r3, _ = uniforms("return", cid)
+        back = paid_campaigns[int(r2 * len(paid_campaigns))]
+        # A third come back through another campaign's ad before the record was last modified (the
+        # visit is what modified it), so a deal opened later sees both touches.
+        if r1 < 0.3 and back.campaign.utm_campaign != utm:
+            at = created + timedelta(seconds=int((updated - created).total_seconds() * (0.1 + 0.8 * r3)))
+            a = back.attribution
+            latest = (a.analytics_source, back.campaign.utm_campaign, a.source, at,
+                      f"{SITE}/landing?utm_source={a.source}&utm_medium={a.medium}"
+                      f"&utm_campaign={back.campaign.utm_campaign}")
         made.append(Contact(cid, f"lead{cid}@example.com", first, f"Lead{cid}", created, updated,
-                            source, d1, d2, url, utm))
+                            source, d1, d2, url, utm, *latest))
 
-    for paid in ads.paid_campaigns():
+    for paid in paid_campaigns:
         campaign, a = paid.campaign, paid.attribution
         clicks = ads.campaign_clicks(world, paid.account, campaign, day)
         leads = int(clicks * 0.02 * (0.5 + uniforms("leads", campaign.campaign_id, day.isoformat())[0]))

@@ -21,6 +21,9 @@ CASES: dict[str, tuple[dict[str, float], float, dict[str, float]]] = {
     "roi": ({"revenue": 55, "spend": 11}, 4.0, {"revenue": 55, "spend": 0}),
     "click_to_session_rate": ({"sessions": 40, "clicks": 50}, 0.8, {"sessions": 4, "clicks": 0}),
     "lead_to_deal_rate": ({"deals_won": 1, "leads": 4}, 0.25, {"deals_won": 1, "leads": 0}),
+    "deal_share": ({"attributed_deals": 0.5, "won_deals": 4}, 0.125, {"attributed_deals": 0, "won_deals": 0}),
+    "revenue_share": ({"attributed_revenue": 120, "won_revenue": 480}, 0.25,
+                      {"attributed_revenue": 0, "won_revenue": 0}),
 }
 
 
