@@ -1,6 +1,6 @@
 """The CRM domain: contacts from every ad platform's paid clicks plus organic and direct visits, and
-the deals a quarter of them open. Some contacts come back later through another paid campaign's ad:
-that session is their latest (last) touch; the others' latest touch is their first.
+the deals a quarter of them open. Some contacts come back later through another ad of the network
+that brought them: that session is their latest (last) touch; the others' latest touch is their first.
 
 Contact ids number a day's contacts in the order they are made (paid campaigns in catalogue order,
 then organic, then direct), so that order is part of every id.
@@ -83,7 +83,7 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
     seq = 0
     paid_campaigns = ads.paid_campaigns()
 
-    def add(source: str, d1: str, d2: str, url: str, utm: str | None) -> None:
+    def add(source: str, d1: str, d2: str, url: str, utm: str | None, network: str | None) -> None:
         nonlocal seq
         seq += 1
         cid = str(ordinal * 1000 + seq)
@@ -94,10 +94,13 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
         first = ("Ada", "Linus", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret")[int(u3 * 8)]
         latest = (source, d1, d2, created, url)
         r1, r2, r3, _ = uniforms("return", cid)
-        back = paid_campaigns[int(r2 * len(paid_campaigns))]
-        # A third come back through another campaign's ad before the record was last modified (the
-        # visit is what modified it), so a deal opened later sees both touches.
-        if r1 < 0.3 and back.campaign.utm_campaign != utm:
+        # About a third come back through another ad of the search engine or network that brought them
+        # (retargeting; organic searchers clicking a search ad), before the record was last
+        # modified (the visit is what modified it), so a deal opened later sees both touches.
+        # Only campaigns of that same source qualify, so a further ad platform changes no return.
+        again = [p for p in paid_campaigns if p.attribution.source == network and p.campaign.utm_campaign != utm]
+        if r1 < 0.3 and again:
+            back = again[int(r2 * len(again))]
             at = created + timedelta(seconds=int((updated - created).total_seconds() * (0.1 + 0.8 * r3)))
             a = back.attribution
             latest = (a.analytics_source, back.campaign.utm_campaign, a.source, at,
@@ -113,12 +116,12 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
         for _ in range(leads):
             url = (f"{SITE}/landing?utm_source={a.source}&utm_medium={a.medium}"
                    f"&utm_campaign={campaign.utm_campaign}")
-            add(a.analytics_source, campaign.utm_campaign, a.source, url, campaign.utm_campaign)
+            add(a.analytics_source, campaign.utm_campaign, a.source, url, campaign.utm_campaign, a.source)
     organic = int(6 * uniforms("organic", day.isoformat())[0])
     for _ in range(organic):
-        add("ORGANIC_SEARCH", "google", "", f"{SITE}/blog/tent-guide", None)
+        add("ORGANIC_SEARCH", "google", "", f"{SITE}/blog/tent-guide", None, "google")
     for _ in range(int(3 * uniforms("direct", day.isoformat())[0])):
-        add("DIRECT_TRAFFIC", "", "", f"{SITE}/", None)
+        add("DIRECT_TRAFFIC", "", "", f"{SITE}/", None, None)
     return tuple(made)
 
 

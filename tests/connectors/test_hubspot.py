@@ -118,12 +118,15 @@ def test_first_run_reads_list_endpoints_with_exact_totals(sandbox_env: SandboxSe
     assert {r[0] for r in rows(pipeline, "select id from contacts")} == {c.contact_id for c in contacts}
     got = {r[0]: r[1:] for r in rows(pipeline, """
         select id, email, firstname, lastname, createdate, lastmodifieddate, hs_analytics_source,
-               hs_analytics_source_data_1, hs_analytics_source_data_2, hs_analytics_first_url, archived
+               hs_analytics_source_data_1, hs_analytics_source_data_2, hs_analytics_first_url, archived,
+               hs_latest_source, hs_latest_source_data_1, hs_latest_source_data_2, hs_latest_source_timestamp,
+               hs_analytics_last_url
         from contacts""")}
     for c in contacts:
         assert got[c.contact_id] == (
             c.email, c.firstname, c.lastname, c.created_at, c.updated_at, c.analytics_source,
             c.source_data_1 or None, c.source_data_2 or None, c.first_url or None, False,
+            c.latest_source, c.latest_data_1 or None, c.latest_data_2 or None, c.latest_at, c.last_url,
         )
 
     assert rows(pipeline, "select count(*), sum(amount) from deals") == [

@@ -1,0 +1,72 @@
+"""HubSpot's first and latest touch, loaded from the sandbox over HTTP and staged, on DuckDB and
+PostgreSQL: the touches are the world's, and the attribution mart credits every won deal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC
+from pathlib import Path
+
+import dlt
+import pytest
+
+from connectors.hubspot import hubspot_source
+from sandbox.server import SandboxServer
+from sandbox.world import World, crm
+from tests.conftest import TODAY
+from transforms import runner
+from transforms.project import project
+from warehouse import Warehouse
+
+
+@pytest.fixture
+def world() -> World:
+    return World(today=TODAY, history_days=30)
+
+
+@pytest.fixture
+def staged(sandbox_env: SandboxServer, warehouse_url: str, tmp_path: Path) -> Warehouse:
+    warehouse = Warehouse(warehouse_url)
+    pipeline = dlt.pipeline(pipeline_name="hubspot_touchpoints_test", destination=warehouse.dlt_destination(),
+                            dataset_name="raw_hubspot", pipelines_dir=str(tmp_path / "dlt"))
+    pipeline.run(hubspot_source(page_size=100), loader_file_format=warehouse.dlt_file_format)
+    for model in project(("hubspot",)).models:
+        runner.build(warehouse, model, {"reporting_currency": "USD"})
+    return warehouse
+
+
+def test_first_and_latest_touches_are_the_worlds(staged: Warehouse, world: World):
+    contacts = crm.contacts(world)
+    returned = [c for c in contacts if c.latest_at > c.created_at]
+    # The world brings a share of its contacts back through another campaign: both kinds are here.
+    assert 0 < len(returned) < len(contacts)
+    got = {(r[0], r[1]): (r[2].astimezone(UTC), r[3], r[4]) for r in staged.rows(
+        "select contact_id, touch_type, touched_at, utm_source, utm_campaign from staging.stg_hubspot__touchpoints")}
+    expected = {(c.contact_id, "first_touch"): (c.created_at, c.source_data_2 or None if c.utm_campaign else None,
+                                                c.utm_campaign) for c in contacts}
+    expected.update({(c.contact_id, "last_touch"): (c.latest_at, c.latest_data_2, c.latest_data_1) for c in returned})
+    assert got == expected
+
+
+def test_every_won_deal_is_credited_in_full_under_every_model(staged: Warehouse, world: World):
+    won = Counter(d.close_date.astimezone(UTC).date().replace(day=1) for d in crm.deals(world) if d.is_won)
+    assert won
+    rows = staged.rows("select attribution_model, month, sum(attributed_deals), min(won_deals), max(won_deals) "
+                       "from marts_candidate.campaign_attribution_monthly group by attribution_model, month")
+    assert {r[0] for r in rows} == {"first_touch", "last_touch", "linear", "position_based", "time_decay"}
+    for model, month, credited, least, most in rows:
+        assert least == most == won[month], (model, month)
+        assert abs(credited - won[month]) < 1e-6, (model, month)
+    # A returning contact's won deal closing on or after its latest touch's day (the window is in UTC
+    # days) credits that touch's campaign under last touch.
+    contacts = {c.contact_id: c for c in crm.contacts(world)}
+    last = dict(staged.rows("select deal_id, campaign_key from intermediate.int_attribution_weights "
+                            "where attribution_model = 'last_touch' and weight = 1"))
+    checked = 0
+    for deal in crm.deals(world):
+        contact = contacts[deal.contact_id]
+        if deal.is_won and contact.latest_at > contact.created_at \
+                and contact.latest_at.astimezone(UTC).date() <= deal.close_date.astimezone(UTC).date():
+            assert last[deal.deal_id] == contact.latest_data_1, deal.deal_id
+            checked += 1
+    assert checked
