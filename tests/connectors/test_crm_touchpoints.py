@@ -1,5 +1,6 @@
-"""HubSpot's first and latest touch, loaded from the sandbox over HTTP and staged, on DuckDB and
-PostgreSQL: the touches are the world's, and the attribution mart credits every won deal."""
+"""CRM touches loaded from the sandbox over HTTP and staged, on DuckDB and PostgreSQL: HubSpot's
+first and latest touch and Salesforce's campaign memberships are the world's, and the attribution
+mart credits every won deal in full."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import dlt
 import pytest
 
 from connectors.hubspot import hubspot_source
+from connectors.salesforce import salesforce_source
 from sandbox.server import SandboxServer
 from sandbox.world import World, crm
+from sandbox.world import salesforce as sf_world
 from tests.conftest import TODAY
 from transforms import runner
 from transforms.project import project
@@ -24,15 +27,19 @@ def world() -> World:
     return World(today=TODAY, history_days=30)
 
 
-@pytest.fixture
-def staged(sandbox_env: SandboxServer, warehouse_url: str, tmp_path: Path) -> Warehouse:
+def _stage(warehouse_url: str, tmp_path: Path, name: str, source: object) -> Warehouse:
     warehouse = Warehouse(warehouse_url)
-    pipeline = dlt.pipeline(pipeline_name="hubspot_touchpoints_test", destination=warehouse.dlt_destination(),
-                            dataset_name="raw_hubspot", pipelines_dir=str(tmp_path / "dlt"))
-    pipeline.run(hubspot_source(page_size=100), loader_file_format=warehouse.dlt_file_format)
-    for model in project(("hubspot",)).models:
+    pipeline = dlt.pipeline(pipeline_name=f"{name}_touchpoints_test", destination=warehouse.dlt_destination(),
+                            dataset_name=f"raw_{name}", pipelines_dir=str(tmp_path / "dlt"))
+    pipeline.run(source, loader_file_format=warehouse.dlt_file_format)
+    for model in project((name,)).models:
         runner.build(warehouse, model, {"reporting_currency": "USD"})
     return warehouse
+
+
+@pytest.fixture
+def staged(sandbox_env: SandboxServer, warehouse_url: str, tmp_path: Path) -> Warehouse:
+    return _stage(warehouse_url, tmp_path, "hubspot", hubspot_source(page_size=100))
 
 
 def test_first_and_latest_touches_are_the_worlds(staged: Warehouse, world: World):
@@ -70,3 +77,29 @@ def test_every_won_deal_is_credited_in_full_under_every_model(staged: Warehouse,
             assert last[deal.deal_id] == contact.latest_data_1, deal.deal_id
             checked += 1
     assert checked
+
+
+def test_salesforce_touches_are_the_worlds_live_campaign_memberships(sandbox_env: SandboxServer, world: World,
+                                                                    warehouse_url: str, tmp_path: Path):
+    staged = _stage(warehouse_url, tmp_path, "salesforce", salesforce_source())
+    org = sf_world.org(world)
+    leads = {x.id: x for x in org.leads}
+    names = {c.id: c.name for c in org.campaigns}
+    # A member is its contact, the contact its lead became, or the lead; its utm_source the person's LeadSource.
+    expected = {m.id: (m.contact_id or leads[m.lead_id].converted_contact_id or m.lead_id, m.created_at,
+                       leads[m.lead_id].lead_source, names[m.campaign_id]) for m in org.members}
+    got = {r[0]: (r[1], r[2].astimezone(UTC), r[3], r[4]) for r in staged.rows(
+        "select touch_id, contact_id, touched_at, utm_source, utm_campaign from staging.stg_salesforce__touchpoints "
+        "where touch_type = 'campaign_member'")}
+    assert got == expected
+    # Organic leads, whom no campaign reached, are touched once: when they became leads.
+    reached = {person for person, *_ in expected.values()}
+    organic = staged.rows("select contact_id, utm_source, utm_campaign from staging.stg_salesforce__touchpoints "
+                          "where touch_type = 'lead_source'")
+    people = {x.converted_contact_id or x.id for x in org.leads}
+    assert organic and {r[0] for r in organic} == people - reached
+    assert {(r[1], r[2]) for r in organic} == {(sf_world.ORGANIC_SOURCE, None)}
+    won = Counter(x.close_date.replace(day=1) for x in org.opportunities if x.is_won and not x.is_deleted)
+    credited = staged.rows("select month, sum(attributed_deals) from marts_candidate.campaign_attribution_monthly "
+                           "where attribution_model = 'position_based' group by month")
+    assert {m: round(n, 6) for m, n in credited} == dict(won)
