@@ -91,7 +91,7 @@ def staging_section() -> str:
 def mart_section(contract: MartContract) -> str:
     per_column: dict[str, list[str]] = {}
     for check in contract.all_checks():
-        if check.kind in ("not_null", "non_negative", "currency", "dates"):
+        if check.kind in ("not_null", "non_negative", "currency", "dates", "accepted", "between"):
             per_column.setdefault(check.columns[0], []).append(_check_text(check))
     table_checks = []
     for check in contract.checks:
