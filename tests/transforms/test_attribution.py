@@ -24,7 +24,8 @@ import pytest
 
 from tests.transforms.fixture import raw_ddl
 from transforms import runner
-from transforms.models import CANDIDATE_SCHEMA
+from transforms.model_settings import ModelSettingError, load_model_settings
+from transforms.models import CANDIDATE_SCHEMA, render
 from transforms.project import project
 from warehouse import Warehouse
 
@@ -189,3 +190,20 @@ def test_one_crm_alone_gets_its_own_deals_and_the_mart_still_conserves(warehouse
 def test_without_a_crm_the_mart_is_not_built():
     assert "campaign_attribution_monthly" not in project(("fx_rates", "google_ads", "google_analytics")).marts
     assert "campaign_attribution_monthly" in project(("hubspot",)).marts
+
+
+@pytest.mark.parametrize(("overrides", "key"), [
+    ({"attribution_lookback_days": "-1"}, "FUNNELHOUSE_ATTRIBUTION_LOOKBACK_DAYS"),
+    ({"attribution_half_life_days": "0"}, "FUNNELHOUSE_ATTRIBUTION_HALF_LIFE_DAYS"),
+    ({"attribution_half_life_days": "soon"}, "FUNNELHOUSE_ATTRIBUTION_HALF_LIFE_DAYS"),
+])
+def test_bad_attribution_settings_name_the_key(overrides: dict[str, str], key: str):
+    with pytest.raises(ModelSettingError, match=key):
+        load_model_settings(overrides)
+
+
+def test_attribution_settings_render_as_bare_numbers():
+    settings = load_model_settings({"attribution_lookback_days": "30", "attribution_half_life_days": "3.5"})
+    assert (settings.attribution_lookback_days, settings.attribution_half_life_days) == (30, 3.5)
+    assert render("{{ num('attribution_lookback_days') }} {{ num('attribution_half_life_days') }}",
+                  settings.variables()) == "30 3.5"
