@@ -6,8 +6,10 @@ with credits as (
         cast(date_trunc('month', closed_date) as date) as month,
         attribution_model,
         campaign_key,
-        weight,
-        cast(amount_reporting as double) * weight as revenue_credit
+        -- Decimal from here: a sum of decimals is exact in any order, so a credit that lands on a
+        -- half of the last digit (half a deal's amount) rounds the same way on every run.
+        cast(weight as decimal(38, 12)) as weight,
+        amount_reporting * cast(weight as decimal(38, 12)) as revenue_credit
     from intermediate.int_attribution_weights
 ),
 
@@ -26,7 +28,6 @@ attributed as (
         month,
         attribution_model,
         campaign_key,
-        -- Rounded so that float noise (0.4 + 0.2 + 0.4 above 1) never makes a share exceed its whole.
         cast(cast(sum(weight) as decimal(38, 9)) as double) as attributed_deals,
         cast(coalesce(sum(revenue_credit), 0) as decimal(38, 6)) as attributed_revenue
     from credits
