@@ -57,6 +57,8 @@ def _violations(check: Check, relation: str) -> str:
     if check.kind == "converted":
         converted, amount = cols[0], cols[1]
         return f"count(*) FILTER (WHERE {converted} IS NULL AND {amount} IS NOT NULL)"
+    if check.kind == "no_rows_where":
+        return f"count(*) FILTER (WHERE {check.condition})"
     if check.kind == "row_count":
         return f"CASE WHEN count(*) < {int(check.min_value)} THEN 1 ELSE 0 END"
     if check.kind == "sums_to":

@@ -5,6 +5,7 @@ and the example `.dlt` configuration files. `funnelhouse docs` writes them; `fun
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -14,6 +15,7 @@ from connectors import registry
 from connectors.common.spec import Mode, SourceSpec
 from quality.monitors import MONITOR_SETTING_TEXT, MonitorSettings
 from transforms.contracts import CheckSpec, MartContract, domains, marts
+from transforms.model_settings import ModelSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -104,6 +106,8 @@ def mart_section(contract: MartContract) -> str:
         elif check.kind == "sums_to":
             part, total, *by = check.columns
             table_checks.append(f"Σ {part} = {total} per {' × '.join(by)} (± {check.argument})")
+        elif check.kind == "no_rows_where":
+            table_checks.append(f"no row where `{check.argument}`")
         else:
             continue
         table_checks[-1] += " (warning)" if not check.blocking else ""
@@ -120,8 +124,17 @@ def mart_section(contract: MartContract) -> str:
     return "\n".join(lines)
 
 
+def model_settings_section() -> str:
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for setting in ModelSettings.documented():
+        default = setting.default if isinstance(setting.default, (str, int, float)) else json.dumps(setting.default)
+        lines.append(f"| `FUNNELHOUSE_{setting.name.upper()}` | `{_cell(str(default))}` | {_cell(setting.description)} |")
+    return "\n".join(lines)
+
+
 def blocks() -> dict[str, str]:
     return {
+        "model-settings": model_settings_section(),
         "sources": "\n\n".join(source_section(spec) for spec in registry.specs().values()),
         "contract": "\n\n".join(mart_section(contract) for contract in marts().values()),
         "checks": staging_section(),
@@ -140,6 +153,11 @@ def readme(text: str) -> str:
 def _plain(value: object) -> str:
     """A default as the TOML files write it, without quotes."""
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _model_setting_toml(value: object) -> str:
+    """A number or word as usual; a list or mapping as JSON in a TOML literal string."""
+    return _toml_value(value) if isinstance(value, (str, int, float)) else f"'{json.dumps(value)}'"
 
 
 def _toml_value(value: object) -> str:
@@ -166,7 +184,9 @@ def example(secret: bool) -> str:
                  "funnelhouse_freshness_warn_hours = 26",
                  "funnelhouse_freshness_fail_hours = 30",
                  "", "# The monitors' thresholds (README: The quality gate), here at their defaults.",
-                 *(f"funnelhouse_monitor_{f.name} = {_toml_value(f.default)}" for f in fields(MonitorSettings))]
+                 *(f"funnelhouse_monitor_{f.name} = {_toml_value(f.default)}" for f in fields(MonitorSettings)),
+                 "", "# The marketing model (README: Configuration), here at their defaults; lists and maps are JSON.",
+                 *(f"funnelhouse_{s.name} = {_model_setting_toml(s.default)}" for s in ModelSettings.documented())]
     lines += ["", "# Alerts for on-call staff (docs/oncall.md): each channel is off while its key is empty."
               if secret else "# Alerts for on-call staff (docs/oncall.md); the channels' keys are secrets."]
     lines += [f'{key} = "{default or ""}"' for key, default, is_secret in alert_settings.KEYS.values()

@@ -69,6 +69,8 @@ class Check:
     severity: str = "error"
     # between: whether the bounds are timestamps (ISO text with a time zone) rather than dates
     timestamps: bool = False
+    # no_rows_where: the condition no row may meet (columns: what a failure shows of the rows)
+    condition: str = ""
 
     @property
     def name(self) -> str:
@@ -77,6 +79,8 @@ class Check:
             return f"converted:{self.columns[0]}"
         if self.kind == "sums_to":
             return f"sums_to:{self.columns[0]}={self.columns[1]}"
+        if self.kind == "no_rows_where":
+            return f"no_rows_where:{self.condition}"
         joiner = "<=" if self.kind == "ordered" else ","
         return f"{self.kind}:{joiner.join(self.columns)}" if self.columns else self.kind
 
@@ -84,7 +88,8 @@ class Check:
 # Rules about a whole table, not about each day of it.
 WHOLE_TABLE = ("min_rows",)
 # Reports list rules in this order, whatever order the contract declares them in.
-_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "sums_to", "row_count")
+_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "sums_to", "row_count",
+          "no_rows_where")
 
 
 def checks(contract: MartContract | EntityContract, bounds: DateBounds, severity: str | None = None,
@@ -111,6 +116,8 @@ def _check(spec: CheckSpec, contract: MartContract | EntityContract, bounds: Dat
         return Check("row_count", min_value=spec.argument, severity=spec.severity)
     if spec.kind == "sums_to":
         return Check("sums_to", spec.columns, max_value=spec.argument, severity=spec.severity)
+    if spec.kind == "no_rows_where":
+        return Check("no_rows_where", spec.columns, severity=spec.severity, condition=spec.argument)
     if spec.kind == "dates":
         is_timestamp = contract.column(spec.columns[0]).type == "timestamp"
         lower = bounds.lower(is_timestamp) if spec.argument == "history" else None
@@ -155,6 +162,11 @@ def expectation(check: Check) -> Any:
         return e.UnexpectedRowsExpectation(
             unexpected_rows_query=sums_to_query(check, "{batch}"), meta=meta,
             description=f"{cols[0]} adds up to {cols[1]} for each {', '.join(cols[2:])} (within {check.max_value})")
+    if kind == "no_rows_where":
+        shown = ", ".join(_quoted(c) for c in cols)
+        query = f"SELECT {shown} FROM {{batch}} WHERE {check.condition} ORDER BY {shown}"
+        return e.UnexpectedRowsExpectation(unexpected_rows_query=query, meta=meta,
+                                           description=f"no row where {check.condition}")
     raise ValueError(f"unknown check kind {kind!r}")
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sandbox import ad_spend_files
 from sandbox.core import Fake, TableTotals, source_env
 from sandbox.world import World
-from sandbox.world.ads import normalize_campaign, paid_campaigns
+from sandbox.world.ads import Campaign, normalize_campaign, paid_campaigns
 from sandbox.world.core import uniforms
 
 VENDOR = "campaign_plans"
@@ -51,27 +51,45 @@ def months(world: World) -> list[date]:
     return [before, last]
 
 
-def plan_rows(world: World) -> list[PlanRow]:
-    # A plan is per campaign key: a campaign run on two platforms (same name) has one plan, in the
-    # currency of the first platform's account.
+# Rough units of USD per unit of each currency: a PMO budgets a campaign run in several currencies in
+# one of them at about these rates. The plans only need to be plausible; pacing converts exactly.
+PLANNING_RATES = {"USD": 1.0, "EUR": 1.1, "GBP": 1.3}
+
+
+def _plan_campaigns() -> list[tuple[str, str, list[tuple[Campaign, str]]]]:
+    """Each campaign key once, as the PMO names it in the plan (the campaign's name, or its
+    utm_campaign where the name does not give the key), with the plan's currency (that of the key's
+    first platform account) and every platform campaign that carries the key."""
     found = [(p.campaign, p.account.currency_code) for p in paid_campaigns()]
     found += [(c, a.currency_code) for a in ad_spend_files.ACCOUNTS.values() for c in a.campaigns]
-    campaigns, keys = [], set()
+    by_key: dict[str, tuple[str, str, list[tuple[Campaign, str]]]] = {}
     for campaign, currency in found:
-        if normalize_campaign(campaign.name) not in keys:
-            keys.add(normalize_campaign(campaign.name))
-            campaigns.append((campaign, currency))
+        label = campaign.name if normalize_campaign(campaign.name) == campaign.utm_campaign else campaign.utm_campaign
+        by_key.setdefault(campaign.utm_campaign, (label, currency, []))[2].append((campaign, currency))
+    return list(by_key.values())
+
+
+def plan_rows(world: World) -> list[PlanRow]:
+    # A plan is per campaign key: a campaign run on several platforms has one plan, budgeting all of
+    # them, in the currency of the first platform's account.
     rows = []
     for month in months(world):
-        for campaign, currency in campaigns:
-            u1, u2, u3, u4 = uniforms("plan", campaign.campaign_id, month.isoformat())
-            impressions = int(campaign.base_impressions * 30 * (0.9 + 0.2 * u1))
-            clicks = int(impressions * campaign.ctr)
-            budget = Decimal(round(clicks * campaign.cpc * (0.9 + 0.2 * u2)))
-            conversions = Decimal(round(clicks * campaign.conversion_rate, 1)).quantize(Decimal("0.1"))
-            cpa = (budget / conversions).quantize(Decimal("0.01")) if conversions else Decimal(0)
+        for label, currency, campaigns in _plan_campaigns():
+            first = campaigns[0][0]
+            u1, u2, u3, u4 = uniforms("plan", first.campaign_id, month.isoformat())
+            impressions = clicks = 0
+            spend = conversions = 0.0
+            for campaign, own in campaigns:
+                planned = int(campaign.base_impressions * 30 * (0.9 + 0.2 * u1))
+                planned_clicks = int(planned * campaign.ctr)
+                impressions, clicks = impressions + planned, clicks + planned_clicks
+                spend += planned_clicks * campaign.cpc * PLANNING_RATES[own] / PLANNING_RATES[currency]
+                conversions += planned_clicks * campaign.conversion_rate
+            budget = Decimal(round(spend * (0.85 + 0.3 * u2)))
+            planned_conversions = Decimal(round(conversions, 1)).quantize(Decimal("0.1"))
+            cpa = (budget / planned_conversions).quantize(Decimal("0.01")) if planned_conversions else Decimal(0)
             roas = Decimal(1.5 + 4 * u3).quantize(Decimal("0.1"))
-            rows.append(PlanRow(campaign.name, month, budget, currency, impressions, clicks, conversions, cpa, roas,
+            rows.append(PlanRow(label, month, budget, currency, impressions, clicks, planned_conversions, cpa, roas,
                                 OWNERS[int(u4 * len(OWNERS))], world.start, world.today + timedelta(days=60),
                                 "execution"))
     return rows

@@ -23,6 +23,10 @@ Checks, per column or per table, each with a severity: `error` (the default) blo
   and the day that have no FX rate;
 - `ordered: [smaller, larger]`, `min_rows: n`, `unique: [columns]` (the grain is always unique and
   its columns not null);
+- `no_rows_where: {where: <condition>, show: [columns]}`: no row meets the condition (plain SQL both
+  engines read, over the table's columns); a failure lists the rows it found by the `show` columns.
+  With `severity: warn` it is an alert on rows that are good data but need someone's attention (a
+  campaign over budget);
 - `sums_to: {column: part, by: [columns], total: whole, tolerance: 0.01}`: within each group of
   `by`, the rows' `part` adds up to `whole` (a column holding the group's total on each of its
   rows, so the same on all of them), give or take `tolerance` (default 0) for rounding: what a
@@ -54,7 +58,7 @@ COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates", "converted", "
 # Checks a single row can fail by itself: the ones whose failing rows can be set aside.
 ROW_CHECKS = ("not_null", "non_negative", "currency", "dates", "accepted", "between")
 CONVERTED_KEYS = ("from", "currency", "date")
-TABLE_CHECKS = ("ordered", "min_rows", "unique", "sums_to")
+TABLE_CHECKS = ("ordered", "min_rows", "unique", "no_rows_where", "sums_to")
 SUMS_TO_KEYS = ("column", "by", "total", "tolerance")
 DATE_BOUNDS = ("history", "now")
 
@@ -85,7 +89,9 @@ class CheckSpec:
 
     @property
     def label(self) -> str:
-        """`kind:columns`, as check descriptions list it."""
+        """`kind:columns` (`no_rows_where:<condition>`), as check descriptions list it."""
+        if self.kind == "no_rows_where":
+            return f"{self.kind}:{self.argument}"
         return self.kind + (":" + ",".join(self.columns) if self.columns else "")
 
 
@@ -324,6 +330,12 @@ def load_mart(path: Path) -> MartContract:
             if (kind == "ordered" and len(cols) != 2) or not cols or not set(cols) <= names:
                 raise ContractError(f"{path}: {kind} must list {'two ' if kind == 'ordered' else ''}declared columns")
             checks.append(CheckSpec(kind, cols, None, severity))
+        elif kind == "no_rows_where":
+            if (not isinstance(argument, dict) or set(argument) != {"where", "show"}
+                    or not str(argument["where"] or "").strip() or not argument["show"]
+                    or not set(argument["show"]) <= names):
+                raise ContractError(f"{path}: no_rows_where is {{where: <condition>, show: [declared columns]}}")
+            checks.append(CheckSpec(kind, tuple(argument["show"]), " ".join(str(argument["where"]).split()), severity))
         elif kind == "sums_to":
             checks.append(sums_to_spec(path, argument, names, severity))
         else:

@@ -177,14 +177,16 @@ def _validate(settings: ModelSettings) -> ModelSettings:
 
 def load_model_settings(overrides: Mapping[str, Any] | None = None) -> ModelSettings:
     """Explicit `overrides` win; then env vars and .dlt files; then the defaults."""
-    from warehouse.settings import setting_value
+    import dlt
 
     defaults = ModelSettings()
     values: dict[str, Any] = {}
     for f in fields(ModelSettings):
         raw: Any = (overrides or {}).get(f.name)
         if raw is None:
-            raw = setting_value(f"funnelhouse_{f.name}")
-        if raw is not None:
-            values[f.name] = raw if not isinstance(raw, str) else _parse(f.name, raw, getattr(defaults, f.name))
+            # Not stringified: a TOML table or array arrives as one, a JSON string as text.
+            raw = dlt.config.get(f"funnelhouse_{f.name}")
+        if raw in (None, ""):
+            continue
+        values[f.name] = _parse(f.name, raw, getattr(defaults, f.name)) if isinstance(raw, str) else raw
     return _validate(ModelSettings(**values))

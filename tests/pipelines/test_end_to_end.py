@@ -167,6 +167,63 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     assert warehouse.scalar(
         "SELECT sum(sessions) FROM marts.campaign_kpis_daily WHERE campaign_key = 'remarketing_q4'"
     ) > 0
+    _assert_marketing_model(warehouse, world)
+
+
+def _violations(name: str) -> set[str]:
+    """The parts of a name that break the default convention `{offer} | {tactic} | {region}`,
+    worked out here independently of the SQL."""
+    parts = [p.strip() for p in name.split(" | ")]
+    allowed = {"tactic": {"search", "shopping", "prospecting", "retargeting", "remarketing", "video", "display"},
+               "region": {"us", "uk", "de", "eu"}}
+    broken = set()
+    for position, part in enumerate(("offer", "tactic", "region")):
+        value = parts[position] if position < len(parts) else ""
+        if not value or (part in allowed and value.lower() not in allowed[part]):
+            broken.add(part)
+    if len(parts) > 3:
+        broken.add("region")
+    return broken
+
+
+def _assert_marketing_model(warehouse: Warehouse, world: World) -> None:
+    """Naming governance and pacing against the world's names and plans."""
+    latest = warehouse.rows("""
+        SELECT platform, campaign_id, campaign_name FROM (
+            SELECT platform, campaign_id, campaign_name,
+                   row_number() OVER (PARTITION BY platform, account_id, campaign_id
+                                      ORDER BY date_day DESC, campaign_name) AS recency
+            FROM marts.campaign_performance_daily) AS c
+        WHERE recency = 1""")
+    expected = {(platform, cid, part) for platform, cid, name in latest for part in _violations(name)}
+    assert expected and {tuple(r) for r in warehouse.rows(
+        "SELECT platform, campaign_id, part FROM marts.campaign_naming_violations")} == expected
+    plans = campaign_plans.plan_rows(world)
+    assert warehouse.scalar("SELECT count(*) FROM marts.budget_pacing") == len(plans)
+    assert Decimal(warehouse.scalar("SELECT sum(budget) FROM marts.budget_pacing")) == sum(r.budget for r in plans)
+    as_of = warehouse.scalar("SELECT max(date_day) FROM marts.campaign_performance_daily")
+    rows = warehouse.rows("""
+        SELECT campaign_key, plan_month, as_of_date, days_in_month, days_elapsed, currency_code, budget,
+               spend_to_date, expected_spend_to_date, status FROM marts.budget_pacing""")
+    assert {r[9] for r in rows} <= {"on_track", "under", "over", "not_started"} and {r[2] for r in rows} == {as_of}
+    checked = 0
+    for key, month, _, days, elapsed, currency, budget, spent, expected_spend, status in rows:
+        last = min(as_of, (month + timedelta(days=days - 1)))
+        assert elapsed == max(0, (last - month).days + 1)
+        # Linear pacing, the default profile.
+        assert expected_spend == (budget * elapsed / days).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+        if expected_spend:
+            ratio = spent / expected_spend
+            assert status == ("over" if ratio > Decimal("1.1") else "under" if ratio < Decimal("0.9") else "on_track")
+        accounts = warehouse.rows(
+            "SELECT DISTINCT currency_code FROM marts.campaign_performance_daily WHERE campaign_key = :key", key=key)
+        if elapsed and accounts == [(currency,)]:
+            # Every account of the key in the plan's currency: spend to date is exactly the ads' own.
+            assert spent == Decimal(warehouse.scalar(
+                "SELECT coalesce(sum(spend), 0) FROM marts.campaign_performance_daily WHERE campaign_key = :key "
+                "AND date_day BETWEEN :first AND :last", key=key, first=month, last=last))
+            checked += 1
+    assert checked
 
 
 def _run_id(out: str) -> str:
