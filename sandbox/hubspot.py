@@ -58,7 +58,10 @@ ALWAYS_PROPERTIES = {
     "deals": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 DATETIME_PROPERTIES = frozenset({"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate",
-                                 "hs_latest_source_timestamp"})
+                                 "hs_latest_source_timestamp",
+                                 *(f"hs_lifecyclestage_{stage}_date" for stage in (
+                                     "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
+                                     "customer"))})
 NUMBER_PROPERTIES = frozenset({"amount", "hs_object_id"})
 # HUBSPOT_DEFINED association type ids (v4) and v3 association type names.
 ASSOCIATION_TYPES = {("deals", "contacts"): (3, "deal_to_contact"), ("contacts", "deals"): (4, "contact_to_deal")}
@@ -101,7 +104,12 @@ def contact_record(contact: Contact) -> Record:
         "hs_latest_source_data_2": _text(contact.latest_data_2),
         "hs_latest_source_timestamp": iso(contact.latest_at),
         "hs_analytics_last_url": _text(contact.last_url),
-        "lifecyclestage": "lead",
+        "lifecyclestage": contact.lifecycle_stage,
+        "hs_lifecyclestage_lead_date": iso(contact.created_at),
+        "hs_lifecyclestage_marketingqualifiedlead_date": iso(contact.mql_at),
+        "hs_lifecyclestage_salesqualifiedlead_date": iso(contact.sql_at),
+        "hs_lifecyclestage_opportunity_date": iso(contact.opportunity_at),
+        "hs_lifecyclestage_customer_date": iso(contact.customer_at),
     }, contact.created_at, contact.updated_at)
 
 

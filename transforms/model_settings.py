@@ -79,6 +79,19 @@ class ModelSettings:
         "Time-decay half-life in days: a touch this many days before the close weighs half as much as "
         "one on the close day."))
 
+    # Funnel and cohorts (marts.funnel_monthly, marts.customer_cohorts).
+    funnel_stages: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "mql": ("marketingqualifiedlead", "Working - Contacted"),
+        "sql": ("salesqualifiedlead", "Closed - Converted"),
+        "opportunity": ("opportunity",),
+        "won": ("customer", "evangelist"),
+    }, metadata=_doc("JSON object: for each funnel stage after lead (mql, sql, opportunity, won), the CRM "
+                     "lifecycle values (HubSpot lifecyclestage, Salesforce Lead Status) that mean a contact reached "
+                     "it, compared case-insensitively. A contact counts in its furthest stage and every one before."))
+    cohort_horizon_months: int = field(default=12, metadata=_doc(
+        "How many months from acquisition (the acquisition month is the first) customer lifetime value sums "
+        "revenue over, and how many months each cohort's rows run."))
+
     @classmethod
     def documented(cls) -> list[Setting]:
         defaults = cls()
@@ -98,11 +111,19 @@ class ModelSettings:
             # ISO weekday numbers (1 = Monday), as isodow answers on both engines.
             "pacing_daily_profile": Rows(("isodow", "weight"), tuple(
                 (str(i + 1), _number(weights[day])) for i, day in enumerate(WEEKDAYS))),
+            "funnel_stages": Rows(("stage", "stage_rank", "crm_value"), tuple(
+                (stage, str(FUNNEL_STAGES.index(stage) + 1), value)
+                for stage in FUNNEL_STAGES for value in self.funnel_stages.get(stage, ()))),
+            "cohort_horizon_months": str(self.cohort_horizon_months),
+            "cohort_months": Rows(("months_since_acquisition",), tuple(
+                (str(i),) for i in range(self.cohort_horizon_months))),
             "attribution_lookback_days": _number(self.attribution_lookback_days),
             "attribution_half_life_days": _number(self.attribution_half_life_days),
         }
 
 
+# The funnel's stages after lead, in order: each CRM value mapped to one counts toward it and every earlier one.
+FUNNEL_STAGES = ("mql", "sql", "opportunity", "won")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -137,8 +158,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
     if isinstance(default, str):
         return raw
     if isinstance(default, (int, float)) and not isinstance(default, bool):
-        if not NUMBER.match(raw.strip()):
-            raise ModelSettingError(f"setting '{_key(name)}' must be a number")
+        if not NUMBER.match(raw.strip()) or (isinstance(default, int) and "." in raw):
+            raise ModelSettingError(f"setting '{_key(name)}' must be a {'whole ' if isinstance(default, int) else ''}number")
         return type(default)(float(raw)) if isinstance(default, float) else int(raw)
     value = _json(name, raw) if isinstance(raw, str) else raw
     if not isinstance(value, dict):
@@ -164,6 +185,17 @@ def _validate(settings: ModelSettings) -> ModelSettings:
             or not any(profile.values()):
         raise ModelSettingError(f"setting '{_key('pacing_daily_profile')}' gives a weight of 0 or more to each of "
                                 f"{', '.join(WEEKDAYS)}, not all 0")
+    stages = settings.funnel_stages
+    if not set(stages) <= set(FUNNEL_STAGES) or not all(
+            isinstance(v, (list, tuple)) and all(isinstance(x, str) and x for x in v) for v in stages.values()):
+        raise ModelSettingError(f"setting '{_key('funnel_stages')}' maps stages among {', '.join(FUNNEL_STAGES)} "
+                                "to lists of CRM lifecycle values (non-empty strings)")
+    mapped = [value.lower() for values in stages.values() for value in values]
+    if len(set(mapped)) != len(mapped):
+        raise ModelSettingError(f"setting '{_key('funnel_stages')}' maps a CRM value to two stages")
+    horizon = settings.cohort_horizon_months
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 120:
+        raise ModelSettingError(f"setting '{_key('cohort_horizon_months')}' must be a whole number from 1 to 120")
     if settings.attribution_lookback_days < 0:
         raise ModelSettingError(f"setting '{_key('attribution_lookback_days')}' must be a whole number of days, "
                                 "0 or more")
@@ -172,7 +204,8 @@ def _validate(settings: ModelSettings) -> ModelSettings:
     from dataclasses import replace
 
     return replace(settings, naming_allowed=allowed,
-                   pacing_daily_profile={day: float(profile[day]) for day in WEEKDAYS})
+                   pacing_daily_profile={day: float(profile[day]) for day in WEEKDAYS},
+                   funnel_stages={stage: tuple(stages[stage]) for stage in FUNNEL_STAGES if stage in stages})
 
 
 def load_model_settings(overrides: Mapping[str, Any] | None = None) -> ModelSettings:

@@ -84,6 +84,49 @@ def to_reporting(amount: str, rate: str, scale: int | None = 6) -> str:
     return f"cast({amount} * {rate} as decimal(38, {scale}))"
 
 
+# GA4's default channel group rules (support.google.com/analytics/answer/9756891), in GA4's order of
+# precedence, for the channels docs/metrics.md lists. GA4 matches sources against internal lists of
+# sites; these are the common ones, each also matching its domains (google.com, m.facebook.com, ...).
+_SEARCH_SITES = "google|bing|yahoo|baidu|duckduckgo|yandex|ecosia|naver|qwant|startpage"
+_SOCIAL_SITES = "facebook|fb|instagram|linkedin|lnkd|twitter|t\\.co|x|tiktok|pinterest|reddit|snapchat|threads|quora"
+_VIDEO_SITES = "youtube|vimeo|twitch|dailymotion"
+_PAID_MEDIUM = "^(.*cp.*|ppc|retargeting|paid.*)$"
+CHANNELS = ("Direct", "Paid Search", "Paid Social", "Paid Video", "Display", "Organic Social", "Organic Search",
+            "Referral", "Email", "Unassigned")
+
+
+def _site(sites: str) -> str:
+    return f"^((www|m|l|lm|mobile)\\.)?({sites})(\\.[a-z]{{2,3}})*$"
+
+
+def channel_group(source: str, medium: str) -> str:
+    """The GA4-style default channel group of a utm_source and utm_medium (case-insensitive, NULL
+    read as empty): one of CHANNELS, 'Unassigned' where no rule matches."""
+    s = f"lower(trim(coalesce({source}, '')))"
+    m = f"lower(trim(coalesce({medium}, '')))"
+
+    def matches(value: str, pattern: str) -> str:
+        return f"regexp_matches({value}, {_quoted(pattern)})"
+
+    paid = matches(m, _PAID_MEDIUM)
+    email = "('email', 'e-mail', 'e_mail', 'e mail')"
+    return (
+        "(case"
+        f" when {s} = '(direct)' and {m} in ('(not set)', '(none)', '') then 'Direct'"
+        f" when {matches(s, _site(_SEARCH_SITES))} and {paid} then 'Paid Search'"
+        f" when {matches(s, _site(_SOCIAL_SITES))} and {paid} then 'Paid Social'"
+        f" when {matches(s, _site(_VIDEO_SITES))} and {paid} then 'Paid Video'"
+        f" when {m} in ('display', 'banner', 'expandable', 'interstitial', 'cpm') then 'Display'"
+        f" when {matches(s, _site(_SOCIAL_SITES))}"
+        f" or {m} in ('social', 'social-network', 'social-media', 'sm', 'social network', 'social media')"
+        " then 'Organic Social'"
+        f" when {matches(s, _site(_SEARCH_SITES))} or {m} = 'organic' then 'Organic Search'"
+        f" when {m} in ('referral', 'app', 'link') then 'Referral'"
+        f" when {s} in {email} or {m} in {email} then 'Email'"
+        " else 'Unassigned' end)"
+    )
+
+
 def safe_divide(numerator: str, denominator: str) -> str:
     """Ratios are NULL where the denominator is 0 (or NULL), never an error or infinity."""
     return f"cast({numerator} as double) / nullif(cast({denominator} as double), 0)"
@@ -152,6 +195,7 @@ def render(sql: str, variables: Mapping[str, object], union: UnionFunction = _no
         return f"case when {currency} = {var('reporting_currency')} then cast(1 as decimal(38, 12)) else {rates}.rate_to_reporting end"
 
     return _ENV.from_string(sql).render(var=var, text=text, num=num, setting_rows=rows, kpi=kpi_sql,
+                                        channel_group=channel_group,
                                         campaign_key=campaign_key, safe_divide=safe_divide, union=union,
                                         reporting_rate=reporting_rate, to_reporting=to_reporting, window=in_window)
 

@@ -18,7 +18,11 @@ CONTACT_PROPERTIES = (
     # the last page seen: the contact's last touch.
     "hs_latest_source", "hs_latest_source_data_1", "hs_latest_source_data_2", "hs_latest_source_timestamp",
     "hs_analytics_last_url",
+    "lifecyclestage", *(f"hs_lifecyclestage_{stage}_date" for stage in (
+        "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")),
 )
+# When the contact first entered each of these lifecycle stages (set by HubSpot, kept if the stage moves back).
+LIFECYCLE_DATE_PROPERTIES = CONTACT_PROPERTIES[-4:]
 DEAL_PROPERTIES = (
     "dealname", "amount", "deal_currency_code", "dealstage", "pipeline", "createdate", "closedate",
     "hs_lastmodifieddate", "hs_is_closed", "hs_is_closed_won",
@@ -51,12 +55,14 @@ CONTACTS_TABLE = Table(
         ("id", "text", False), ("email", "text"), ("firstname", "text"), ("lastname", "text"),
         ("createdate", "timestamp"), ("lastmodifieddate", "timestamp"), ("hs_analytics_source", "text"),
         ("hs_analytics_source_data_1", "text"), ("hs_analytics_source_data_2", "text"),
-        ("hs_analytics_first_url", "text"), ("archived", "bool"), ("hs_latest_source", "text"),
+        ("hs_analytics_first_url", "text"), ("archived", "bool"), ("lifecyclestage", "text"),
+        *((name, "timestamp") for name in LIFECYCLE_DATE_PROPERTIES), ("hs_latest_source", "text"),
         ("hs_latest_source_data_1", "text"), ("hs_latest_source_data_2", "text"),
         ("hs_latest_source_timestamp", "timestamp"), ("hs_analytics_last_url", "text"),
     ),
     primary_key=("id",),
-    description="CRM v3 contacts with their first- and latest-touch analytics properties.",
+    description="CRM v3 contacts with their first- and latest-touch analytics properties, lifecycle stage and "
+                "the dates they entered its stages.",
 )
 
 DEALS_TABLE = Table(

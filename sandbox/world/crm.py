@@ -1,14 +1,20 @@
 """The CRM domain: contacts from every ad platform's paid clicks plus organic and direct visits, and
-the deals a quarter of them open. Some contacts come back later through another ad of the network
-that brought them: that session is their latest (last) touch; the others' latest touch is their first.
+the deals a quarter of them open; about a third of the customers who win a deal buy again later.
+Some contacts come back later through another ad of the network that brought them: that
+session is their latest (last) touch; the others' latest touch is their first.
 
 Contact ids number a day's contacts in the order they are made (paid campaigns in catalogue order,
 then organic, then direct), so that order is part of every id.
+
+Each contact moves through HubSpot's lifecycle stages as a HubSpot portal moves it: lead when
+created, some to marketing- and sales-qualified lead, opportunity when its first deal is created and
+customer when a deal closes won, each stage with the time it was entered, and the contact's
+last-modified time no earlier than its latest stage change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 
@@ -39,6 +45,12 @@ class Contact:
     latest_data_2: str
     latest_at: datetime
     last_url: str
+    lifecycle_stage: str = "lead"
+    # When the contact entered each later stage, or None while it has not.
+    mql_at: datetime | None = None
+    sql_at: datetime | None = None
+    opportunity_at: datetime | None = None
+    customer_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -66,11 +78,17 @@ def contacts(world: World) -> list[Contact]:
 
 
 def deal_for(world: World, contact: Contact) -> Deal | None:
+    """The contact's first deal."""
     return _deal_for(world.today, contact)
 
 
+def deals_for(world: World, contact: Contact) -> list[Deal]:
+    """The contact's deals: its first and the repeat purchases that follow a won one."""
+    return list(_deals_for(world.today, contact))
+
+
 def deals(world: World) -> list[Deal]:
-    return [d for c in contacts(world) if (d := deal_for(world, c)) is not None]
+    return [d for c in contacts(world) for d in deals_for(world, c)]
 
 
 @lru_cache(maxsize=4096)
@@ -106,8 +124,9 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
             latest = (a.analytics_source, back.campaign.utm_campaign, a.source, at,
                       f"{SITE}/landing?utm_source={a.source}&utm_medium={a.medium}"
                       f"&utm_campaign={back.campaign.utm_campaign}")
-        made.append(Contact(cid, f"lead{cid}@example.com", first, f"Lead{cid}", created, updated,
-                            source, d1, d2, url, utm, *latest))
+        contact = Contact(cid, f"lead{cid}@example.com", first, f"Lead{cid}", created, updated,
+                          source, d1, d2, url, utm, *latest)
+        made.append(_with_lifecycle(today, contact))
 
     for paid in paid_campaigns:
         campaign, a = paid.campaign, paid.attribution
@@ -150,3 +169,72 @@ def _deal_for(today: date, contact: Contact) -> Deal | None:
         updated = created + timedelta(hours=2)
     return Deal(f"9{contact.contact_id}", f"Acme order {contact.contact_id}", contact.contact_id, created,
                 min(updated, now - timedelta(seconds=1)), close_date, stage, f"{amount:.2f}", currency, closed, won)
+
+
+# Repeat purchases: after each won deal, the chance of another, the days until it is created (after
+# the won deal's close: at least 30, so it closes in a later month) and the chance it closes won.
+REPEAT_CHANCE = 0.35
+REPEAT_AFTER_DAYS = (30, 120)
+REPEAT_WIN_CHANCE = 0.8
+MAX_REPEATS = 2
+
+
+@lru_cache(maxsize=65536)
+def _deals_for(today: date, contact: Contact) -> tuple[Deal, ...]:
+    first = _deal_for(today, contact)
+    if first is None:
+        return ()
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    made = [first]
+    for n in range(1, MAX_REPEATS + 1):
+        previous = made[-1]
+        u1, u2, u3, u4 = uniforms("repeat-deal", contact.contact_id, n)
+        if not previous.is_won or u1 >= REPEAT_CHANCE:
+            break
+        low, high = REPEAT_AFTER_DAYS
+        created = previous.close_date + timedelta(days=low + int(u2 * (high - low)), hours=2)
+        if created >= now:
+            break
+        close = created + timedelta(days=5 + int(u3 * 30))
+        amount = round(200 + u4 * 1200, 2)
+        if close < now:
+            won = uniforms("repeat-won", contact.contact_id, n)[0] < REPEAT_WIN_CHANCE
+            stage, closed, updated = ("closedwon" if won else "closedlost"), True, close
+        else:
+            won, stage, closed, updated = False, "qualifiedtobuy", False, created + timedelta(hours=2)
+        # Numbered after every first deal ("9<contact>"): "8<n><contact>" is one digit longer.
+        made.append(Deal(f"8{n}{contact.contact_id}", f"Acme repeat order {n} {contact.contact_id}",
+                         contact.contact_id, created, min(updated, now - timedelta(seconds=1)), close, stage,
+                         f"{amount:.2f}", first.currency_code, closed, won))
+    return tuple(made)
+
+
+def _with_lifecycle(today: date, contact: Contact) -> Contact:
+    """The contact with the lifecycle stages it has reached by `today`: a deal makes it an
+    opportunity when created and a customer when first won; without one, dice qualify some leads."""
+    now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
+    deals = _deals_for(today, contact)
+    u1, u2, u3, _ = uniforms("lifecycle", contact.contact_id)
+    mql = sql = opportunity = customer = None
+    if deals:
+        opportunity = deals[0].created_at
+        lead_time = opportunity - contact.created_at
+        # Whole seconds, as the rest of the world's times (HubSpot sends milliseconds).
+        mql = contact.created_at + timedelta(seconds=int(lead_time.total_seconds() * (0.2 + 0.2 * u2)))
+        sql = contact.created_at + timedelta(seconds=int(lead_time.total_seconds() * (0.6 + 0.2 * u3)))
+        customer = next((d.close_date for d in deals if d.is_won), None)
+    elif u1 < 0.4:
+        mql = contact.created_at + timedelta(hours=1 + int(u2 * 72))
+        if u1 < 0.15:
+            sql = mql + timedelta(days=1 + int(u3 * 5))
+    reached = [(stage, at) for stage, at in (("marketingqualifiedlead", mql), ("salesqualifiedlead", sql),
+                                             ("opportunity", opportunity), ("customer", customer))
+               if at is not None and at < now]
+    if not reached:
+        return contact
+    dated = dict(reached)
+    latest = max(at for _, at in reached)
+    return replace(contact, lifecycle_stage=reached[-1][0], mql_at=dated.get("marketingqualifiedlead"),
+                   sql_at=dated.get("salesqualifiedlead"), opportunity_at=dated.get("opportunity"),
+                   customer_at=dated.get("customer"),
+                   updated_at=min(max(contact.updated_at, latest), now - timedelta(seconds=1)))

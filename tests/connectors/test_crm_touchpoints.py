@@ -17,6 +17,7 @@ from sandbox.server import SandboxServer
 from sandbox.world import World, crm
 from sandbox.world import salesforce as sf_world
 from tests.conftest import TODAY
+from tests.transforms.fixture import OVERRIDES_CSV
 from transforms import runner
 from transforms.project import project
 from warehouse import Warehouse
@@ -32,6 +33,10 @@ def _stage(warehouse_url: str, tmp_path: Path, name: str, source: object) -> War
     pipeline = dlt.pipeline(pipeline_name=f"{name}_touchpoints_test", destination=warehouse.dlt_destination(),
                             dataset_name=f"raw_{name}", pipelines_dir=str(tmp_path / "dlt"))
     pipeline.run(source, loader_file_format=warehouse.dlt_file_format)
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text(OVERRIDES_CSV)
+    for seed in project((name,)).seeds:
+        runner.load_seed(warehouse, seed, overrides)
     for model in project((name,)).models:
         runner.build(warehouse, model, {"reporting_currency": "USD"})
     return warehouse

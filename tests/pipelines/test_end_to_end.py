@@ -168,6 +168,7 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
         "SELECT sum(sessions) FROM marts.campaign_kpis_daily WHERE campaign_key = 'remarketing_q4'"
     ) > 0
     _assert_marketing_model(warehouse, world)
+    _assert_funnel_and_cohorts(warehouse, world)
 
 
 def _violations(name: str) -> set[str]:
@@ -224,6 +225,30 @@ def _assert_marketing_model(warehouse: Warehouse, world: World) -> None:
                 "AND date_day BETWEEN :first AND :last", key=key, first=month, last=last))
             checked += 1
     assert checked
+
+
+def _assert_funnel_and_cohorts(warehouse: Warehouse, world: World) -> None:
+    """Every CRM person is one lead of the funnel and every customer one member of a cohort, with all
+    the revenue of its won deals; the funnel's traffic is all of the ads' and web's."""
+    org = salesforce.org(world)
+    people = len(crm.contacts(world)) + len(org.contacts) + sum(not lead.is_converted for lead in org.leads)
+    assert warehouse.scalar("SELECT sum(leads) FROM marts.funnel_monthly") == people
+    won = {o.id for o in org.opportunities if o.is_won and not o.is_deleted}
+    customers = {("hubspot", d.contact_id) for d in crm.deals(world) if d.is_won} | {
+        ("salesforce", r.contact_id) for r in org.roles if r.opportunity_id in won and not r.is_deleted}
+    # Won in the funnel: exactly the customers (no Salesforce Lead Status maps to won by default).
+    assert warehouse.scalar("SELECT sum(won) FROM marts.funnel_monthly") == len(customers)
+    assert warehouse.scalar(
+        "SELECT sum(customers) FROM marts.customer_cohorts WHERE months_since_acquisition = 0") == len(customers)
+    # The world's history is shorter than the horizon: every won deal's revenue is in a cohort month.
+    assert warehouse.scalar("SELECT sum(revenue) FROM marts.customer_cohorts") == warehouse.scalar(
+        "SELECT sum(amount_reporting) FROM marts.crm_deals WHERE is_won")
+    # Customers who bought again keep some cohorts' later months active.
+    assert warehouse.scalar("SELECT sum(active_customers) FROM marts.customer_cohorts "
+                            "WHERE months_since_acquisition > 0") > 0
+    for measure, mart in (("impressions", "campaign_performance_daily"), ("sessions", "web_traffic_daily")):
+        assert warehouse.scalar(f"SELECT sum({measure}) FROM marts.funnel_monthly") == warehouse.scalar(
+            f"SELECT sum({measure}) FROM marts.{mart}"), measure
 
 
 def _run_id(out: str) -> str:
@@ -422,8 +447,10 @@ def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, caps
     code, out = _run(capsys)
     assert code == 1, out
     held = _held_back(out)
-    # The deal's mart and the KPIs and attribution whose revenue it lowers wait; the ad and web marts publish.
-    assert "crm_deals" in held and held <= {"crm_deals", "campaign_kpis_daily", "campaign_attribution_monthly"}
+    # The deal's mart and the KPIs, cohorts and attribution whose revenue it lowers wait; the ad and web
+    # marts publish.
+    assert "crm_deals" in held and held <= {"crm_deals", "campaign_kpis_daily", "customer_cohorts",
+                                           "campaign_attribution_monthly"}
     assert _published_by(warehouse, _run_id(out)) == set(MARTS) - held
     assert warehouse.scalar("SELECT min(amount) FROM marts.crm_deals") >= 0
 

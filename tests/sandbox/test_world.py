@@ -53,7 +53,9 @@ def _assert_pinned(world: World) -> None:
     assert ads.campaign_clicks(world, account, campaign, date(2026, 10, 5)) == 489
     assert sum(ads.campaign_clicks(world, a, c, date(2026, 10, 5)) for a in ACCOUNTS for c in a.campaigns) == 2160
     assert len(crm.contacts(world)) == 4622
-    assert len(crm.deals(world)) == 1135
+    assert len([c for c in crm.contacts(world) if crm.deal_for(world, c)]) == 1135
+    # Each first deal, and the repeat purchases of customers who buy again.
+    assert len(crm.deals(world)) == 1171
     assert web.rows(world, date(2026, 10, 5))[1] == {
         "date": date(2026, 10, 5), "sessionSource": "google", "sessionMedium": "cpc",
         "sessionCampaignName": "generic_tents_search_us", "sessionDefaultChannelGroup": "Paid Search",
@@ -138,3 +140,30 @@ def test_negative_spend_day_is_negative_for_the_campaign_only_that_day():
     assert ads.campaign_day(plain, account, campaign, yesterday)[2] > 0
     earlier = yesterday - timedelta(days=1)
     assert ads.campaign_day(world, account, campaign, earlier) == ads.campaign_day(plain, account, campaign, earlier)
+
+
+def test_contacts_progress_through_lifecycle_stages_with_their_deals():
+    world = World(today=TODAY, history_days=120)
+    by_contact: dict[str, list[crm.Deal]] = {}
+    for deal in crm.deals(world):
+        by_contact.setdefault(deal.contact_id, []).append(deal)
+    repeats = 0
+    for contact in crm.contacts(world):
+        deals = by_contact.get(contact.contact_id, [])
+        reached = [at for at in (contact.created_at, contact.mql_at, contact.sql_at, contact.opportunity_at,
+                                 contact.customer_at) if at is not None]
+        assert reached == sorted(reached) and reached[-1] < world.now(), contact.contact_id
+        assert contact.updated_at >= reached[-1], contact.contact_id
+        if any(d.is_won for d in deals):
+            assert contact.lifecycle_stage == "customer"
+            assert contact.customer_at == min(d.close_date for d in deals if d.is_won)
+        elif deals:
+            assert contact.lifecycle_stage == "opportunity" and contact.opportunity_at == deals[0].created_at
+        else:
+            assert contact.lifecycle_stage in ("lead", "marketingqualifiedlead", "salesqualifiedlead")
+        # A repeat purchase follows a won deal, in a later month than the one it follows.
+        for earlier, later in zip(deals, deals[1:], strict=False):
+            repeats += 1
+            assert earlier.is_won and later.created_at > earlier.close_date
+            assert (later.close_date.year, later.close_date.month) > (earlier.close_date.year, earlier.close_date.month)
+    assert repeats, "some customers buy again"

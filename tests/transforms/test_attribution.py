@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.transforms.fixture import raw_ddl
+from tests.transforms.fixture import OVERRIDES_CSV, raw_ddl
 from transforms import runner
 from transforms.model_settings import ModelSettingError, load_model_settings
 from transforms.models import CANDIDATE_SCHEMA, render
@@ -76,19 +76,23 @@ AMOUNTS = {"hA": 100, "hB": 200, "hC": 300, "hD": 50, "hE": 25, "006s1": 400, "0
 MONTH = {"hA": MARCH, "hB": MARCH, "hC": MARCH, "hD": MARCH, "hE": MARCH, "006s1": APRIL, "006s2": APRIL}
 
 
-def _build(url: str, sources: tuple[str, ...], variables: dict[str, str] | None = None) -> Warehouse:
+def _build(url: str, sources: tuple[str, ...], seeds_dir: Path, variables: dict[str, str] | None = None) -> Warehouse:
     warehouse = Warehouse(url)
     inserts = [chunk[chunk.index("INSERT"):].strip() for name in sources
                for chunk in (FIXTURES / f"{name}.sql").read_text().split(";\n") if "INSERT" in chunk]
     warehouse.execute(raw_ddl(sources) + inserts)
+    overrides = seeds_dir / "overrides.csv"
+    overrides.write_text(OVERRIDES_CSV)
+    for seed in project(sources).seeds:
+        runner.load_seed(warehouse, seed, overrides)
     for model in project(sources).models:
         runner.build(warehouse, model, {"reporting_currency": "USD", **(variables or {})})
     return warehouse
 
 
 @pytest.fixture(scope="module")
-def built(module_warehouse_url: str) -> Warehouse:
-    return _build(module_warehouse_url, CRMS)
+def built(module_warehouse_url: str, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    return _build(module_warehouse_url, CRMS, tmp_path_factory.mktemp("seeds"))
 
 
 def _mart(warehouse: Warehouse, month: date | None = None) -> dict[tuple[date, str, str], tuple]:
@@ -158,11 +162,12 @@ def test_every_model_conserves_each_months_won_deals_and_revenue(built: Warehous
             assert math.isclose(sum(r[6] for r in rows), 1.0, abs_tol=1e-6)  # revenue shares
 
 
-def test_a_shorter_lookback_and_half_life_change_the_credit(warehouse_url: str):
+def test_a_shorter_lookback_and_half_life_change_the_credit(warehouse_url: str, tmp_path: Path):
     # 10 days back from each close leaves hC only its direct touch (age 0), hB only its retarget
     # touch (age 7, the organic one is 14), and o1 all four memberships (ages 9, 5, 2, 1), decaying
     # with a 1-day half-life.
-    warehouse = _build(warehouse_url, CRMS, {"attribution_lookback_days": "10", "attribution_half_life_days": "1"})
+    warehouse = _build(warehouse_url, CRMS, tmp_path,
+                       {"attribution_lookback_days": "10", "attribution_half_life_days": "1"})
     rows = warehouse.rows("select deal_id, campaign_key, weight from intermediate.int_attribution_weights "
                           "where attribution_model = 'time_decay' order by deal_id, touch_rank")
     by_deal: dict[str, list] = {}
@@ -177,8 +182,9 @@ def test_a_shorter_lookback_and_half_life_change_the_credit(warehouse_url: str):
 
 
 @pytest.mark.parametrize("crm", CRMS)
-def test_one_crm_alone_gets_its_own_deals_and_the_mart_still_conserves(warehouse_url: str, crm: str):
-    alone = _mart(_build(warehouse_url, (crm,)))
+def test_one_crm_alone_gets_its_own_deals_and_the_mart_still_conserves(warehouse_url: str, tmp_path: Path,
+                                                                        crm: str):
+    alone = _mart(_build(warehouse_url, (crm,), tmp_path))
     deals = tuple(d for d in WEIGHTS if d.startswith("h") == (crm == "hubspot"))
     expected = _expected(deals)
     assert set(alone) == set(expected)

@@ -60,13 +60,14 @@ def test_taxonomy_has_every_part_of_every_key(built: Warehouse):
 
 def test_dim_campaign_is_one_row_per_key(built: Warehouse):
     rows = _rows(built, "dim_campaign", "campaign_key")
-    assert [(r["campaign_key"], r["campaign_name"], r["platforms"], r["platform_campaigns"], r["first_day"],
+    assert [(r["campaign_key"], r["campaign_name"], r["platforms"], r["channel"], r["platform_campaigns"], r["first_day"],
              r["last_day"], r["spend_reporting"], r["taxonomy"], r["naming_valid"], r["naming_violations"])
             for r in rows] == [
         # 10 EUR at the 1.10 carried into the 2026-01-01 holiday.
-        ("autumn_promo", "Promo Herbst", "google_ads", 1, date(2026, 1, 1), date(2026, 1, 1), Decimal("11.000000"),
+        # Channels from GA4's fixture sessions: google / display and google / cpc.
+        ("autumn_promo", "Promo Herbst", "google_ads", "Display", 1, date(2026, 1, 1), date(2026, 1, 1), Decimal("11.000000"),
          "offer=Promo Herbst tactic=(not set) region=(not set)", False, 2),
-        ("brand_search", "Brand | Search", "google_ads", 1, date(2026, 1, 1), date(2026, 1, 2), Decimal("25.000000"),
+        ("brand_search", "Brand | Search", "google_ads", "Paid Search", 1, date(2026, 1, 1), date(2026, 1, 2), Decimal("25.000000"),
          "offer=Brand tactic=Search region=(not set)", False, 1),
     ]
 

@@ -22,7 +22,7 @@ from transforms.models import CANDIDATE_SCHEMA
 from transforms.project import project
 from warehouse import Warehouse
 
-SOURCES = ("campaign_plans", "fx_rates", "google_ads")
+SOURCES = ("campaign_plans", "fx_rates", "google_ads", "google_analytics")
 EXTRA_PLANS = """INSERT INTO raw_campaign_plans.plans VALUES
     ('q1.csv', 2, 'q1', TIMESTAMP '2026-01-01 08:00:00', 'Autumn Promo', DATE '2026-01-01', 5.000000, 'GBP', NULL, NULL,
      NULL, NULL, NULL, 'Cy', NULL, NULL, 'execution'),
@@ -133,15 +133,20 @@ def test_the_portfolio_rolls_plans_up_by_phase_and_naming_part(warehouse: Wareho
     assert execution["expected_spend_to_date_reporting"] == Decimal("97.188941")
     assert math.isclose(execution["pacing"], 36 / 97.188941)
     # The region part: neither name carries one.
-    region = rows[(january, "region", "(not set)")]
+    region = rows[(january, "naming:region", "(not set)")]
     assert (region["campaigns"], region["budget_reporting"]) == (2, Decimal("1506.428571"))
     assert {(k[1], k[2]) for k in rows if k[0] == january} == {
-        ("pmo_phase", "execution"), ("offer", "Brand"), ("offer", "Promo Herbst"), ("tactic", "Search"),
-        ("tactic", "(not set)"), ("region", "(not set)")}
+        ("pmo_phase", "execution"), ("channel", "Paid Search"), ("channel", "Display"), ("naming:offer", "Brand"),
+        ("naming:offer", "Promo Herbst"), ("naming:tactic", "Search"), ("naming:tactic", "(not set)"),
+        ("naming:region", "(not set)")}
     february = rows[(date(2026, 2, 1), "pmo_phase", "planning")]
     assert (february["campaigns"], february["campaigns_not_started"], february["budget_reporting"],
             february["pacing"]) == (2, 2, Decimal("1000.000000"), None)
     # spring_launch has no ads, so no naming parts: it counts under '(not set)' in every part.
-    assert rows[(date(2026, 2, 1), "offer", "(not set)")]["campaigns"] == 1
-    assert rows[(date(2026, 2, 1), "offer", "Brand")]["campaigns"] == 1
-    assert rows[(date(2026, 2, 1), "region", "(not set)")]["campaigns"] == 2
+    assert rows[(date(2026, 2, 1), "naming:offer", "(not set)")]["campaigns"] == 1
+    assert rows[(date(2026, 2, 1), "naming:offer", "Brand")]["campaigns"] == 1
+    assert rows[(date(2026, 2, 1), "naming:region", "(not set)")]["campaigns"] == 2
+    # The channel of the traffic each key brings (GA4's fixture): brand_search's sessions are paid
+    # search, autumn_promo's display; spring_launch has none.
+    assert rows[(january, "channel", "Display")]["budget_reporting"] == Decimal("6.428571")
+    assert rows[(date(2026, 2, 1), "channel", "(not set)")]["campaigns"] == 1

@@ -1,6 +1,7 @@
--- The PMO's portfolio view of plan against actual: each month's plans rolled up by project phase
--- and by each part of the naming convention (region, channel, ...), in the reporting currency. A
--- plan whose campaign key has no ads yet, or whose name lacks the part, counts under '(not set)'.
+-- The PMO's portfolio view of plan against actual: each month's plans rolled up by project phase,
+-- by channel and by each part of the naming convention (region, ...), in the reporting currency. A
+-- plan whose campaign key has no traffic or ads yet, or whose name lacks the part, counts under
+-- '(not set)'.
 -- Each dimension's rows add up to the month's plans.
 with plans as (
     select
@@ -20,7 +21,12 @@ grouped as (
     select 'pmo_phase' as dimension, p.phase as value, p.*
     from plans as p
     union all
-    select parts.part as dimension, coalesce(t.value, '(not set)') as value, p.*
+    select 'channel' as dimension, coalesce(ch.channel, '(not set)') as value, p.*
+    from plans as p
+    left join intermediate.int_campaign_channels as ch
+        on ch.campaign_key = p.campaign_key
+    union all
+    select 'naming:' || parts.part as dimension, coalesce(t.value, '(not set)') as value, p.*
     from plans as p
     cross join (select distinct part from marts_candidate.campaign_taxonomy) as parts
     left join marts_candidate.campaign_taxonomy as t

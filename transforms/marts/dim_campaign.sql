@@ -1,6 +1,6 @@
 -- One row per campaign across platforms: a campaign key with the platforms and campaigns it runs
--- as, its days and spend, its current name and whether that name keeps the naming convention. The
--- name's parts are in marts.campaign_taxonomy, one row each.
+-- as, its channel (from the traffic it brings), its days and spend, its current name and whether
+-- that name keeps the naming convention. The name's parts are in marts.campaign_taxonomy.
 with campaigns as (
     select
         campaign_key,
@@ -34,6 +34,7 @@ select
     c.campaign_key,
     t.campaign_name,
     c.platforms,
+    coalesce(ch.channel, 'Unassigned') as channel,
     cast(c.platform_campaigns as bigint) as platform_campaigns,
     c.first_day,
     c.last_day,
@@ -47,3 +48,5 @@ inner join taxonomy as t
     on t.campaign_key = c.campaign_key
 left join violations as v
     on v.campaign_key = c.campaign_key
+left join intermediate.int_campaign_channels as ch
+    on ch.campaign_key = c.campaign_key
