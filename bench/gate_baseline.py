@@ -8,7 +8,7 @@ row of a duplicated grain), for the row count 1 when the table is empty.
 
 from __future__ import annotations
 
-from quality.suites import Check
+from quality.suites import Check, sums_to_query
 from warehouse import Warehouse
 
 
@@ -28,7 +28,7 @@ def _bound(value: object, timestamps: bool) -> str:
     return f"CAST({_literal(value)} AS {sql_type})"
 
 
-def _violations(check: Check) -> str:
+def _violations(check: Check, relation: str) -> str:
     cols = [_quoted(c) for c in check.columns]
     if check.kind == "not_null":
         return f"count(*) - count({cols[0]})"
@@ -61,13 +61,17 @@ def _violations(check: Check) -> str:
         return f"count(*) FILTER (WHERE {check.condition})"
     if check.kind == "row_count":
         return f"CASE WHEN count(*) < {int(check.min_value)} THEN 1 ELSE 0 END"
+    if check.kind == "sums_to":
+        # A rule on groups, not rows: the groups that break it, counted by a subquery of its own.
+        return f"(SELECT count(*) FROM ({sums_to_query(check, relation)}) AS broken)"
     raise ValueError(f"unknown check kind {check.kind!r}")
 
 
 def one_pass_sql(checks: list[Check], schema: str, table: str) -> str:
     """One SELECT over `schema.table`, one column per check, in the checks' order."""
-    exprs = ",\n    ".join(_violations(c) for c in checks)
-    return f"SELECT\n    {exprs}\nFROM {_quoted(schema)}.{_quoted(table)}"
+    relation = f"{_quoted(schema)}.{_quoted(table)}"
+    exprs = ",\n    ".join(_violations(c, relation) for c in checks)
+    return f"SELECT\n    {exprs}\nFROM {relation}"
 
 
 def one_pass(warehouse: Warehouse, schema: str, table: str, checks: list[Check]) -> dict[str, int]:

@@ -94,7 +94,7 @@ def staging_section() -> str:
 def mart_section(contract: MartContract) -> str:
     per_column: dict[str, list[str]] = {}
     for check in contract.all_checks():
-        if check.kind in ("not_null", "non_negative", "currency", "dates"):
+        if check.kind in ("not_null", "non_negative", "currency", "dates", "accepted", "between"):
             per_column.setdefault(check.columns[0], []).append(_check_text(check))
     table_checks = []
     for check in contract.checks:
@@ -104,6 +104,9 @@ def mart_section(contract: MartContract) -> str:
             table_checks.append(f"at least {check.argument} row{'s' if check.argument != 1 else ''}")
         elif check.kind == "unique":
             table_checks.append(f"unique ({', '.join(check.columns)})")
+        elif check.kind == "sums_to":
+            part, total, *by = check.columns
+            table_checks.append(f"Σ {part} = {total} per {' × '.join(by)} (± {check.argument})")
         elif check.kind == "no_rows_where":
             table_checks.append(f"no row where `{check.argument}`")
         else:

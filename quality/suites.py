@@ -3,7 +3,8 @@
 
 `checks` lists a contract's rules engine-neutrally (the benchmark's one-pass SQL reads the same
 list): keys not null, grain unique, measures non-negative, pairwise orderings (clicks <=
-impressions), ISO 4217 currencies, dates inside what the data can be, at least N rows. Each becomes
+impressions), ISO 4217 currencies, dates inside what the data can be, at least N rows, parts that add
+up to their group's total (attribution credits to the month's revenue). Each becomes
 the GX expectation reported when it fails, plus cheaper screening expectations the gate runs first.
 Freshness and quarantine are separate, per-source suites, declared in the sources' specs.
 """
@@ -58,8 +59,9 @@ class Check:
     """One rule of a table's suite, engine-neutral. The GX suite and the one-pass SQL baseline are both
     built from these, so the two cannot drift apart."""
 
-    kind: str  # not_null | unique | non_negative | ordered | in_set | between | converted | row_count
-    # ordered: (smaller, larger); converted: (converted, amount, currency, date)
+    kind: str  # not_null | unique | non_negative | ordered | in_set | between | converted | row_count | sums_to
+    # ordered: (smaller, larger); converted: (converted, amount, currency, date);
+    # sums_to: (part, total, *group columns), with the tolerance as max_value
     columns: tuple[str, ...] = ()
     min_value: Any = None
     max_value: Any = None
@@ -75,6 +77,8 @@ class Check:
         """Stable rule id, e.g. `non_negative:spend`, `ordered:clicks<=impressions`, `row_count`."""
         if self.kind == "converted":
             return f"converted:{self.columns[0]}"
+        if self.kind == "sums_to":
+            return f"sums_to:{self.columns[0]}={self.columns[1]}"
         if self.kind == "no_rows_where":
             return f"no_rows_where:{self.condition}"
         joiner = "<=" if self.kind == "ordered" else ","
@@ -84,7 +88,7 @@ class Check:
 # Rules about a whole table, not about each day of it.
 WHOLE_TABLE = ("min_rows",)
 # Reports list rules in this order, whatever order the contract declares them in.
-_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "row_count",
+_ORDER = ("not_null", "unique", "non_negative", "ordered", "in_set", "between", "converted", "sums_to", "row_count",
           "no_rows_where")
 
 
@@ -110,6 +114,8 @@ def _check(spec: CheckSpec, contract: MartContract | EntityContract, bounds: Dat
         return Check("between", spec.columns, min_value=low, max_value=high, severity=spec.severity)
     if spec.kind == "min_rows":
         return Check("row_count", min_value=spec.argument, severity=spec.severity)
+    if spec.kind == "sums_to":
+        return Check("sums_to", spec.columns, max_value=spec.argument, severity=spec.severity)
     if spec.kind == "no_rows_where":
         return Check("no_rows_where", spec.columns, severity=spec.severity, condition=spec.argument)
     if spec.kind == "dates":
@@ -152,12 +158,26 @@ def expectation(check: Check) -> Any:
         return e.UnexpectedRowsExpectation(
             unexpected_rows_query=query, meta=meta,
             description=f"{cols[0]} converts {cols[1]} from {cols[2]} at the FX rate of {cols[3]}")
+    if kind == "sums_to":
+        return e.UnexpectedRowsExpectation(
+            unexpected_rows_query=sums_to_query(check, "{batch}"), meta=meta,
+            description=f"{cols[0]} adds up to {cols[1]} for each {', '.join(cols[2:])} (within {check.max_value})")
     if kind == "no_rows_where":
         shown = ", ".join(_quoted(c) for c in cols)
         query = f"SELECT {shown} FROM {{batch}} WHERE {check.condition} ORDER BY {shown}"
         return e.UnexpectedRowsExpectation(unexpected_rows_query=query, meta=meta,
                                            description=f"no row where {check.condition}")
     raise ValueError(f"unknown check kind {kind!r}")
+
+
+def sums_to_query(check: Check, relation: str) -> str:
+    """The groups of `relation` whose parts do not add up to their total (within the tolerance), or
+    whose rows disagree on the total: each with its sum and total, what on-call needs to see."""
+    part, total, *by = (_quoted(c) for c in check.columns)
+    groups = ", ".join(by)
+    return (f"SELECT {groups}, sum({part}) AS summed, min({total}) AS total FROM {relation} GROUP BY {groups} "
+            f"HAVING NOT coalesce(abs(sum({part}) - min({total})) <= {check.max_value!r} "
+            f"AND min({total}) = max({total}), false) ORDER BY {groups}")
 
 
 def _quoted(identifier: str) -> str:

@@ -58,6 +58,7 @@ ALWAYS_PROPERTIES = {
     "deals": ("createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 DATETIME_PROPERTIES = frozenset({"createdate", "lastmodifieddate", "hs_lastmodifieddate", "closedate",
+                                 "hs_latest_source_timestamp",
                                  *(f"hs_lifecyclestage_{stage}_date" for stage in (
                                      "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
                                      "customer"))})
@@ -98,6 +99,11 @@ def contact_record(contact: Contact) -> Record:
         "hs_analytics_source_data_1": _text(contact.source_data_1),
         "hs_analytics_source_data_2": _text(contact.source_data_2),
         "hs_analytics_first_url": _text(contact.first_url),
+        "hs_latest_source": _text(contact.latest_source),
+        "hs_latest_source_data_1": _text(contact.latest_data_1),
+        "hs_latest_source_data_2": _text(contact.latest_data_2),
+        "hs_latest_source_timestamp": iso(contact.latest_at),
+        "hs_analytics_last_url": _text(contact.last_url),
         "lifecyclestage": contact.lifecycle_stage,
         "hs_lifecyclestage_lead_date": iso(contact.created_at),
         "hs_lifecyclestage_marketingqualifiedlead_date": iso(contact.mql_at),

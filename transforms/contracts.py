@@ -26,7 +26,11 @@ Checks, per column or per table, each with a severity: `error` (the default) blo
 - `no_rows_where: {where: <condition>, show: [columns]}`: no row meets the condition (plain SQL both
   engines read, over the table's columns); a failure lists the rows it found by the `show` columns.
   With `severity: warn` it is an alert on rows that are good data but need someone's attention (a
-  campaign over budget).
+  campaign over budget);
+- `sums_to: {column: part, by: [columns], total: whole, tolerance: 0.01}`: within each group of
+  `by`, the rows' `part` adds up to `whole` (a column holding the group's total on each of its
+  rows, so the same on all of them), give or take `tolerance` (default 0) for rounding: what a
+  table splitting a total into shares (attribution credits) must conserve.
 
 Each mart, staging entity and intermediate model says how a run rebuilds it (`build:`):
 - `{incremental: date_day}`: only the days of the run's window (its dates plus the sources'
@@ -54,7 +58,8 @@ COLUMN_CHECKS = ("not_null", "non_negative", "currency", "dates", "converted", "
 # Checks a single row can fail by itself: the ones whose failing rows can be set aside.
 ROW_CHECKS = ("not_null", "non_negative", "currency", "dates", "accepted", "between")
 CONVERTED_KEYS = ("from", "currency", "date")
-TABLE_CHECKS = ("ordered", "min_rows", "unique", "no_rows_where")
+TABLE_CHECKS = ("ordered", "min_rows", "unique", "no_rows_where", "sums_to")
+SUMS_TO_KEYS = ("column", "by", "total", "tolerance")
 DATE_BOUNDS = ("history", "now")
 
 
@@ -88,6 +93,24 @@ class CheckSpec:
         if self.kind == "no_rows_where":
             return f"{self.kind}:{self.argument}"
         return self.kind + (":" + ",".join(self.columns) if self.columns else "")
+
+
+def sums_to_spec(path: Path, argument: Any, names: set[str], severity: str) -> CheckSpec:
+    """`{column, by, total, tolerance}` as a check on (column, total, *by) whose argument is the tolerance."""
+    usage = "sums_to is {column: <part>, by: [<columns>], total: <whole>, tolerance: <number, optional>}"
+    if not isinstance(argument, dict) or not {"column", "by", "total"} <= set(argument) \
+            or not set(argument) <= set(SUMS_TO_KEYS):
+        raise ContractError(f"{path}: {usage}")
+    by = argument["by"]
+    if not isinstance(by, list) or not by:
+        raise ContractError(f"{path}: sums_to: by lists the columns of each group")
+    columns = (str(argument["column"]), str(argument["total"]), *(str(c) for c in by))
+    if not set(columns) <= names:
+        raise ContractError(f"{path}: sums_to names undeclared columns {sorted(set(columns) - names)}")
+    tolerance = argument.get("tolerance", 0)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
+        raise ContractError(f"{path}: sums_to: tolerance is a number, 0 or more")
+    return CheckSpec("sums_to", columns, tolerance, severity)
 
 
 @dataclass(frozen=True)
@@ -313,6 +336,8 @@ def load_mart(path: Path) -> MartContract:
                     or not set(argument["show"]) <= names):
                 raise ContractError(f"{path}: no_rows_where is {{where: <condition>, show: [declared columns]}}")
             checks.append(CheckSpec(kind, tuple(argument["show"]), " ".join(str(argument["where"]).split()), severity))
+        elif kind == "sums_to":
+            checks.append(sums_to_spec(path, argument, names, severity))
         else:
             if not isinstance(argument, int) or argument < 0:
                 raise ContractError(f"{path}: min_rows must be a whole number")

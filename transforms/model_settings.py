@@ -71,6 +71,13 @@ class ModelSettings:
         day: 1.0 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
     }, metadata=_doc("JSON object: the weight of each weekday in a month's expected spend (mon to sun). "
                      "Equal weights are linear pacing."))
+    # Multi-touch attribution (marts.campaign_attribution_monthly).
+    attribution_lookback_days: int = field(default=90, metadata=_doc(
+        "Attribution lookback: a won deal is attributed over its contacts' touches from this many days "
+        "before its close day up to the close day (UTC days)."))
+    attribution_half_life_days: float = field(default=7.0, metadata=_doc(
+        "Time-decay half-life in days: a touch this many days before the close weighs half as much as "
+        "one on the close day."))
 
     # Funnel and cohorts (marts.funnel_monthly, marts.customer_cohorts).
     funnel_stages: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: {
@@ -110,6 +117,8 @@ class ModelSettings:
             "cohort_horizon_months": str(self.cohort_horizon_months),
             "cohort_months": Rows(("months_since_acquisition",), tuple(
                 (str(i),) for i in range(self.cohort_horizon_months))),
+            "attribution_lookback_days": _number(self.attribution_lookback_days),
+            "attribution_half_life_days": _number(self.attribution_half_life_days),
         }
 
 
@@ -187,6 +196,11 @@ def _validate(settings: ModelSettings) -> ModelSettings:
     horizon = settings.cohort_horizon_months
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 120:
         raise ModelSettingError(f"setting '{_key('cohort_horizon_months')}' must be a whole number from 1 to 120")
+    if settings.attribution_lookback_days < 0:
+        raise ModelSettingError(f"setting '{_key('attribution_lookback_days')}' must be a whole number of days, "
+                                "0 or more")
+    if not settings.attribution_half_life_days > 0:
+        raise ModelSettingError(f"setting '{_key('attribution_half_life_days')}' must be more than 0")
     from dataclasses import replace
 
     return replace(settings, naming_allowed=allowed,

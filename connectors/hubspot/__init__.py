@@ -194,7 +194,7 @@ SPEC = SourceSpec(
     fake="sandbox.hubspot",
     freshness=FreshnessRule("contacts", "updated_at"),
     quarantine=QuarantineRule(),
-    description="CRM v3 contacts (with their first-touch analytics properties) and deals with their contact "
+    description="CRM v3 contacts (with their first- and latest-touch analytics properties) and deals with their contact "
                 "associations. The first run (or `full_refresh`) reads the list endpoints; later runs are "
                 "incremental on last-modified through the search API, restarting below its 10,000-result "
                 "ceiling, with associations from the v4 batch endpoint. A deal whose amount is not a number "

@@ -14,6 +14,10 @@ DEALS = "deals"
 CONTACT_PROPERTIES = (
     "email", "firstname", "lastname", "createdate", "lastmodifieddate",
     "hs_analytics_source", "hs_analytics_source_data_1", "hs_analytics_source_data_2", "hs_analytics_first_url",
+    # The latest session's source ("Latest traffic source" and its drill-downs, with its date) and
+    # the last page seen: the contact's last touch.
+    "hs_latest_source", "hs_latest_source_data_1", "hs_latest_source_data_2", "hs_latest_source_timestamp",
+    "hs_analytics_last_url",
     "lifecyclestage", *(f"hs_lifecyclestage_{stage}_date" for stage in (
         "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer")),
 )
@@ -52,11 +56,13 @@ CONTACTS_TABLE = Table(
         ("createdate", "timestamp"), ("lastmodifieddate", "timestamp"), ("hs_analytics_source", "text"),
         ("hs_analytics_source_data_1", "text"), ("hs_analytics_source_data_2", "text"),
         ("hs_analytics_first_url", "text"), ("archived", "bool"), ("lifecyclestage", "text"),
-        *((name, "timestamp") for name in LIFECYCLE_DATE_PROPERTIES),
+        *((name, "timestamp") for name in LIFECYCLE_DATE_PROPERTIES), ("hs_latest_source", "text"),
+        ("hs_latest_source_data_1", "text"), ("hs_latest_source_data_2", "text"),
+        ("hs_latest_source_timestamp", "timestamp"), ("hs_analytics_last_url", "text"),
     ),
     primary_key=("id",),
-    description="CRM v3 contacts with their first-touch analytics properties, lifecycle stage and the dates "
-                "they entered its stages.",
+    description="CRM v3 contacts with their first- and latest-touch analytics properties, lifecycle stage and "
+                "the dates they entered its stages.",
 )
 
 DEALS_TABLE = Table(

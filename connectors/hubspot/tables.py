@@ -92,11 +92,14 @@ def contacts_table(records: Sequence[Mapping[str, Any]]) -> pa.Table:
         props = record.get("properties") or {}
         cols["id"].append(rid)
         for name in ("email", "firstname", "lastname", "hs_analytics_source", "hs_analytics_source_data_1",
-                     "hs_analytics_source_data_2", "hs_analytics_first_url", "lifecyclestage"):
+                     "hs_analytics_source_data_2", "hs_analytics_first_url", "lifecyclestage", "hs_latest_source",
+                     "hs_latest_source_data_1", "hs_latest_source_data_2", "hs_analytics_last_url"):
             cols[name].append(_text(props.get(name)))
         for name in ("createdate", *LIFECYCLE_DATE_PROPERTIES):
             cols[name].append(parse_timestamp(rid, name, props.get(name)))
         cols["lastmodifieddate"].append(parse_timestamp(rid, "lastmodifieddate", props.get("lastmodifieddate")))
+        cols["hs_latest_source_timestamp"].append(
+            parse_timestamp(rid, "hs_latest_source_timestamp", props.get("hs_latest_source_timestamp")))
         cols["archived"].append(parse_bool(rid, "archived", record.get("archived", False)))
     return pa.table(cols, schema=CONTACTS_TABLE.arrow_schema())
 

@@ -1,5 +1,7 @@
 """The CRM domain: contacts from every ad platform's paid clicks plus organic and direct visits, and
 the deals a quarter of them open; about a third of the customers who win a deal buy again later.
+Some contacts come back later through another ad of the network that brought them: that
+session is their latest (last) touch; the others' latest touch is their first.
 
 Contact ids number a day's contacts in the order they are made (paid campaigns in catalogue order,
 then organic, then direct), so that order is part of every id.
@@ -37,6 +39,12 @@ class Contact:
     source_data_2: str
     first_url: str
     utm_campaign: str | None
+    # The latest session: its source and drill-downs as the CRM classifies them, when, and its page.
+    latest_source: str
+    latest_data_1: str
+    latest_data_2: str
+    latest_at: datetime
+    last_url: str
     lifecycle_stage: str = "lead"
     # When the contact entered each later stage, or None while it has not.
     mql_at: datetime | None = None
@@ -91,8 +99,9 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
     made: list[Contact] = []
     ordinal = (day - date(2000, 1, 1)).days
     seq = 0
+    paid_campaigns = ads.paid_campaigns()
 
-    def add(source: str, d1: str, d2: str, url: str, utm: str | None) -> None:
+    def add(source: str, d1: str, d2: str, url: str, utm: str | None, network: str | None) -> None:
         nonlocal seq
         seq += 1
         cid = str(ordinal * 1000 + seq)
@@ -101,23 +110,37 @@ def _contacts_for_day(today: date, history_days: int, scale: int, day: date) -> 
         updated = created + timedelta(hours=1 + int(u2 * 40))
         updated = min(updated, world.now() - timedelta(seconds=1))
         first = ("Ada", "Linus", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret")[int(u3 * 8)]
+        latest = (source, d1, d2, created, url)
+        r1, r2, r3, _ = uniforms("return", cid)
+        # About a third come back through another ad of the search engine or network that brought them
+        # (retargeting; organic searchers clicking a search ad), before the record was last
+        # modified (the visit is what modified it), so a deal opened later sees both touches.
+        # Only campaigns of that same source qualify, so a further ad platform changes no return.
+        again = [p for p in paid_campaigns if p.attribution.source == network and p.campaign.utm_campaign != utm]
+        if r1 < 0.3 and again:
+            back = again[int(r2 * len(again))]
+            at = created + timedelta(seconds=int((updated - created).total_seconds() * (0.1 + 0.8 * r3)))
+            a = back.attribution
+            latest = (a.analytics_source, back.campaign.utm_campaign, a.source, at,
+                      f"{SITE}/landing?utm_source={a.source}&utm_medium={a.medium}"
+                      f"&utm_campaign={back.campaign.utm_campaign}")
         contact = Contact(cid, f"lead{cid}@example.com", first, f"Lead{cid}", created, updated,
-                          source, d1, d2, url, utm)
+                          source, d1, d2, url, utm, *latest)
         made.append(_with_lifecycle(today, contact))
 
-    for paid in ads.paid_campaigns():
+    for paid in paid_campaigns:
         campaign, a = paid.campaign, paid.attribution
         clicks = ads.campaign_clicks(world, paid.account, campaign, day)
         leads = int(clicks * 0.02 * (0.5 + uniforms("leads", campaign.campaign_id, day.isoformat())[0]))
         for _ in range(leads):
             url = (f"{SITE}/landing?utm_source={a.source}&utm_medium={a.medium}"
                    f"&utm_campaign={campaign.utm_campaign}")
-            add(a.analytics_source, campaign.utm_campaign, a.source, url, campaign.utm_campaign)
+            add(a.analytics_source, campaign.utm_campaign, a.source, url, campaign.utm_campaign, a.source)
     organic = int(6 * uniforms("organic", day.isoformat())[0])
     for _ in range(organic):
-        add("ORGANIC_SEARCH", "google", "", f"{SITE}/blog/tent-guide", None)
+        add("ORGANIC_SEARCH", "google", "", f"{SITE}/blog/tent-guide", None, "google")
     for _ in range(int(3 * uniforms("direct", day.isoformat())[0])):
-        add("DIRECT_TRAFFIC", "", "", f"{SITE}/", None)
+        add("DIRECT_TRAFFIC", "", "", f"{SITE}/", None, None)
     return tuple(made)
 
 

@@ -125,3 +125,33 @@ def test_what_the_gate_fails_the_baseline_counts_rule_by_rule(warehouse_url: str
         if finding.unexpected_count is not None and finding.rule != GRAIN:
             # GX counts every row of a duplicated grain; the baseline only the extra ones.
             assert finding.unexpected_count == counts[finding.rule], finding
+
+
+ATTRIBUTION = "campaign_attribution_monthly"
+ATTRIBUTION_DDL = f"""CREATE TABLE {SCHEMA}.{ATTRIBUTION} (month date, attribution_model varchar,
+    campaign_key varchar, credited_to varchar, reporting_currency varchar, attributed_deals double precision,
+    attributed_revenue decimal(38,6), won_deals bigint, won_revenue decimal(38,6), deal_share double precision,
+    revenue_share double precision)"""
+# January: 2 deals, 300 of revenue, split 2/3 : 1/3 under linear; February: one 100 deal unattributed.
+ATTRIBUTION_ROWS = [
+    "(DATE '2026-01-01', 'linear', 'k1', 'campaign', 'USD', 1.333333333, 200.000001, 2, 300, 0.6666666665, 0.666667)",
+    "(DATE '2026-01-01', 'linear', 'k2', 'campaign', 'USD', 0.666666667, 99.999999, 2, 300, 0.3333333335, 0.333333)",
+    "(DATE '2026-01-01', 'first_touch', 'k1', 'campaign', 'USD', 2, 300, 2, 300, 1, 1)",
+    "(DATE '2026-02-01', 'linear', '(unattributed)', 'unattributed', 'USD', 1, 100, 1, 100, 1, 1)",
+]
+
+
+def test_parts_that_add_up_to_their_groups_total_count_nothing_and_each_group_that_does_not_counts_once(
+        warehouse_url: str):
+    warehouse = Warehouse(warehouse_url)
+    warehouse.execute([f"CREATE SCHEMA {SCHEMA}", ATTRIBUTION_DDL,
+                       f"INSERT INTO {SCHEMA}.{ATTRIBUTION} VALUES {', '.join(ATTRIBUTION_ROWS)}"])
+    assert not any(_one_pass(warehouse, ATTRIBUTION).values())
+    # January's linear credits lose 0.5 (beyond the 0.01 tolerance); February's row disagrees with
+    # its own total of deals.
+    warehouse.execute([f"UPDATE {SCHEMA}.{ATTRIBUTION} SET attributed_revenue = 99.5 WHERE campaign_key = 'k2'",
+                       f"UPDATE {SCHEMA}.{ATTRIBUTION} SET attributed_deals = 0.5 WHERE month = DATE '2026-02-01'"])
+    counts = {name: n for name, n in _one_pass(warehouse, ATTRIBUTION).items() if n}
+    assert counts == {"sums_to:attributed_revenue=won_revenue": 1, "sums_to:attributed_deals=won_deals": 1}
+    outcome = gate.check_contract(warehouse, SCHEMA, ATTRIBUTION, marts()[ATTRIBUTION], BOUNDS)
+    assert sorted(f.rule for f in outcome.failures) == sorted(counts)

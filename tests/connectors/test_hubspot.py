@@ -121,13 +121,16 @@ def test_first_run_reads_list_endpoints_with_exact_totals(sandbox_env: SandboxSe
                hs_analytics_source_data_1, hs_analytics_source_data_2, hs_analytics_first_url, archived,
                lifecyclestage, hs_lifecyclestage_marketingqualifiedlead_date,
                hs_lifecyclestage_salesqualifiedlead_date, hs_lifecyclestage_opportunity_date,
-               hs_lifecyclestage_customer_date
+               hs_lifecyclestage_customer_date,
+               hs_latest_source, hs_latest_source_data_1, hs_latest_source_data_2, hs_latest_source_timestamp,
+               hs_analytics_last_url
         from contacts""")}
     for c in contacts:
         assert got[c.contact_id] == (
             c.email, c.firstname, c.lastname, c.created_at, c.updated_at, c.analytics_source,
             c.source_data_1 or None, c.source_data_2 or None, c.first_url or None, False,
             c.lifecycle_stage, c.mql_at, c.sql_at, c.opportunity_at, c.customer_at,
+            c.latest_source, c.latest_data_1 or None, c.latest_data_2 or None, c.latest_at, c.last_url,
         )
     # The world's contacts stand at every stage.
     assert {c.lifecycle_stage for c in contacts} == {

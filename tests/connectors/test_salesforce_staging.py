@@ -59,3 +59,18 @@ def test_the_crm_mart_carries_salesforce_deals_attributed_to_their_first_touch(b
     rows = built.rows("SELECT source_system, deal_id, utm_campaign FROM intermediate.int_deals_attributed "
                       "ORDER BY deal_id")
     assert rows == [("salesforce", "006o1", "brand_search"), ("salesforce", "006o3", "brand_search")]
+
+
+def test_touchpoints_are_live_memberships_and_the_creation_of_people_no_campaign_reached(built: Warehouse):
+    rows = built.rows("SELECT touch_id, contact_id, touched_at, touch_type, utm_source, utm_medium, utm_campaign "
+                      "FROM staging.stg_salesforce__touchpoints ORDER BY touch_id")
+    assert [(r[0], r[1], _utc(r[2]), *r[3:]) for r in rows] == [
+        # The organic lead: its creation, under its LeadSource, with no campaign.
+        ("00Ql4:lead_source", "00Ql4", at("2026-01-01 12:00"), "lead_source", "Web", None, None),
+        # l1's memberships count for the contact it became, each dated when it was made.
+        ("00vm1", "003c1", at("2026-01-01 09:00"), "campaign_member", "google", None, "brand_search"),
+        ("00vm2", "003c1", at("2026-01-01 15:00"), "campaign_member", "google", None, "autumn_promo"),
+        ("00vm3", "00Ql2", at("2026-01-01 10:00"), "campaign_member", "google", None, "autumn_promo"),
+        # 00vm4 is in a deleted campaign (and deleted itself): no touch.
+        ("00vm5", "003c2", at("2026-01-01 08:00"), "campaign_member", "facebook", None, "brand_search"),
+    ]

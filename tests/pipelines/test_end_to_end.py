@@ -447,8 +447,10 @@ def test_a_bad_crm_row_does_not_freeze_the_ad_marts(project: SandboxServer, caps
     code, out = _run(capsys)
     assert code == 1, out
     held = _held_back(out)
-    # The deal's mart and the KPIs and cohorts whose revenue it lowers wait; the ad and web marts publish.
-    assert "crm_deals" in held and held <= {"crm_deals", "campaign_kpis_daily", "customer_cohorts"}
+    # The deal's mart and the KPIs, cohorts and attribution whose revenue it lowers wait; the ad and web
+    # marts publish.
+    assert "crm_deals" in held and held <= {"crm_deals", "campaign_kpis_daily", "customer_cohorts",
+                                           "campaign_attribution_monthly"}
     assert _published_by(warehouse, _run_id(out)) == set(MARTS) - held
     assert warehouse.scalar("SELECT min(amount) FROM marts.crm_deals") >= 0
 

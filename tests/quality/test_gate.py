@@ -118,6 +118,18 @@ BAD_ROWS = {
         "UPDATE marts_candidate.campaign_kpis_daily SET spend = NULL WHERE campaign_key = 'autumn_promo'",
         "expect_column_values_to_not_be_null", "spend",
     ),
+    "attributed revenue that does not add up to the month's": (
+        "campaign_attribution_monthly",
+        "UPDATE marts_candidate.campaign_attribution_monthly SET attributed_revenue = attributed_revenue - 1 "
+        "WHERE attribution_model = 'linear' AND campaign_key = 'brand_search'",
+        "unexpected_rows_expectation", None,
+    ),
+    "attribution share above 1": (
+        "campaign_attribution_monthly",
+        "UPDATE marts_candidate.campaign_attribution_monthly SET revenue_share = 1.5 "
+        "WHERE attribution_model = 'first_touch' AND campaign_key = 'brand_search'",
+        "expect_column_values_to_be_between", "revenue_share",
+    ),
     "negative deal amount": (
         "crm_deals",
         "UPDATE marts_candidate.crm_deals SET amount = -5 WHERE deal_id = 'd4'",
@@ -140,6 +152,19 @@ def test_each_bad_candidate_fails(candidates: Warehouse, case: str):
     if expectation != "expect_table_row_count_to_be_between":
         assert finding.sample, "the report must show offending rows"
     assert expectation in gate.render(outcome)
+
+
+def test_attribution_conserves_each_models_month_within_its_rounding_tolerance(candidates: Warehouse):
+    table = "marts_candidate.campaign_attribution_monthly"
+    where = "WHERE attribution_model = 'time_decay' AND campaign_key = 'brand_search'"
+    candidates.execute([f"UPDATE {table} SET attributed_revenue = attributed_revenue + 0.005 {where}"])
+    assert _check(candidates, "campaign_attribution_monthly").success
+    candidates.execute([f"UPDATE {table} SET attributed_revenue = attributed_revenue + 0.01 {where}"])
+    outcome = _check(candidates, "campaign_attribution_monthly")
+    finding = next(f for f in outcome.failures if f.rule == "sums_to:attributed_revenue=won_revenue")
+    # The group that broke it, with what its rows add up to and the month's total (d1 300 USD, d3 216 and d4 55 from EUR: 571).
+    assert [(r["attribution_model"], r["month"], float(r["summed"]), float(r["total"])) for r in finding.sample] \
+        == [("time_decay", "2026-01-01", 571.015, 571.0)]
 
 
 def test_sample_rows_name_the_offending_grain(candidates: Warehouse):

@@ -119,3 +119,21 @@ def test_a_malformed_contract_names_the_file_and_the_entry(tmp_path: Path):
     path.write_text("requires: [ads.campaign_stats]\ngrain: [day]\ncolumns:\n  day: {type: datetime}\n")
     with pytest.raises(ContractError, match="column 'day': unknown column type 'datetime'"):
         load_mart(path)
+
+
+@pytest.mark.parametrize(("sums_to", "message"), [
+    ("{column: part, total: whole}", "sums_to is {column: <part>, by: \\[<columns>\\], total: <whole>"),
+    ("{column: part, by: [], total: whole}", "sums_to: by lists the columns of each group"),
+    ("{column: part, by: [month], total: whole}", "sums_to names undeclared columns \\['month'\\]"),
+    ("{column: part, by: [day], total: whole, tolerance: -1}", "sums_to: tolerance is a number, 0 or more"),
+])
+def test_a_malformed_sums_to_names_the_file_and_what_is_wrong(tmp_path: Path, sums_to: str, message: str):
+    path = tmp_path / "shares.yml"
+    path.write_text("requires: [crm.deals]\nbuild: {full: a test}\ngrain: [day, key]\ncolumns:\n  day: {type: date}\n  key: {type: text}\n"
+                    "  part: {type: double}\n  whole: {type: double}\n"
+                    f"checks:\n  - sums_to: {sums_to}\n")
+    with pytest.raises(ContractError, match=f"shares.yml: {message}"):
+        load_mart(path)
+    path.write_text(path.read_text().split("checks:")[0] + "checks:\n  - sums_to: {column: part, by: [day], total: whole}\n")
+    (check,) = load_mart(path).checks
+    assert (check.kind, check.columns, check.argument) == ("sums_to", ("part", "whole", "day"), 0)

@@ -39,6 +39,9 @@ CASES: dict[str, tuple[dict[str, float], float, dict[str, float]]] = {
     "projected_spend": ({"spend_to_date": 1000, "month_weight": 31, "elapsed_weight": 10}, 3100.0,
                         {"spend_to_date": 0, "month_weight": 31, "elapsed_weight": 0}),
     "platform_roas": ({"conversions_value": 500, "spend": 25}, 20.0, {"conversions_value": 500, "spend": 0}),
+    "deal_share": ({"attributed_deals": 0.5, "won_deals": 4}, 0.125, {"attributed_deals": 0, "won_deals": 0}),
+    "revenue_share": ({"attributed_revenue": 120, "won_revenue": 480}, 0.25,
+                      {"attributed_revenue": 0, "won_revenue": 0}),
 }
 
 
