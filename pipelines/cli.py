@@ -115,19 +115,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(top_campaigns_by_roas(start, end))
     print()
-    print(marketing_reports())
+    print(marketing_reports(start, end))
     print()
     print(quality_summary(summary))
     return 0
 
 
-def marketing_reports() -> str:
-    """Plan against actual and naming governance, from the published marts."""
+def marketing_reports(start: date, end: date) -> str:
+    """Plan against actual, attribution across the models and naming governance, from the published
+    marts."""
     from pipelines import reports
     from warehouse import Warehouse, load_settings
 
     warehouse = Warehouse(load_settings().warehouse_url)
-    return "\n\n".join((reports.budget_pacing(warehouse), reports.naming_violations(warehouse)))
+    return "\n\n".join((reports.budget_pacing(warehouse), reports.attribution_comparison(warehouse, start, end),
+                         reports.naming_violations(warehouse)))
 
 
 def quality_summary(summary: object) -> str:

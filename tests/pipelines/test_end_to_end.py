@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from connectors import registry
-from pipelines import cli
+from pipelines import cli, reports
 from pipelines.definitions import build_definitions
 from sandbox import ad_spend_files, campaign_plans, fx_rates
 from sandbox.server import SandboxServer
@@ -307,6 +307,19 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     )
     reported = sum(Decimal(line.split()[3].replace(",", "")) for line in report[3:])
     assert abs(reported - Decimal(in_window)) < Decimal("0.1")
+    # The demo's marketing reports: a line per plan of the month paced, and under every attribution
+    # model the same revenue in all, the won revenue of the window's months.
+    pacing = reports.budget_pacing(warehouse).splitlines()
+    month = warehouse.scalar("SELECT max(plan_month) FROM marts.budget_pacing WHERE days_elapsed > 0")
+    plans = warehouse.scalar("SELECT count(*) FROM marts.budget_pacing WHERE plan_month = :m", m=month)
+    assert len(pacing) == 3 + plans + 1 and pacing[-1].endswith("(over beyond the tolerance raises a warning)")
+    credited = reports.attribution_comparison(warehouse, START, END, limit=1000).splitlines()[3:]
+    columns = [sum(Decimal(line.split()[-5 + i].replace(",", "")) for line in credited) for i in range(5)]
+    won = Decimal(warehouse.scalar(
+        "SELECT sum(amount_reporting) FROM marts.crm_deals WHERE is_won AND closed_at >= :first",
+        first=START.replace(day=1)))
+    assert all(abs(column - won) <= len(credited) for column in columns), (columns, won)
+    assert reports.naming_violations(warehouse).startswith("Naming violations against '{offer} | {tactic} | {region}'")
 
     code, out = _run(capsys)
     assert code == 0, out
