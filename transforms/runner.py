@@ -13,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from transforms import state
-from transforms.models import SEED_SCHEMA, SEEDS, Model, replace_tables, transpile
+from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, SEEDS, Model, live_relation, replace_tables, transpile
 from transforms.state import Window
 from warehouse import Warehouse
 from warehouse.engine import Column
@@ -75,6 +75,10 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], c
         if not missing:
             raise
         standing = {dep: model.stand_ins[dep] for dep in missing if dep in model.stand_ins}
+        # A mart built from another mart whose candidate this run did not build (Dagster ran them in
+        # separate runs, as a backfill does): it reads the published one.
+        standing.update({dep: f"select * from {'.'.join(live_relation(dep[1]))}" for dep in missing
+                         if dep[0] == CANDIDATE_SCHEMA and live_relation(dep[1]) in existing})
         if len(standing) < len(missing):
             names = ", ".join(f"{s}.{t}" for s, t in missing if (s, t) not in standing)
             raise MissingInputError(
@@ -83,7 +87,7 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], c
         result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn,
                           replace(record, window=None))
         return BuildResult(result.relation, result.row_count, result.columns,
-                           tuple(f"{s}.{t}" for s, t in standing))
+                           tuple(f"{s}.{t}" for s, t in standing if s != CANDIDATE_SCHEMA))
 
 
 def _replace(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection, record: state.Build) -> BuildResult:

@@ -150,3 +150,19 @@ def test_the_portfolio_rolls_plans_up_by_phase_and_naming_part(warehouse: Wareho
     # search, autumn_promo's display; spring_launch has none.
     assert rows[(january, "channel", "Display")]["budget_reporting"] == Decimal("6.428571")
     assert rows[(date(2026, 2, 1), "channel", "(not set)")]["campaigns"] == 1
+
+
+def test_pacing_built_in_a_run_of_its_own_reads_the_published_plans(warehouse: Warehouse):
+    from transforms.publication import publish
+
+    before = _build(warehouse, {"reporting_currency": "USD"})
+    # Published, the plans' candidate is renamed into place; a later run building only the pacing
+    # (a backfill's runs split that way) reads the published plans.
+    publish(warehouse, ["campaign_plans"], "run-1", SOURCES)
+    model = next(m for m in project(SOURCES).models if m.name == "budget_pacing")
+    result = runner.build(warehouse, model, {"reporting_currency": "USD"})
+    assert result.stood_in == ()
+    columns = [c.name for c in warehouse.columns(CANDIDATE_SCHEMA, "budget_pacing")]
+    after = {(r[1], r[3]): dict(zip(columns, r, strict=True))
+             for r in warehouse.rows(f"SELECT * FROM {CANDIDATE_SCHEMA}.budget_pacing")}
+    assert after == before
