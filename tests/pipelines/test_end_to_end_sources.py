@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 
 from connectors import registry
-from sandbox import ad_spend_files
+from sandbox import ad_spend_files, campaign_plans
 from sandbox.server import SandboxServer
-from sandbox.world import World, ads
+from sandbox.world import World, ads, crm
 from tests.conftest import TODAY
 from tests.pipelines.test_end_to_end import DUCKDB, SPECS, _expected_spend, _run
 from transforms.contracts import marts
@@ -25,8 +25,17 @@ pytestmark = pytest.mark.slow
 def _alone(source: str) -> list[str]:
     """The marts a deployment with only this source publishes: those whose entities it and the
     sources it needs (FX rates for money) provide."""
-    enabled = tuple(registry.enabled_sources(source))
+    return _published_with(source)
+
+
+def _published_with(*sources: str) -> list[str]:
+    enabled = tuple(registry.enabled_sources(",".join(sources)))
     return sorted(n for n, c in marts().items() if set(c.requires) <= provided(enabled))
+
+
+def _published(out: str) -> list[str]:
+    line = [line for line in out.splitlines() if line.startswith("published: ")][0]
+    return sorted(part.split(" (")[0].removeprefix("marts.") for part in line[len("published: "):].split(", "))
 
 
 @pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -45,9 +54,7 @@ def test_one_source_alone_on_a_fresh_warehouse(project: SandboxServer, source: s
     code, out = _run(capsys)
     assert code == 0, out
     assert _alone(source), f"{source} feeds no mart"
-    published = [line for line in out.splitlines() if line.startswith("published: ")][0]
-    assert sorted(part.split(" (")[0].removeprefix("marts.") for part in published[len("published: "):].split(", ")) \
-        == _alone(source)
+    assert _published(out) == _alone(source)
     warehouse = Warehouse(DUCKDB if engine == "duckdb" else request.getfixturevalue("postgres_url"))
     for name in _alone(source):
         assert warehouse.row_count("marts", name) > 0, name
@@ -111,3 +118,52 @@ def test_one_day_months_in_the_past_fetches_that_day_not_yesterday(project: Sand
     lookback = SPECS["google_ads"].lookback_days
     assert warehouse.rows("SELECT min(date_day), max(date_day) FROM raw_google_ads.ad_group_stats")[0] == (
         day - timedelta(days=lookback - 1), day)
+
+
+def test_plans_one_ad_platform_and_one_crm_publish_the_marketing_model(project: SandboxServer, monkeypatch, capsys):
+    """The plans, LinkedIn and HubSpot, without Google, Meta, GA4 or Salesforce: the pacing counts
+    LinkedIn's spend alone against plans that budget every platform, the funnel has LinkedIn's
+    traffic and no sessions, and the attribution still accounts for every won deal."""
+    chosen = ("campaign_plans", "linkedin_ads", "hubspot")
+    monkeypatch.setenv("FUNNELHOUSE_SOURCES", ",".join(chosen))
+    code, out = _run(capsys)
+    assert code == 0, out
+    expected = _published_with(*chosen)
+    assert {"budget_pacing", "budget_pacing_portfolio", "dim_campaign", "campaign_attribution_monthly",
+            "funnel_monthly", "customer_cohorts"} <= set(expected)
+    assert "web_traffic_daily" not in expected and _published(out) == expected
+    warehouse = Warehouse(DUCKDB)
+    world = project.state.world
+    plans = campaign_plans.plan_rows(world)
+    assert warehouse.scalar("SELECT count(*) FROM marts.budget_pacing") == len(plans)
+    # Spend to date in the reporting currency is LinkedIn's, day by day, up to the as-of day.
+    pacing = warehouse.rows("SELECT campaign_key, plan_month, as_of_date, days_in_month, spend_to_date_reporting "
+                            "FROM marts.budget_pacing")
+    spent = 0
+    for key, month, as_of, days, to_date in pacing:
+        last = min(as_of, month + timedelta(days=days - 1))
+        ads_spend = Decimal(warehouse.scalar(
+            "SELECT coalesce(sum(spend_reporting), 0) FROM marts.campaign_performance_daily WHERE campaign_key = :key "
+            "AND date_day BETWEEN :first AND :last", key=key, first=month, last=last))
+        assert abs(Decimal(to_date or 0) - ads_spend) <= Decimal("0.0001"), (key, month)
+        spent += ads_spend
+    assert spent > 0
+    assert {p for (p,) in warehouse.rows("SELECT DISTINCT platform FROM marts.campaign_performance_daily")} \
+        == {"linkedin_ads"}
+    # The funnel: LinkedIn's impressions and clicks, no web analytics source so no sessions.
+    assert warehouse.rows("SELECT sum(impressions), sum(clicks), sum(sessions) FROM marts.funnel_monthly")[0] == \
+        warehouse.rows("SELECT sum(impressions), sum(clicks), 0 FROM marts.campaign_performance_daily")[0]
+    assert warehouse.scalar("SELECT sum(leads) FROM marts.funnel_monthly") == len(crm.contacts(world))
+    # Every model and month credits exactly the month's won revenue, HubSpot's alone.
+    off = warehouse.scalar("""
+        SELECT count(*) FROM (
+            SELECT month, attribution_model, sum(attributed_revenue) AS credited, max(won_revenue) AS won
+            FROM marts.campaign_attribution_monthly GROUP BY month, attribution_model) AS m
+        WHERE abs(credited - won) > 0.0001""")
+    assert off == 0
+    assert warehouse.scalar("SELECT sum(won_revenue) FROM (SELECT DISTINCT month, won_revenue "
+                            "FROM marts.campaign_attribution_monthly) AS m") == warehouse.scalar(
+        "SELECT sum(amount_reporting) FROM marts.crm_deals WHERE is_won")
+    # CAC only where LinkedIn spent: Paid Social cohorts, never Paid Search.
+    cac = dict(warehouse.rows("SELECT channel, count(cac) FROM marts.customer_cohorts GROUP BY channel"))
+    assert cac.get("Paid Social", 0) > 0 and cac.get("Paid Search", 0) == 0
