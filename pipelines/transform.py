@@ -8,7 +8,7 @@ publication. The price is coarser failure upstream: a failed ingestion step skip
 """
 
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,11 +66,15 @@ class Table:
         return ".".join(self.key.path)
 
     def build(self, wh: Warehouse, settings: Settings, conn: sa.Connection, plan: Plan | None = None,
-              fingerprint: str = "", run_id: str = "", previous: state.Build | None = None) -> runner.BuildResult:
+              fingerprint: str = "", run_id: str = "", previous: state.Build | None = None,
+              selected: Collection[AssetKey] = ()) -> runner.BuildResult:
+        """`selected`: what this run builds; a candidate mart read but not among them is read
+        published."""
         if self.model is None:
             return runner.load_seed(wh, self.key.path[1], settings.campaign_key_overrides)
+        published = [dep for dep in self.model.deps if dep[0] == CANDIDATE_SCHEMA and AssetKey(list(dep)) not in selected]
         return runner.build(wh, self.model, _variables(settings), conn, plan.window if plan else None, fingerprint,
-                            run_id, previous)
+                            run_id, previous, published)
 
 
 class TransformConfig(Config):
@@ -187,7 +191,7 @@ def _build_selected(
                 if table.entity is not None:
                     staging_checks.before_build(wh, conn, table.key, table.entity, window)
                 result = table.build(wh, settings, conn, plan, found.get(table.relation, ""), context.run.run_id,
-                                     builds.get(table.relation))
+                                     builds.get(table.relation), selected)
             except Exception as exc:
                 broken.add(table.key)
                 failed[table.relation] = _first_line(exc)

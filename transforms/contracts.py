@@ -42,12 +42,15 @@ Each mart, staging entity and intermediate model says how a run rebuilds it (`bu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from warehouse import types
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent
 DOMAINS_DIR = ROOT / "domains"
@@ -233,7 +236,7 @@ class MartContract:
         return _with_grain(self.grain, self.checks)
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
@@ -245,7 +248,7 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-def _columns(path: Path, where: str, raw: Any) -> tuple[tuple[ColumnContract, ...], list[CheckSpec]]:
+def declared_columns(path: Path, where: str, raw: Any) -> tuple[tuple[ColumnContract, ...], list[CheckSpec]]:
     if not isinstance(raw, dict) or not raw:
         raise ContractError(f"{path}: {where}: 'columns' must map each column name to its type and description")
     columns: list[ColumnContract] = []
@@ -314,9 +317,9 @@ def _check_item(path: Path, where: str, item: Any, allowed: tuple[str, ...]) -> 
 
 
 def load_mart(path: Path) -> MartContract:
-    data = _load(path)
+    data = load_yaml(path)
     name = path.stem
-    columns, checks = _columns(path, name, data.get("columns"))
+    columns, checks = declared_columns(path, name, data.get("columns"))
     names = {c.name for c in columns}
     grain = tuple(data.get("grain") or ())
     if not grain or not set(grain) <= names:
@@ -380,11 +383,11 @@ def _monitors(path: Path, where: str, raw: Any, names: set[str]) -> tuple[Monito
 
 
 def load_domain(path: Path) -> DomainContract:
-    data = _load(path)
+    data = load_yaml(path)
     entities: dict[str, EntityContract] = {}
     for name, raw in (data.get("entities") or {}).items():
         where = f"entity {name}"
-        columns, checks = _columns(path, where, (raw or {}).get("columns"))
+        columns, checks = declared_columns(path, where, (raw or {}).get("columns"))
         grain = tuple(raw.get("grain") or ())
         if not grain or not set(grain) <= {c.name for c in columns}:
             raise ContractError(f"{path}: {where}: grain must list declared columns")
@@ -417,11 +420,21 @@ def intermediate_builds() -> dict[str, BuildSpec]:
         declaration = path.with_suffix(".yml")
         if not declaration.exists():
             raise ContractError(f"{declaration}: missing; it says how a run rebuilds {path.name} (build:)")
-        data = _load(declaration)
+        data = load_yaml(declaration)
         unknown = set(data) - {"build"}
         if unknown:
             raise ContractError(f"{declaration}: unknown keys {sorted(unknown)}")
         found[path.stem] = _build_spec(declaration, path.stem, data.get("build"))
+    return found
+
+
+def declared(directory: Path, load: Callable[[Path], T], kind: str) -> dict[str, T]:
+    """Each `<name>.yml` of `directory` loaded, by name; each `<name>.sql` has one, and the reverse."""
+    found = {path.stem: load(path) for path in sorted(directory.glob("*.yml"))}
+    sql = {path.stem for path in directory.glob("*.sql")}
+    if set(found) != sql:
+        raise ContractError(f"{kind} without a contract: {sorted(sql - set(found))}; "
+                            f"contracts without SQL: {sorted(set(found) - sql)}")
     return found
 
 
@@ -433,11 +446,7 @@ def domains() -> dict[str, DomainContract]:
 @cache
 def marts() -> dict[str, MartContract]:
     """Every published mart's contract, by name. Each mart's SQL has one, and the reverse."""
-    found = {path.stem: load_mart(path) for path in sorted(MARTS_DIR.glob("*.yml"))}
-    sql = {path.stem for path in MARTS_DIR.glob("*.sql")}
-    if set(found) != sql:
-        raise ContractError(f"marts without a contract: {sorted(sql - set(found))}; "
-                            f"contracts without SQL: {sorted(set(found) - sql)}")
+    found = declared(MARTS_DIR, load_mart, "marts")
     known = {f"{d.name}.{e}" for d in domains().values() for e in d.entities}
     for contract in found.values():
         unknown = set(contract.requires) - known

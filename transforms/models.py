@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -154,12 +155,19 @@ def setting_rows(name: str, rows: Rows) -> str:
     return f"(select * from (values {values}) as {name}({', '.join(rows.columns)}))"
 
 
+@cache
+def _default_variables() -> dict[str, object]:
+    # The defaults are constants; validating them again for every model rendered would cost more
+    # than the render.
+    return ModelSettings().variables()
+
+
 def render(sql: str, variables: Mapping[str, object], union: UnionFunction = _no_unions,
            window: Window | None = None) -> str:
     """`window`: the days an incremental build rebuilds; `{{ window('s.date_day') }}` then renders
     as a predicate keeping only them, and as `true` when the model is built whole. `variables`
     fall back to the model settings' defaults (transforms.model_settings)."""
-    variables = {**ModelSettings().variables(), **variables}
+    variables = {**_default_variables(), **variables}
 
     def in_window(column: str) -> str:
         return f"({window.predicate(column)})" if window is not None else "(1 = 1)"

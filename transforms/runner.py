@@ -6,14 +6,23 @@ for a mart, becomes a candidate of just those days. Each build is recorded in `a
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from transforms import state
-from transforms.models import CANDIDATE_SCHEMA, SEED_SCHEMA, SEEDS, Model, live_relation, replace_tables, transpile
+from transforms.models import (
+    CANDIDATE_SCHEMA,
+    SEED_SCHEMA,
+    SEEDS,
+    Model,
+    Relation,
+    live_relation,
+    replace_tables,
+    transpile,
+)
 from transforms.state import Window
 from warehouse import Warehouse
 from warehouse.engine import Column
@@ -49,10 +58,12 @@ def compiled_sql(model: Model, dialect: str, variables: Mapping[str, object], st
 
 def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], conn: sa.Connection | None = None,
           window: Window | None = None, fingerprint: str = "", run_id: str = "",
-          previous: state.Build | None = None) -> BuildResult:
+          previous: state.Build | None = None, published: Collection[Relation] = ()) -> BuildResult:
     """One transaction: build the table whole (`window` None) or by the window's days, record the
     build, read back count and schema. `previous`: the table's last build, whose row count an
     incremental build updates (counting a 10M-row table on PostgreSQL would cost a scan).
+    `published`: the candidate marts this model reads that its run does not build; it reads their
+    published tables instead, since a candidate another run left behind failed its gate.
 
     Pass `conn` to build several models on one connection: opening a DuckDB connection costs about
     as much as building a small model. Missing inputs are looked for only when a build fails, since
@@ -61,20 +72,21 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], c
     """
     if conn is None:
         with warehouse.engine.connect() as own:
-            return build(warehouse, model, variables, own, window, fingerprint, run_id, previous)
+            return build(warehouse, model, variables, own, window, fingerprint, run_id, previous, published)
     record = state.Build(model.relation, fingerprint, run_id, window, 0)
+    live = _published_stand_ins(warehouse, model, published, conn)
     try:
-        sql = compiled_sql(model, warehouse.dialect, variables, window=window)
+        sql = compiled_sql(model, warehouse.dialect, variables, live, window)
         if window is None or model.layer == "marts":
             return _replace(warehouse, model, sql, conn, record)
         return _rebuild_days(warehouse, model, sql, conn, window, record, previous)
     except Exception as exc:
         with conn.begin():
             existing = warehouse.relations(conn)
-        missing = [dep for dep in model.deps if dep not in existing]
+        missing = [dep for dep in model.deps if dep not in existing and dep not in live]
         if not missing:
             raise
-        standing = {dep: model.stand_ins[dep] for dep in missing if dep in model.stand_ins}
+        standing = {**live, **{dep: model.stand_ins[dep] for dep in missing if dep in model.stand_ins}}
         # A mart built from another mart whose candidate this run did not build (Dagster ran them in
         # separate runs, as a backfill does): it reads the published one.
         standing.update({dep: f"select * from {'.'.join(live_relation(dep[1]))}" for dep in missing
@@ -88,6 +100,20 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], c
                           replace(record, window=None))
         return BuildResult(result.relation, result.row_count, result.columns,
                            tuple(f"{s}.{t}" for s, t in standing if s != CANDIDATE_SCHEMA))
+
+
+def _published_stand_ins(warehouse: Warehouse, model: Model, published: Collection[Relation],
+                         conn: sa.Connection) -> dict[Relation, str]:
+    wanted = [dep for dep in model.deps if dep[0] == CANDIDATE_SCHEMA and dep in published]
+    if not wanted:
+        return {}
+    with conn.begin():
+        existing = warehouse.relations(conn)
+    unpublished = [f"{s}.{t}" for s, t in wanted if live_relation(t) not in existing]
+    if unpublished:
+        raise MissingInputError(f"{model.relation} reads {', '.join(unpublished)}, which has never been published: "
+                                "build it in the same run, or publish it first")
+    return {dep: f"select * from {'.'.join(live_relation(dep[1]))}" for dep in wanted}
 
 
 def _replace(warehouse: Warehouse, model: Model, sql: str, conn: sa.Connection, record: state.Build) -> BuildResult:

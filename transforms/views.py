@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from transforms.contracts import ColumnContract, ContractError, _columns, _load, marts
+from transforms.contracts import ColumnContract, ContractError, declared, declared_columns, load_yaml, marts
 from transforms.models import PUBLISHED_SCHEMA, referenced_tables, transpile
 
 VIEWS_DIR = Path(__file__).resolve().parent / "views"
@@ -45,12 +45,12 @@ class ViewContract:
 
 
 def load_view(path: Path) -> ViewContract:
-    data = _load(path)
+    data = load_yaml(path)
     name = path.stem
     unknown = set(data) - {"description", "grain", "columns"}
     if unknown:
         raise ContractError(f"{path}: unknown keys {sorted(unknown)}")
-    columns, checks = _columns(path, name, data.get("columns"))
+    columns, checks = declared_columns(path, name, data.get("columns"))
     if checks:
         raise ContractError(f"{path}: a view has no checks of its own: it shows what its mart's gate passed")
     grain = tuple(data.get("grain") or ())
@@ -68,12 +68,8 @@ def load_view(path: Path) -> ViewContract:
 
 @cache
 def views() -> dict[str, ViewContract]:
-    """Every declared view, by name. Each view's SQL has a contract, and the reverse."""
-    found = {path.stem: load_view(path) for path in sorted(VIEWS_DIR.glob("*.yml"))}
-    sql = {path.stem for path in VIEWS_DIR.glob("*.sql")}
-    if set(found) != sql:
-        raise ContractError(f"views without a contract: {sorted(sql - set(found))}; "
-                            f"contracts without SQL: {sorted(set(found) - sql)}")
+    """Every declared view, by name."""
+    found = declared(VIEWS_DIR, load_view, "views")
     clash = set(found) & set(marts())
     if clash:
         raise ContractError(f"views named like marts: {sorted(clash)}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from bench.gate_baseline import one_pass, one_pass_sql
 from quality import gate
 from quality.suites import DateBounds, checks
@@ -155,3 +157,31 @@ def test_parts_that_add_up_to_their_groups_total_count_nothing_and_each_group_th
     assert counts == {"sums_to:attributed_revenue=won_revenue": 1, "sums_to:attributed_deals=won_deals": 1}
     outcome = gate.check_contract(warehouse, SCHEMA, ATTRIBUTION, marts()[ATTRIBUTION], BOUNDS)
     assert sorted(f.rule for f in outcome.failures) == sorted(counts)
+
+
+def test_a_warning_is_found_by_both_and_is_no_disagreement(warehouse_url: str):
+    from bench import quality_gate
+    from warehouse.types import sql_type
+
+    contract = marts()["budget_pacing"]
+    warehouse = Warehouse(warehouse_url)
+    values = {c.name: "NULL" for c in contract.columns}
+    values.update(source_system="'campaign_plans'", campaign_key="'k1'", plan_month="DATE '2026-01-01'",
+                  as_of_date="DATE '2026-01-10'", days_in_month="31", days_elapsed="10", currency_code="'USD'",
+                  budget="310", spend_to_date="200", expected_spend_to_date="100", pacing="2", budget_used="0.645",
+                  projected_spend="620", status="'over'", pacing_tolerance="0.1", reporting_currency="'USD'",
+                  fx_rate_date="DATE '2026-01-10'", budget_reporting="310", spend_to_date_reporting="200",
+                  expected_spend_to_date_reporting="100", projected_spend_reporting="620")
+    warehouse.execute([
+        "CREATE SCHEMA IF NOT EXISTS marts",
+        f"CREATE TABLE marts.budget_pacing ({', '.join(f'{c.name} {sql_type(c.type)}' for c in contract.columns)})",
+        f"INSERT INTO marts.budget_pacing VALUES ({', '.join(values[c.name] for c in contract.columns)})",
+    ])
+    # A campaign over budget is a warning both find; the blocking rules pass.
+    assert quality_gate.compare(warehouse, ["budget_pacing"], repeats=1)["budget_pacing"]["rows"] == 1
+    warehouse.execute(["UPDATE marts.budget_pacing SET status = 'on_track'"])
+    assert quality_gate.compare(warehouse, ["budget_pacing"], repeats=1)["budget_pacing"]["rows"] == 1
+    # A row the gate refuses stops the comparison, naming the mart.
+    warehouse.execute(["UPDATE marts.budget_pacing SET budget = -1"])
+    with pytest.raises(RuntimeError, match="the gate failed on marts.budget_pacing"):
+        quality_gate.compare(warehouse, ["budget_pacing"], repeats=1)

@@ -166,3 +166,28 @@ def test_pacing_built_in_a_run_of_its_own_reads_the_published_plans(warehouse: W
     after = {(r[1], r[3]): dict(zip(columns, r, strict=True))
              for r in warehouse.rows(f"SELECT * FROM {CANDIDATE_SCHEMA}.budget_pacing")}
     assert after == before
+
+
+def test_a_candidate_another_run_left_behind_is_not_read(warehouse: Warehouse):
+    from transforms.publication import publish
+
+    before = _build(warehouse, {"reporting_currency": "USD"})
+    publish(warehouse, ["campaign_plans"], "run-1", SOURCES)
+    # A later run's plans failed their gate: its candidate, here one that lost every plan, stays.
+    warehouse.execute([f"CREATE TABLE {CANDIDATE_SCHEMA}.campaign_plans AS "
+                       f"SELECT * FROM {CANDIDATE_SCHEMA}.campaign_plans__live WHERE 1 = 0"])
+    model = next(m for m in project(SOURCES).models if m.name == "budget_pacing")
+    plans = (CANDIDATE_SCHEMA, "campaign_plans")
+
+    def pacing(published) -> dict:
+        runner.build(warehouse, model, {"reporting_currency": "USD"}, published=published)
+        return {(r[1], r[3]) for r in warehouse.rows(f"SELECT * FROM {CANDIDATE_SCHEMA}.budget_pacing")}
+
+    # Read as a run that builds the plans itself would, the held-back candidate empties the pacing;
+    # a run that does not build them reads the published plans.
+    assert pacing(()) == set()
+    assert pacing([plans]) == set(before)
+    warehouse.execute([f"DROP TABLE {CANDIDATE_SCHEMA}.campaign_plans",
+                       f"ALTER TABLE {CANDIDATE_SCHEMA}.campaign_plans__live RENAME TO campaign_plans"])
+    with pytest.raises(runner.MissingInputError, match="campaign_plans, which has never been published"):
+        pacing([plans])

@@ -1,5 +1,5 @@
 -- One row per day, ad platform, account, campaign, ad group and ad whose platform says where the ad
--- sends a click: the ad's day as ad_performance_daily has it, with its landing URL taken apart. The
+-- sends a click: ad_performance_daily's row of the ad's day, with its landing URL taken apart. The
 -- URL is the ad's as of the day's last build. Parameters are read as written in the URL (a value
 -- stays percent-encoded), the first of a repeated one; PostgreSQL's substring answers NULL where
 -- DuckDB's regexp_extract answers '', hence the nullif.
@@ -26,18 +26,18 @@ with urls as (
 )
 
 select
-    s.date_day,
-    s.platform,
-    s.account_id,
-    c.account_name,
-    c.time_zone,
-    s.campaign_id,
-    c.campaign_name,
-    c.campaign_key,
-    s.ad_group_id,
-    g.ad_group_name,
-    s.ad_id,
-    s.ad_name,
+    p.date_day,
+    p.platform,
+    p.account_id,
+    p.account_name,
+    p.time_zone,
+    p.campaign_id,
+    p.campaign_name,
+    p.campaign_key,
+    p.ad_group_id,
+    p.ad_group_name,
+    p.ad_id,
+    p.ad_name,
     u.landing_url,
     u.base_url,
     u.url_host,
@@ -47,30 +47,18 @@ select
     u.utm_campaign,
     u.utm_content,
     u.utm_term,
-    c.currency_code,
-    s.spend,
-    s.impressions,
-    s.clicks,
-    s.conversions,
-    s.conversions_value,
-    {{ var('reporting_currency') }} as reporting_currency,
-    {{ to_reporting('s.spend', 'c.fx_rate') }} as spend_reporting,
-    {{ to_reporting('s.conversions_value', 'c.fx_rate', scale=None) }} as conversions_value_reporting
-from {{ union('ads', 'ad_stats') }} as s
+    p.currency_code,
+    p.spend,
+    p.impressions,
+    p.clicks,
+    p.conversions,
+    p.conversions_value,
+    p.reporting_currency,
+    p.spend_reporting,
+    p.conversions_value_reporting
+from marts_candidate.ad_performance_daily as p
 inner join urls as u
-    on u.platform = s.platform
-    and u.account_id = s.account_id
-    and u.ad_id = s.ad_id
-left join {{ union('ads', 'ad_group_stats') }} as g
-    on g.date_day = s.date_day
-    and g.platform = s.platform
-    and g.account_id = s.account_id
-    and g.ad_group_id = s.ad_group_id
-    and {{ window('g.date_day') }}
-left join intermediate.int_ad_campaigns_daily as c
-    on c.date_day = s.date_day
-    and c.platform = s.platform
-    and c.account_id = s.account_id
-    and c.campaign_id = s.campaign_id
-    and {{ window('c.date_day') }}
-where {{ window('s.date_day') }}
+    on u.platform = p.platform
+    and u.account_id = p.account_id
+    and u.ad_id = p.ad_id
+where {{ window('p.date_day') }}
