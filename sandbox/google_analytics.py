@@ -8,6 +8,11 @@ ranges are asked for, and `$alt=json;enum-encoding=int` (what Google's REST clie
 with numeric enums. Features the sandbox does not model (filters, aggregations, cohorts) are
 refused with a 400 rather than silently ignored.
 
+The property has one custom dimension registered: the user-scoped `customUser:crm_contact_id`, the
+HubSpot contact id the site sets as a user property once a visitor is known. Reported with it, the
+day's sessions split by contact, `(not set)` for visitors not known (sessions is the only metric
+the sandbox models by contact). Any other custom dimension is not a valid dimension, as in GA4.
+
 Faults: `rate_limit` (429 RESOURCE_EXHAUSTED; GA4 documents no RetryInfo, so none is sent),
 `unavailable` (503), `expired_token` (401), and for connector tests `malformed_metric` (a
 non-numeric `sessions` value in the page's first row) and `other_row` (per day, all but the two
@@ -39,6 +44,10 @@ OTHER = "(other)"
 OTHER_ROW_KEEP = 2
 
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "sessionDefaultChannelGroup")
+# The user property the site sets to the HubSpot contact id, registered as a custom dimension.
+CONTACT_PARAMETER = "crm_contact_id"
+CONTACT_DIMENSION = f"customUser:{CONTACT_PARAMETER}"
+CONTACT_SOURCE = "hubspot"
 METRIC_TYPES = {
     "sessions": "TYPE_INTEGER",
     "totalUsers": "TYPE_INTEGER",
@@ -102,10 +111,12 @@ def _report(spec: dict[str, Any], state: SandboxState, fault: str | None) -> dic
     currency = spec.get("currencyCode") or CURRENCY
     if currency != CURRENCY:
         raise _Invalid(f"The sandbox reports in {CURRENCY} only.")
-    dims = _names(spec.get("dimensions"), "name", DIMENSIONS, "dimension")
+    dims = _names(spec.get("dimensions"), "name", (*DIMENSIONS, CONTACT_DIMENSION), "dimension")
     mets = _names(spec.get("metrics"), "name", METRIC_TYPES, "metric")
     if not mets and not dims:
         raise _Invalid("At least one dimension or metric must be specified.")
+    if CONTACT_DIMENSION in dims and set(mets) - {"sessions"}:
+        raise _Invalid(f"The sandbox reports only sessions by {CONTACT_DIMENSION}.")
     ranges = _date_ranges(spec.get("dateRanges"), state.world.today)
     if len(ranges) > 1:
         dims = [*dims, "dateRange"]
@@ -212,11 +223,14 @@ Row = tuple[tuple[str, ...], dict[str, float]]
 def _rows(world: World, ranges: list[tuple[str, date, date]], dims: list[str], mets: list[str]) -> list[Row]:
     """World rows grouped by the requested dimensions, metrics summed within each group."""
     groups: dict[tuple[str, ...], dict[str, float]] = {}
+    by_contact = CONTACT_DIMENSION in dims
     for name, start, end in ranges:
         day = start
         while day <= end:
-            for source in web.rows(world, day):
+            for source in (web.contact_rows(world, day) if by_contact else web.rows(world, day)):
                 values = {**source, "date": day.strftime("%Y%m%d"), "dateRange": name}
+                if by_contact:
+                    values[CONTACT_DIMENSION] = source["contact"]
                 key = tuple(str(values[d]) for d in dims)
                 sums = groups.setdefault(key, dict.fromkeys(mets, 0))
                 for m in mets:
@@ -293,6 +307,8 @@ def _format(value: float, metric_type: str) -> str:
 
 
 # --- what the sandbox needs of this fake -----------------------------------------------------------
+# The contact sessions report the connector asks for, with the contact second.
+CONTACT_ROW_DIMENSIONS = ("date", CONTACT_DIMENSION, "sessionSource", "sessionMedium", "sessionCampaignName")
 # The raw columns the connector loads each metric into.
 METRIC_COLUMNS = {"sessions": "sessions", "totalUsers": "total_users", "newUsers": "new_users",
                   "engagedSessions": "engaged_sessions", "keyEvents": "key_events", "totalRevenue": "total_revenue"}
@@ -303,6 +319,8 @@ def _env(sandbox_url: str) -> dict[str, str]:
         "base_url": f"{sandbox_url}/{API_VERSION}",
         "token_url": google_oauth.token_url(sandbox_url),
         "property_ids": PROPERTY_ID,
+        "contact_id_dimension": CONTACT_DIMENSION,
+        "contact_source": CONTACT_SOURCE,
         **google_oauth.CLIENT_SETTINGS,
     })
 
@@ -316,7 +334,16 @@ def expected_totals(world: World, start: date, end: date) -> dict[str, TableTota
     for metric, column in METRIC_COLUMNS.items():
         total = sum((Decimal(_format(values[metric], METRIC_TYPES[metric])) for values in rows), Decimal(0))
         sums[column] = int(total) if METRIC_TYPES[metric] == "TYPE_INTEGER" else total
-    return {"traffic_daily": {"rows": len(rows), "sums": sums}}
+    # By contact: the known contacts' rows only, (not set) left out by the connector.
+    by_contact = [values for key, values in _rows(world, [("", start, end)], [*CONTACT_ROW_DIMENSIONS], ["sessions"])
+                  if key[1] != web.NOT_SET and values["sessions"]]
+    return {"traffic_daily": {"rows": len(rows), "sums": sums},
+            "contact_sessions": {"rows": len(by_contact), "sums": {"sessions": sum(int(v["sessions"]) for v in by_contact)}}}
+
+
+def _warm(world: World) -> None:
+    ads.warm(world)
+    web.contact_visits(world, world.today)
 
 
 FAKE = Fake(
@@ -324,8 +351,8 @@ FAKE = Fake(
     routes=(("POST", rf"/{API_VERSION}/properties/(?P<property>[^/:]+):runReport", run_report),),
     retryable=("rate_limit", "unavailable", "expired_token"),
     env=_env,
-    # Reports are summed from every ad platform's campaign days.
-    warm=ads.warm,
+    # Reports are summed from every ad platform's campaign days, and split by the CRM's contacts.
+    warm=_warm,
     requires=(google_oauth.FAKE,),
     expected_totals=expected_totals,
 )

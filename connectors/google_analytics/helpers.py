@@ -55,26 +55,27 @@ def make_client(base_url: str, token_url: str, credentials: Mapping[str, str]) -
     return VendorClient(s.SOURCE, base_url, auth=oauth, errors=GoogleErrors())
 
 
-def report_request(window: DateWindow, offset: int, limit: int) -> dict[str, Any]:
+def report_request(window: DateWindow, offset: int, limit: int, report: s.Report = s.TRAFFIC) -> dict[str, Any]:
     return {
         "dateRanges": [{"startDate": window.start.isoformat(), "endDate": window.end.isoformat()}],
-        "dimensions": [{"name": name} for name in s.DIMENSIONS],
-        "metrics": [{"name": name} for name in s.METRICS],
+        "dimensions": [{"name": name} for name in report.dimensions],
+        "metrics": [{"name": name} for name in report.metrics],
         # int64 fields travel as strings in Google's JSON mapping.
         "offset": str(offset),
         "limit": str(limit),
-        "orderBys": [{"dimension": {"dimensionName": name, "orderType": "ALPHANUMERIC"}} for name in s.DIMENSIONS],
+        "orderBys": [{"dimension": {"dimensionName": name, "orderType": "ALPHANUMERIC"}}
+                     for name in report.dimensions],
         "keepEmptyRows": False,
     }
 
 
 def report_pages(
-    client: VendorClient, property_id: str, window: DateWindow, page_size: int
+    client: VendorClient, property_id: str, window: DateWindow, page_size: int, report: s.Report = s.TRAFFIC
 ) -> Iterator[tuple[int, Mapping[str, Any]]]:
     """(offset of the page's first row, response body) for each page of one property's report."""
     pages = paging.offset_pages(
         client, f"properties/{property_id}:runReport",
-        lambda offset, limit: {"json_body": report_request(window, offset, limit)},
+        lambda offset, limit: {"json_body": report_request(window, offset, limit, report)},
         limit=page_size, items=lambda body: _rows(body, property_id), total=lambda body: _row_count(body, property_id),
     )
     for offset, body in pages:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from connectors.common.tables import Column, Table
 
 SOURCE = "google_analytics"
@@ -60,3 +63,64 @@ TRAFFIC_DAILY = Table(
     date_column="date_day",
     description="Daily sessions, users, key events and revenue by session source, medium, campaign and channel group.",
 )
+
+
+# --- contact sessions ------------------------------------------------------------------------------
+# A site that knows who its visitor is sets a user property to the CRM's contact id; registered as a
+# user-scoped custom dimension, GA4 reports it as `customUser:<parameter>`. User property names are
+# 1 to 24 letters, digits and underscores, starting with a letter; the prefixes below are Google's.
+CONTACT_DIMENSION_PREFIX = "customUser:"
+CONTACT_PARAMETER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,23}")
+RESERVED_PARAMETER_PREFIXES = ("firebase_", "google_", "ga_")
+# What GA4 reports for a session whose user never had the property set: not a contact, so no touch.
+NOT_SET = "(not set)"
+
+CONTACT_SESSIONS = Table(
+    "contact_sessions",
+    (
+        Column("property_id", "text", False),
+        Column("date_day", "date", False),
+        Column("contact_source", "text", False, "The CRM source whose contact ids the custom dimension holds."),
+        Column("contact_id", "text", False, "The custom dimension's value: the CRM's contact id."),
+        Column("session_source", "text", False),
+        Column("session_medium", "text", False),
+        Column("session_campaign_name", "text", False),
+        Column("sessions", "bigint"),
+    ),
+    primary_key=("property_id", "date_day", "contact_id", "session_source", "session_medium",
+                 "session_campaign_name"),
+    # As traffic_daily: a re-read day replaces the whole day, and pages may repeat a row.
+    merge_key=("property_id", "date_day"),
+    date_column="date_day",
+    description="Daily sessions of the visitors GA4 knows as CRM contacts (a user-scoped custom dimension "
+                "holding the contact id), by session source, medium and campaign.",
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One runReport: its dimensions and metrics (GA4 API name -> warehouse column, `date` first) and
+    the raw table its rows land in. Columns of the table that no field fills come from `constants`
+    or the response's metadata (currency_code, time_zone)."""
+
+    table: Table
+    dimensions: dict[str, str]
+    metrics: dict[str, str]
+    constants: dict[str, str] = field(default_factory=dict)
+    # A dimension's column whose rows are dropped where GA4 reports it as (not set).
+    drop_not_set: str | None = None
+
+
+TRAFFIC = Report(TRAFFIC_DAILY, DIMENSIONS, METRICS)
+
+
+def contact_report(dimension: str, contact_source: str) -> Report:
+    """The contact sessions report for a checked custom dimension's API name."""
+    return Report(
+        CONTACT_SESSIONS,
+        {"date": "date_day", dimension: "contact_id", "sessionSource": "session_source",
+         "sessionMedium": "session_medium", "sessionCampaignName": "session_campaign_name"},
+        {"sessions": "sessions"},
+        constants={"contact_source": contact_source},
+        drop_not_set="contact_id",
+    )

@@ -1,10 +1,14 @@
-"""The GA4 connector against the sandbox over HTTP: exact rows, paging, lookback, faults, secrets."""
+"""The GA4 connector against the sandbox over HTTP: exact rows, paging, lookback, faults, secrets, and
+the contact sessions report (known visitors by the contact id custom dimension)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import math
 import time
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,12 +22,15 @@ from connectors.common import progress
 from connectors.common.errors import AuthError, ConfigurationError, RecordError
 from connectors.common.window import DateWindow
 from connectors.google_analytics import GoogleAnalyticsCredentials, google_analytics_source
+from connectors.google_analytics import settings as s
 from connectors.google_analytics.helpers import make_client, report_pages
 from connectors.google_analytics.rows import page_to_table
 from sandbox import google_oauth
-from sandbox.google_analytics import CURRENCY, PROPERTY_ID, TIME_ZONE
+from sandbox.faults import Faults
+from sandbox.google_analytics import CONTACT_DIMENSION, CURRENCY, DIMENSIONS, PROPERTY_ID, TIME_ZONE
 from sandbox.server import SandboxServer
-from sandbox.world import World, web
+from sandbox.world import World, crm, web
+from tests.conftest import point_sources_at
 
 END = date(2026, 11, 19)
 REPORT_PATH = f"/v1beta/properties/{PROPERTY_ID}:runReport"
@@ -46,7 +53,26 @@ def expected_rows(world: World, start: date, end: date) -> set[tuple]:
     return rows
 
 
-def run(tmp_path: Path, **kwargs) -> Path:
+def expected_contact_rows(world: World, start: date, end: date) -> set[tuple]:
+    """What the contact sessions report loads: each known contact's sessions by day, source, medium
+    and campaign, the visitors GA4 has no contact id for ((not set)) left out."""
+    sessions: Counter[tuple] = Counter()
+    day = start
+    while day <= end:
+        for r in web.contact_rows(world, day):
+            if r["contact"] != web.NOT_SET:
+                sessions[(PROPERTY_ID, day, "hubspot", r["contact"], r["sessionSource"], r["sessionMedium"],
+                          r["sessionCampaignName"])] += r["sessions"]
+        day += timedelta(days=1)
+    return {(*key, n) for key, n in sessions.items()}
+
+
+def run(tmp_path: Path, contacts: bool = False, **kwargs) -> Path:
+    """One load. The sandbox's settings turn the contact sessions report on; unless `contacts`, it is
+    turned off here, for the tests of traffic_daily."""
+    if not contacts:
+        kwargs.setdefault("contact_id_dimension", "")
+        kwargs.setdefault("contact_source", "")
     db = tmp_path / "w.duckdb"
     pipeline = dlt.pipeline(
         pipeline_name="ga4_test",
@@ -67,6 +93,21 @@ def loaded(db: Path) -> set[tuple]:
         ).fetchall()
     assert len(rows) == len(set(rows)), "duplicate rows loaded"
     return set(rows)
+
+
+def loaded_contacts(db: Path) -> set[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.sql(
+            "select property_id, date_day, contact_source, contact_id, session_source, session_medium, "
+            "session_campaign_name, sessions from raw_google_analytics.contact_sessions").fetchall()
+    assert len(rows) == len(set(rows)), "duplicate rows loaded"
+    return set(rows)
+
+
+def raw_tables(db: Path) -> set[str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {name for (name,) in con.sql("select table_name from information_schema.tables "
+                                            "where table_schema = 'raw_google_analytics'").fetchall()}
 
 
 def report_calls(sandbox: SandboxServer) -> int:
@@ -229,6 +270,16 @@ def test_missing_property_ids_names_the_key(sandbox_env: SandboxServer, monkeypa
     ({"lookback_days": -1}, "lookback_days"),
     ({"start_date": "2026-13-01"}, "start_date"),
     ({"base_url": "analyticsdata.googleapis.com"}, "base_url"),
+    ({"contact_id_dimension": "crm_contact_id"}, "contact_id_dimension"),
+    ({"contact_id_dimension": "customEvent:crm_contact_id"}, "contact_id_dimension"),
+    ({"contact_id_dimension": "customUser:1st_contact"}, "contact_id_dimension"),
+    ({"contact_id_dimension": "customUser:crm-contact-id"}, "contact_id_dimension"),
+    ({"contact_id_dimension": "customUser:a_user_property_name_too_long"}, "contact_id_dimension"),
+    ({"contact_id_dimension": "customUser:ga_contact_id"}, "contact_id_dimension"),
+    ({"contact_id_dimension": "", "contact_source": "hubspot"}, "contact_id_dimension"),
+    ({"contact_source": ""}, "contact_source"),
+    ({"contact_source": "HubSpot CRM"}, "contact_source"),
+    ({"contact_source": "google_ads"}, "contact_source"),
 ])
 def test_bad_settings_name_the_key(sandbox_env: SandboxServer, kwargs: dict, key: str) -> None:
     with pytest.raises(ConfigurationError) as bad:
@@ -248,8 +299,87 @@ def test_building_the_source_does_no_io(sandbox: SandboxServer) -> None:
     creds = GoogleAnalyticsCredentials(client_id="dummy", client_secret="dummy", refresh_token="dummy")
     source = google_analytics_source(property_ids=["1", "properties/2"], credentials=creds,
                                      base_url=f"{sandbox.url}/v1beta", token_url=f"{sandbox.url}/token")
-    assert list(source.resources) == ["traffic_daily"]
+    assert list(source.resources) == ["traffic_daily", "contact_sessions"]
+    assert list(source.selected_resources) == ["traffic_daily"]
     assert sandbox.state.requests == []
+
+
+def test_contact_sessions_load_each_known_contacts_sessions(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = END - timedelta(days=3)
+    with SandboxServer(world=world, faults=Faults(), record=True) as server:
+        point_sources_at(server, monkeypatch)
+        # Pages short enough that (not set) rows, left out, fall on several of them.
+        db = run(tmp_path, contacts=True, start_date=start, end_date=END, lookback_days=0, page_size=25)
+        recorded = list(server.state.recorded)
+    expected = expected_contact_rows(world, start, END)
+    got = loaded_contacts(db)
+    assert got == expected and len(got) > 20
+    assert loaded(db) == expected_rows(world, start, END)  # traffic_daily is read as ever
+    # Every id is a contact the HubSpot fake serves; each one's sessions, at least its first, are there.
+    contacts = {c.contact_id: c for c in crm.contacts(world)}
+    assert {r[3] for r in got} <= set(contacts)
+    firsts = {c.contact_id for c in contacts.values() if start <= c.created_at.date() <= END}
+    assert firsts <= {r[3] for r in got}
+    bodies = [json.loads(base64.b64decode(r["body"])) for r in recorded if r["path"].endswith(":runReport")]
+    by_report: dict[tuple, list[dict]] = {}
+    for body in bodies:
+        asked = (tuple(d["name"] for d in body["dimensions"]), tuple(m["name"] for m in body["metrics"]))
+        by_report.setdefault(asked, []).append(body)
+    contact_dims = ("date", CONTACT_DIMENSION, "sessionSource", "sessionMedium", "sessionCampaignName")
+    assert set(by_report) == {(tuple(DIMENSIONS), METRICS), (contact_dims, ("sessions",))}
+    pages = by_report[(contact_dims, ("sessions",))]
+    # Paged exactly as traffic_daily: ordered by every dimension, offset by the page size.
+    assert len(pages) > 1 and [b["offset"] for b in pages] == [str(25 * i) for i in range(len(pages))]
+    assert all(b["orderBys"] == [{"dimension": {"dimensionName": d, "orderType": "ALPHANUMERIC"}}
+                                 for d in contact_dims] for b in pages)
+    assert all(b["dateRanges"] == [{"startDate": start.isoformat(), "endDate": END.isoformat()}] for b in pages)
+    assert [r["path"] for r in recorded].count("/token") == 1  # both reports on one access token
+
+
+def test_contact_sessions_replace_the_days_re_read(sandbox_env: SandboxServer, world: World, tmp_path: Path) -> None:
+    first_end = END - timedelta(days=4)
+    run(tmp_path, contacts=True, start_date=first_end - timedelta(days=1), end_date=first_end, lookback_days=0)
+    db = run(tmp_path, contacts=True, start_date=first_end, end_date=END, lookback_days=0)
+    assert loaded_contacts(db) == expected_contact_rows(world, first_end - timedelta(days=1), END)
+
+
+def test_contact_sessions_are_off_by_default(
+    sandbox_env: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCES__GOOGLE_ANALYTICS__CONTACT_ID_DIMENSION")
+    monkeypatch.delenv("SOURCES__GOOGLE_ANALYTICS__CONTACT_SOURCE")
+    source = google_analytics_source(start_date=END, end_date=END, lookback_days=0)
+    assert list(source.selected_resources) == ["traffic_daily"]
+    db = run(tmp_path, contacts=True, start_date=END, end_date=END, lookback_days=0)
+    assert report_calls(sandbox_env) == 1
+    assert raw_tables(db) >= {"traffic_daily"} and "contact_sessions" not in raw_tables(db)
+
+
+def test_an_unregistered_custom_dimension_is_ga4s_invalid_argument(sandbox_env: SandboxServer, tmp_path: Path) -> None:
+    with pytest.raises(PipelineStepFailed) as failed:
+        run(tmp_path, contacts=True, contact_id_dimension="customUser:other_id", start_date=END, end_date=END,
+            lookback_days=0)
+    text = " | ".join(str(e) for e in cause_chain(failed.value))
+    assert "INVALID_ARGUMENT" in text and "customUser:other_id is not a valid dimension" in text
+    assert ("POST", REPORT_PATH, 400) in sandbox_env.state.requests
+
+
+def test_not_set_contacts_are_left_out_of_a_page() -> None:
+    dims = ("date", "customUser:crm_contact_id", "sessionSource", "sessionMedium", "sessionCampaignName")
+    body = {
+        "dimensionHeaders": [{"name": d} for d in dims],
+        "metricHeaders": [{"name": "sessions", "type": "TYPE_INTEGER"}],
+        "rows": [{"dimensionValues": [{"value": v} for v in values], "metricValues": [{"value": n}]}
+                 for values, n in ((["20261119", "(not set)", "google", "cpc", "brand"], "90"),
+                                   (["20261119", "c42", "google", "cpc", "brand"], "2"))],
+        "rowCount": 2,
+    }
+    report = s.contact_report("customUser:crm_contact_id", "hubspot")
+    assert page_to_table("42", 0, body, report).to_pylist() == [{
+        "property_id": "42", "date_day": date(2026, 11, 19), "contact_source": "hubspot", "contact_id": "c42",
+        "session_source": "google", "session_medium": "cpc", "session_campaign_name": "brand", "sessions": 2}]
 
 
 def test_malformed_metric_is_a_record_error(sandbox_env: SandboxServer, tmp_path: Path) -> None:

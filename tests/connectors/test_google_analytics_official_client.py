@@ -16,9 +16,9 @@ from google.api_core import exceptions as gexc
 from google.oauth2.credentials import Credentials
 
 from sandbox import google_oauth
-from sandbox.google_analytics import CURRENCY, PROPERTY_ID, TIME_ZONE
+from sandbox.google_analytics import CONTACT_DIMENSION, CURRENCY, PROPERTY_ID, TIME_ZONE
 from sandbox.server import SandboxServer
-from sandbox.world import World, web
+from sandbox.world import World, crm, web
 
 END = date(2026, 11, 19)
 START = END - timedelta(days=2)
@@ -127,3 +127,37 @@ def test_errors_map_to_the_documented_statuses(client: BetaAnalyticsDataClient, 
     with pytest.raises(gexc.TooManyRequests) as exhausted:
         client.run_report(request(), retry=None)
     assert _status(exhausted.value) == "RESOURCE_EXHAUSTED"
+
+
+def test_reads_sessions_by_the_contact_id_custom_dimension(client: BetaAnalyticsDataClient, world: World) -> None:
+    dimensions = ["date", CONTACT_DIMENSION, "sessionSource", "sessionMedium", "sessionCampaignName"]
+    order = [OrderBy(dimension=OrderBy.DimensionOrderBy(dimension_name=d)) for d in dimensions]
+    response = client.run_report(request(dimensions=dimensions, metrics=["sessions"], order_bys=order))
+    expected: dict[tuple[str, ...], int] = {}
+    day = START
+    while day <= END:
+        for r in web.contact_rows(world, day):
+            key = (day.strftime("%Y%m%d"), r["contact"], r["sessionSource"], r["sessionMedium"],
+                   r["sessionCampaignName"])
+            expected[key] = expected.get(key, 0) + r["sessions"]
+        day += timedelta(days=1)
+    got = as_tuples(response.rows)
+    assert got == sorted((*key, str(n)) for key, n in expected.items())
+    assert response.row_count == len(expected)
+    assert [h.name for h in response.dimension_headers] == dimensions
+    # Known contacts and the (not set) rest add up to the day's sessions: the split invents none.
+    assert sum(int(r[-1]) for r in got) == sum(
+        r["sessions"] for i in range((END - START).days + 1) for r in web.rows(world, START + timedelta(days=i)))
+    known = {r[1] for r in got} - {"(not set)"}
+    assert known and known <= {c.contact_id for c in crm.contacts(world)}
+
+
+def test_an_unregistered_custom_dimension_is_invalid(client: BetaAnalyticsDataClient) -> None:
+    with pytest.raises(gexc.BadRequest, match="Field customUser:other_id is not a valid dimension") as invalid:
+        client.run_report(request(dimensions=["date", "customUser:other_id"], metrics=["sessions"]))
+    assert _status(invalid.value) == "INVALID_ARGUMENT"
+    assert invalid.value.response.json()["error"]["code"] == 400
+    # The contact id dimension reports sessions only: other metrics by it are refused, not invented.
+    with pytest.raises(gexc.BadRequest) as refused:
+        client.run_report(request(dimensions=["date", CONTACT_DIMENSION], metrics=["sessions", "totalUsers"]))
+    assert _status(refused.value) == "INVALID_ARGUMENT"

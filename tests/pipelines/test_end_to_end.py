@@ -144,6 +144,12 @@ def _assert_exact_totals(warehouse: Warehouse, world: World) -> None:
     web_days = _days(*_fetched("google_analytics"))
     assert warehouse.scalar("SELECT sum(sessions) FROM marts.web_traffic_daily") == \
         sum(r["sessions"] for day in web_days for r in web.rows(world, day))
+    # The sessions GA4 knows as HubSpot contacts (the sandbox sets the contact id dimension), which
+    # attribution counts as touches of those contacts' deals.
+    assert warehouse.scalar("SELECT sum(sessions) FROM staging.stg_google_analytics__contact_sessions") == sum(
+        r["sessions"] for day in web_days for r in web.contact_rows(world, day) if r["contact"] != web.NOT_SET) > 0
+    assert warehouse.scalar("SELECT count(DISTINCT deal_id) FROM intermediate.int_attribution_weights "
+                            "WHERE touch_type = 'web_session' AND source_system = 'hubspot'") > 0
     # Both CRMs' deals, each by its own ids; Salesforce's deleted opportunities are not among them.
     opportunities = salesforce.org(world).opportunities
     live = [o for o in opportunities if not o.is_deleted]

@@ -167,3 +167,35 @@ def test_contacts_progress_through_lifecycle_stages_with_their_deals():
             assert earlier.is_won and later.created_at > earlier.close_date
             assert (later.close_date.year, later.close_date.month) > (earlier.close_date.year, earlier.close_date.month)
     assert repeats, "some customers buy again"
+
+
+def test_contacts_web_sessions_are_carved_out_of_the_days_traffic():
+    world = World(today=TODAY, history_days=120)
+    contacts = {c.contact_id: c for c in crm.contacts(world)}
+    deals = {d.contact_id: d for d in reversed(crm.deals(world))}  # each contact's first deal
+    campaigns = {p.campaign.utm_campaign for p in ads.paid_campaigns()} | {"autumn_newsletter", "(organic)", "(not set)"}
+    firsts, newsletter_before_deal = 0, 0
+    for day in world.days()[-30:]:
+        split = web.contact_rows(world, day)
+        # The split invents no session: known contacts and (not set) add up to each row of the day.
+        totals: dict[tuple, int] = {}
+        for r in split:
+            key = (r["sessionSource"], r["sessionMedium"], r["sessionCampaignName"], r["sessionDefaultChannelGroup"])
+            totals[key] = totals.get(key, 0) + r["sessions"]
+        assert totals == {(r["sessionSource"], r["sessionMedium"], r["sessionCampaignName"],
+                           r["sessionDefaultChannelGroup"]): r["sessions"] for r in web.rows(world, day)}
+        for r in split:
+            if r["contact"] == web.NOT_SET:
+                continue
+            contact = contacts[r["contact"]]
+            assert r["sessionCampaignName"] in campaigns
+            assert contact.created_at.date() <= day
+            if r["sessionCampaignName"] == "autumn_newsletter" and contact.contact_id in deals:
+                newsletter_before_deal += deals[contact.contact_id].created_at.date() >= day
+        # Each contact made that day has its first session that day, by the source that brought it.
+        for contact in crm.contacts_for_day(world, day):
+            campaign = contact.utm_campaign or ("(organic)" if contact.analytics_source == "ORGANIC_SEARCH"
+                                                else "(not set)")
+            assert any(r["contact"] == contact.contact_id and r["sessionCampaignName"] == campaign for r in split)
+            firsts += 1
+    assert firsts > 100 and newsletter_before_deal > 10

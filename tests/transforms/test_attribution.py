@@ -11,12 +11,17 @@ and in order (age = days before the close day):
 - hD (50, 03-20): its only touch is 170 days old: unattributed. hE (25, 03-20): no contact: unattributed.
 - o1 (Salesforce, 400, 04-10): spring_sale (9), retarget (5), webinar (2), retarget (1).
 - o2 (80, 04-12): its organic lead's creation, (no campaign) (10).
+
+With GA4's contact sessions too (fixtures/attribution/google_analytics.sql), web_session touches at
+00:00 UTC of their day join the CRM's: hB gains (no campaign) organic (3) and spring_news (3), in
+touch id order; hD a direct visit on its close day (0), so it is attributed to (no campaign); o2
+spring_sale (1).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,6 +77,26 @@ WEIGHTS = {
     },
     "006s2": {model: [(NO_CAMPAIGN, 1.0)] for model in MODELS},
 }
+# With GA4's contact sessions: the deals that gain web_session touches.
+WEB_WEIGHTS = {
+    **WEIGHTS,
+    "hB": {
+        "first_touch": [(NO_CAMPAIGN, 1.0), ("retarget", 0.0), (NO_CAMPAIGN, 0.0), ("spring_news", 0.0)],
+        "last_touch": [(NO_CAMPAIGN, 0.0), ("retarget", 0.0), (NO_CAMPAIGN, 0.0), ("spring_news", 1.0)],
+        "linear": [(NO_CAMPAIGN, 0.25), ("retarget", 0.25), (NO_CAMPAIGN, 0.25), ("spring_news", 0.25)],
+        "position_based": [(NO_CAMPAIGN, 0.4), ("retarget", 0.1), (NO_CAMPAIGN, 0.1), ("spring_news", 0.4)],
+        "time_decay": list(zip((NO_CAMPAIGN, "retarget", NO_CAMPAIGN, "spring_news"), _decay(14, 7, 3, 3),
+                               strict=True)),
+    },
+    "hD": {model: [(NO_CAMPAIGN, 1.0)] for model in MODELS},
+    "006s2": {
+        "first_touch": [(NO_CAMPAIGN, 1.0), ("spring_sale", 0.0)],
+        "last_touch": [(NO_CAMPAIGN, 0.0), ("spring_sale", 1.0)],
+        "linear": [(NO_CAMPAIGN, 0.5), ("spring_sale", 0.5)],
+        "position_based": [(NO_CAMPAIGN, 0.5), ("spring_sale", 0.5)],
+        "time_decay": list(zip((NO_CAMPAIGN, "spring_sale"), _decay(10, 1), strict=True)),
+    },
+}
 AMOUNTS = {"hA": 100, "hB": 200, "hC": 300, "hD": 50, "hE": 25, "006s1": 400, "006s2": 80}
 MONTH = {"hA": MARCH, "hB": MARCH, "hC": MARCH, "hD": MARCH, "hE": MARCH, "006s1": APRIL, "006s2": APRIL}
 
@@ -102,32 +127,36 @@ def _mart(warehouse: Warehouse, month: date | None = None) -> dict[tuple[date, s
     return {(r[0], r[1], r[2]): r[3:] for r in rows if month is None or r[0] == month}
 
 
-def _expected(deals: tuple[str, ...]) -> dict[tuple[date, str, str], tuple[float, float]]:
-    """(month, model, key) -> (attributed deals, attributed revenue), summed from WEIGHTS: a key
+def _expected(deals: tuple[str, ...], weights: dict = WEIGHTS) -> dict[tuple[date, str, str], tuple[float, float]]:
+    """(month, model, key) -> (attributed deals, attributed revenue), summed from the weights: a key
     touched in a month has a row under every model, with 0 where the model gives it no credit."""
     out: dict[tuple[date, str, str], tuple[float, float]] = {}
     for deal in deals:
-        for model, touches in WEIGHTS[deal].items():
+        for model, touches in weights[deal].items():
             for key, weight in touches:
                 n, revenue = out.get((MONTH[deal], model, key), (0.0, 0.0))
                 out[(MONTH[deal], model, key)] = (n + weight, revenue + weight * AMOUNTS[deal])
     return out
 
 
-def test_each_deals_weights_under_each_model(built: Warehouse):
-    rows = built.rows("select deal_id, attribution_model, campaign_key, weight, touch_rank "
-                      "from intermediate.int_attribution_weights")
+def _assert_weights(warehouse: Warehouse, weights: dict) -> None:
+    rows = warehouse.rows("select deal_id, attribution_model, campaign_key, weight, touch_rank "
+                          "from intermediate.int_attribution_weights")
     found: dict[str, dict[str, list]] = {}
     for deal, model, key, weight, _rank in sorted(rows, key=lambda r: (r[0], r[1], r[4] or 0)):
         found.setdefault(deal, {}).setdefault(model, []).append((key, weight))
-    assert set(found) == set(WEIGHTS)  # the lost deal hF is not attributed
-    for deal, models in WEIGHTS.items():
+    assert set(found) == set(weights)  # the lost deal hF is not attributed
+    for deal, models in weights.items():
         assert set(found[deal]) == set(MODELS), deal
         for model, expected in models.items():
             got = found[deal][model]
             assert [k for k, _ in got] == [k for k, _ in expected], (deal, model)
             for (_, w), (_, e) in zip(got, expected, strict=True):
                 assert math.isclose(w, e, abs_tol=1e-12), (deal, model, got, expected)
+
+
+def test_each_deals_weights_under_each_model(built: Warehouse):
+    _assert_weights(built, WEIGHTS)
 
 
 def test_touches_outside_the_window_or_after_the_close_do_not_count(built: Warehouse):
@@ -191,6 +220,35 @@ def test_one_crm_alone_gets_its_own_deals_and_the_mart_still_conserves(warehouse
     for key, (n, revenue) in expected.items():
         assert math.isclose(alone[key][1], n, abs_tol=1e-9), key
         assert abs(alone[key][2] - Decimal(str(round(revenue, 6)))) <= Decimal("0.000001"), key
+
+
+def test_contacts_web_sessions_are_touches_of_their_crms_deals(warehouse_url: str, tmp_path: Path):
+    warehouse = _build(warehouse_url, (*CRMS, "google_analytics"), tmp_path)
+    _assert_weights(warehouse, WEB_WEIGHTS)
+    touches = dict(warehouse.rows("select deal_id, max(touches) from intermediate.int_attribution_weights "
+                                  "group by deal_id"))
+    assert touches == {"hA": 1, "hB": 4, "hC": 3, "hD": 1, "hE": 0, "006s1": 4, "006s2": 2}
+    web = warehouse.rows(
+        "select deal_id, touch_id, touched_at, age_days, touch_rank from intermediate.int_attribution_weights "
+        "where touch_type = 'web_session' and attribution_model = 'linear' order by deal_id, touch_rank")
+    day = lambda text: datetime.fromisoformat(f"{text} 00:00:00+00:00")  # noqa: E731
+    assert [(d, i, t.astimezone(UTC), a, r) for d, i, t, a, r in web] == [
+        ("006s2", "google_analytics:p1:003s2:2026-04-11:google/cpc/spring_sale", day("2026-04-11"), 1, 2),
+        ("hB", "google_analytics:p1:b1:2026-03-12:google/organic/(organic)", day("2026-03-12"), 3, 3),
+        ("hB", "google_analytics:p1:b1:2026-03-12:newsletter/email/spring_news", day("2026-03-12"), 3, 4),
+        ("hD", "google_analytics:p1:d1:2026-03-20:(direct)/(none)/(not set)", day("2026-03-20"), 0, 1),
+    ]
+    mart = _mart(warehouse)
+    expected = _expected(tuple(WEB_WEIGHTS), WEB_WEIGHTS)
+    assert set(mart) == set(expected)
+    for key, (deals, revenue) in expected.items():
+        assert math.isclose(mart[key][1], deals, abs_tol=1e-9), key
+        assert abs(mart[key][2] - Decimal(str(round(revenue, 6)))) <= Decimal("0.000001"), key
+    # hB's 200 under linear: 50 each to the two no-campaign touches, retarget and spring_news; hD's 50
+    # now goes to (no campaign), leaving only hE's 25 unattributed.
+    assert mart[(MARCH, "linear", "spring_news")][1:3] == (0.25, Decimal("50.000000"))
+    assert mart[(MARCH, "linear", UNATTRIBUTED)][1:3] == (1.0, Decimal("25.000000"))
+    assert mart[(APRIL, "last_touch", "spring_sale")][2] == Decimal("80.000000")  # o2's web session
 
 
 def test_without_a_crm_the_mart_is_not_built():

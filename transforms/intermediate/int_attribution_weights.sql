@@ -15,6 +15,34 @@ with won as (
     where is_won and closed_date is not null
 ),
 
+-- Every touch of a CRM contact, by the CRM's source_system: the touches the CRM records, and the
+-- web analytics sessions of visitors known as that CRM's contacts (web_session), one touch per
+-- contact, day, source, medium and campaign however many sessions it holds, dated the day at
+-- 00:00 UTC (the tool reports days only). A session campaign that is a placeholder ("(organic)",
+-- "(not set)") is no campaign, as in int_web_traffic_daily.
+contact_touches as (
+    select
+        t.source_system,
+        t.contact_id,
+        t.touch_id,
+        t.touch_type,
+        t.touched_at,
+        t.utm_campaign
+    from {{ union('crm', 'touchpoints') }} as t
+
+    union all
+
+    select
+        s.contact_source as source_system,
+        s.contact_id,
+        s.source_system || ':' || s.property_id || ':' || s.contact_id || ':' || cast(s.date_day as varchar)
+            || ':' || s.source || '/' || s.medium || '/' || s.campaign as touch_id,
+        'web_session' as touch_type,
+        cast(s.date_day as timestamp) at time zone 'UTC' as touched_at,
+        case when s.campaign like '(%' then null else nullif(s.campaign, '') end as utm_campaign
+    from {{ union('web_analytics', 'contact_sessions') }} as s
+),
+
 touches as (
     select
         w.source_system,
@@ -28,7 +56,7 @@ touches as (
     inner join {{ union('crm', 'deal_contacts') }} as dc
         on dc.source_system = w.source_system
         and dc.deal_id = w.deal_id
-    inner join {{ union('crm', 'touchpoints') }} as t
+    inner join contact_touches as t
         on t.source_system = dc.source_system
         and t.contact_id = dc.contact_id
     where w.closed_date - cast(t.touched_at at time zone 'UTC' as date)
