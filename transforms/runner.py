@@ -86,16 +86,12 @@ def build(warehouse: Warehouse, model: Model, variables: Mapping[str, object], c
         missing = [dep for dep in model.deps if dep not in existing and dep not in live]
         if not missing:
             raise
-        standing = {**live, **{dep: model.stand_ins[dep] for dep in missing if dep in model.stand_ins}}
-        # A mart built from another mart whose candidate this run did not build (Dagster ran them in
-        # separate runs, as a backfill does): it reads the published one.
-        standing.update({dep: f"select * from {'.'.join(live_relation(dep[1]))}" for dep in missing
-                         if dep[0] == CANDIDATE_SCHEMA and live_relation(dep[1]) in existing})
-        if len(standing) < len(missing):
-            names = ", ".join(f"{s}.{t}" for s, t in missing if (s, t) not in standing)
+        unfilled = [f"{s}.{t}" for s, t in missing if (s, t) not in model.stand_ins]
+        if unfilled:
             raise MissingInputError(
-                f"{model.relation} reads {names}, which does not exist yet: run its upstream models first"
+                f"{model.relation} reads {', '.join(unfilled)}, which does not exist yet: run its upstream models first"
             ) from exc
+        standing = {**live, **{dep: model.stand_ins[dep] for dep in missing}}
         result = _replace(warehouse, model, compiled_sql(model, warehouse.dialect, variables, standing), conn,
                           replace(record, window=None))
         return BuildResult(result.relation, result.row_count, result.columns,

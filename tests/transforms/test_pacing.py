@@ -160,7 +160,8 @@ def test_pacing_built_in_a_run_of_its_own_reads_the_published_plans(warehouse: W
     # (a backfill's runs split that way) reads the published plans.
     publish(warehouse, ["campaign_plans"], "run-1", SOURCES)
     model = next(m for m in project(SOURCES).models if m.name == "budget_pacing")
-    result = runner.build(warehouse, model, {"reporting_currency": "USD"})
+    result = runner.build(warehouse, model, {"reporting_currency": "USD"},
+                          published=[(CANDIDATE_SCHEMA, "campaign_plans")])
     assert result.stood_in == ()
     columns = [c.name for c in warehouse.columns(CANDIDATE_SCHEMA, "budget_pacing")]
     after = {(r[1], r[3]): dict(zip(columns, r, strict=True))
