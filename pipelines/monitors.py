@@ -92,7 +92,7 @@ def build_monitors(specs: list[SourceSpec], project: Project | None = None) -> A
         can_subset=True,
     )
     def source_monitors(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
-        wh = warehouse.warehouse()
+        wh = warehouse.warehouse(keep_open=True)
         window = run_window(dict(context.run.tags))
         stats = context.instance.get_run_stats(context.run.run_id)
         started = datetime.fromtimestamp(stats.start_time or time.time(), tz=UTC)

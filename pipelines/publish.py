@@ -59,7 +59,7 @@ def _specs(project: Project, names: list[str], deps: list[str] | None = None) ->
 
 def _publish(context: AssetExecutionContext, project: Project, names: list[str],
              warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
-    wh = warehouse.warehouse()
+    wh = warehouse.warehouse(keep_open=True)
     results = publish_candidates(wh, names, context.run.run_id, project.sources)
     context.log.info("published " + ", ".join(f"{r.relation} ({r.row_count} rows)" for r in results.values()))
     for name, result in results.items():

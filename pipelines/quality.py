@@ -66,7 +66,7 @@ def build_gate(mart: str, history_start: date) -> AssetChecksDefinition:
 
     @multi_asset_check(name=f"gate_{mart}", specs=specs, can_subset=True)
     def _gate(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
-        wh = warehouse.warehouse()
+        wh = warehouse.warehouse(keep_open=True)
         bounds = DateBounds(history_start, datetime.now(UTC))
         with wh.engine.connect() as conn:
             build = state.read(wh, conn).get(f"{CANDIDATE_SCHEMA}.{mart}")

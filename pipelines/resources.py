@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
 from warehouse import Settings, Warehouse, load_settings
+from warehouse.engine import release_all
 
 STATE_DIR = Path(".funnelhouse")
 
@@ -26,8 +27,17 @@ class WarehouseResource(ConfigurableResource):
     def settings(self) -> Settings:
         return load_settings(self.url, self.reporting_currency, self.campaign_key_overrides)
 
-    def warehouse(self) -> Warehouse:
-        return Warehouse(self.settings().warehouse_url)
+    def warehouse(self, keep_open: bool = False) -> Warehouse:
+        """`keep_open`: for a run's steps after ingestion, which then share one open DuckDB file
+        until the run ends (`Warehouse.keep_open`). Never from a sensor: its process would hold the
+        file the runs need."""
+        warehouse = Warehouse(self.settings().warehouse_url)
+        if keep_open:
+            warehouse.keep_open()
+        return warehouse
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        release_all()
 
 
 class IngestionResource(ConfigurableResource):

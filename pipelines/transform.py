@@ -256,7 +256,7 @@ def build_transform_assets(project: Project) -> AssetsDefinition:
     def transform_models(context: AssetExecutionContext, config: TransformConfig, warehouse: WarehouseResource,
                          ingestion: IngestionResource) -> Iterator[MaterializeResult]:
         days = models_days(context, project, ingestion)
-        yield from _build_selected(context, built, warehouse.warehouse(), warehouse.settings(), days,
+        yield from _build_selected(context, built, warehouse.warehouse(keep_open=True), warehouse.settings(), days,
                                    config.full_refresh, project.sources)
 
     return transform_models

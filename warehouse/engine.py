@@ -2,7 +2,11 @@
 
 DuckDB allows one writer process and refuses a second in-process connection opened with another
 configuration, which dlt's loader would be. So the DuckDB engine uses NullPool: no connection
-outlives the statement block that opened it, and dlt can always open the file.
+outlives the statement block that opened it, and dlt can always open the file. Opening the file
+reads its catalog again, 15-50 ms with a run's hundreds of tables, unless a connection in the
+process already has it open; the steps after ingestion (models, gates, publications, monitors)
+therefore keep one idle connection open for the rest of their run (`keep_open`). Handing the file to
+dlt (`dlt_destination`) and the end of the run close it.
 
 DuckDB's memory is capped (FUNNELHOUSE_DUCKDB_MEMORY_LIMIT, default 1GB) on every connection that
 opens the file, ours, dlt's and the quality checks': past the cap, joins, sorts and inserts spill
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +40,26 @@ def duckdb_memory_limit() -> str:
     if not _MEMORY.match(value):
         raise SettingError("setting 'FUNNELHOUSE_DUCKDB_MEMORY_LIMIT' must be a size such as 1GB or 1500MB")
     return value
+
+
+# The idle connection kept per DuckDB file (see keep_open), by resolved path.
+_kept: dict[Path, Any] = {}
+_kept_lock = threading.Lock()
+
+
+def kept() -> tuple[Path, ...]:
+    """The DuckDB files this process keeps open (see keep_open)."""
+    with _kept_lock:
+        return tuple(_kept)
+
+
+def release_all() -> None:
+    """Close every connection `keep_open` kept in this process: at the end of a run."""
+    with _kept_lock:
+        kept = list(_kept.values())
+        _kept.clear()
+    for connection in kept:
+        connection.close()
 
 
 @dataclass(frozen=True)
@@ -99,10 +124,31 @@ class Warehouse:
         every table and COPYs the text, insert_values builds INSERT statements."""
         return "parquet"
 
+    def keep_open(self) -> None:
+        """Keep one idle connection to the DuckDB file open in this process until `release` (or
+        `release_all`): every later connection then shares the open database instead of reading the
+        file's catalog again. Nothing on PostgreSQL, or in memory."""
+        if self.path is None:
+            return
+        with _kept_lock:
+            if self.path not in _kept:
+                _kept[self.path] = self.engine.raw_connection()
+
+    def release(self) -> None:
+        """Close the connection `keep_open` kept, so that a connection configured otherwise (dlt's)
+        can open the file."""
+        if self.path is None:
+            return
+        with _kept_lock:
+            kept = _kept.pop(self.path, None)
+        if kept is not None:
+            kept.close()
+
     def dlt_destination(self) -> Any:
         import dlt
 
         if self.dialect == "duckdb":
+            self.release()
             from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
             return dlt.destinations.duckdb(DuckDbCredentials(str(self.path), global_config=self.duckdb_settings))

@@ -19,6 +19,7 @@ from sandbox.world import World, ads, crm, salesforce, web
 from tests.conftest import TODAY
 from transforms.contracts import marts
 from warehouse import Warehouse
+from warehouse.engine import kept
 
 END = TODAY - timedelta(days=1)
 START = END - timedelta(days=13)
@@ -328,6 +329,8 @@ def test_run_on_duckdb_with_vendor_faults_is_exact_and_idempotent(project: Sandb
     served = {fault for _, fault in project.state.faults.served()}
     # Chaos expires Salesforce sessions mid-sync too: one new session each, no batch lost or read twice.
     assert {"rate_limit", "unavailable", "expired_session"} <= served, served
+    # The steps after ingestion shared one open DuckDB file; the run's end closed it.
+    assert kept() == ()
     warehouse = Warehouse(DUCKDB)
     _assert_exact_totals(warehouse, project.state.world)
     # Tokens refreshed mid-sync (the chaos expires sessions) included.
