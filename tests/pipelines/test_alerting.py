@@ -112,6 +112,14 @@ def test_a_runs_checks_and_steps_become_observations(instance):
     assert not any(scope == "step" and name.startswith("gate") and not o.passed for (scope, _, name), o in found.items())
 
 
+def _sense(sensor, result, instance, resources):
+    """Evaluate the failure sensor on a run's failure as the daemon does: inside the context's scope,
+    which sets its resources up and tears them down."""
+    with build_run_status_sensor_context(sensor.name, result.get_run_failure_event(), instance, result.dagster_run,
+                                         resources=resources) as context:
+        return sensor(context)
+
+
 def test_the_sensors_send_the_runs_alerts_and_skip_cli_runs(instance, alert_receivers, tmp_path):
     on_failure, on_success = build_alert_sensors(_job(vendor_down=False))
     assert (on_failure.name, on_success.name) == ("alerts_on_failure", "alerts_on_success")
@@ -119,14 +127,12 @@ def test_the_sensors_send_the_runs_alerts_and_skip_cli_runs(instance, alert_rece
     resources = {"warehouse": WarehouseResource(url=f"duckdb:///{tmp_path / 'warehouse.duckdb'}")}
 
     cli = _execute(instance, vendor_down=True, tags={**RANGE, "funnelhouse/trigger": "cli"})
-    skipped = on_failure(build_run_status_sensor_context(
-        "alerts_on_failure", cli.get_run_failure_event(), instance, cli.dagster_run, resources=resources))
+    skipped = _sense(on_failure, cli, instance, resources)
     assert isinstance(skipped, dg.SkipReason) and "funnelhouse run" in skipped.skip_message
     assert alert_receivers.http.posts == []
 
     scheduled = _execute(instance, vendor_down=True, tags=RANGE)
-    on_failure(build_run_status_sensor_context(
-        "alerts_on_failure", scheduled.get_run_failure_event(), instance, scheduled.dagster_run, resources=resources))
+    _sense(on_failure, scheduled, instance, resources)
     events = {(e.json["payload"]["class"], e.json["payload"]["component"]): e.json
               for e in alert_receivers.http.to(PAGERDUTY)}
     assert set(events) == {("check_failed", GATE_CHECK), ("check_warning", WARNINGS_CHECK),
@@ -142,8 +148,7 @@ def test_the_sensors_send_the_runs_alerts_and_skip_cli_runs(instance, alert_rece
     # The vendor is back: the step's success resolves its alert; the checks, failing again for the
     # same window, stay open without a second message.
     recovered = _execute(instance, vendor_down=False, tags=RANGE)
-    on_failure(build_run_status_sensor_context(
-        "alerts_on_failure", recovered.get_run_failure_event(), instance, recovered.dagster_run, resources=resources))
+    _sense(on_failure, recovered, instance, resources)
     resolves = [p.json for p in alert_receivers.http.to(WEBHOOK) if p.json["action"] == "resolve"]
     assert [(r["kind"], r["step"], r["partition"], r["run_id"]) for r in resolves] == [
         ("run_failed", "raw_acme__stats", "2026-11-01..2026-11-19", recovered.run_id)]
